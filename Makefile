@@ -1,0 +1,52 @@
+# wgpy: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything the tests need is installed here (apt and pip), only when missing.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+BUILD := build
+APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind
+PYTEST_ARGS ?=
+
+.PHONY: all deps apt-deps venv build check test clean demo
+
+all: build
+
+# Debian packages, installed only when one is missing (wireguard-tools without
+# recommends: it would otherwise pull a kernel image).
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.deps: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q cffi setuptools wheel pytest hypothesis cryptography
+	touch $@
+
+venv: $(VENV)/.deps
+
+# The C core is compiled into wgpy._wgcore by cffi (out-of-line API mode).
+build: venv
+	$(PIP) install -q --no-build-isolation -e .
+
+deps: apt-deps cross-deps build
+
+# Fast: pure unit, known-answer and in-memory pair tests.
+check: build
+	$(PYTHON) -m pytest -q -m "not netns and not cross" $(PYTEST_ARGS)
+
+# Everything, as CI runs it. pytest exit 5 (no tests collected) fails make.
+test: deps
+	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c
+
+include mk/crypto.mk
