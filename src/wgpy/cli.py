@@ -1,0 +1,133 @@
+"""Command-line entry points: `wgpyd [-f|--foreground] IFNAME` (a drop-in for `wireguard-go
+IFNAME`) and the placeholder for the `wgpy` router command.
+
+wgpyd creates the TUN and the UAPI socket, then serves them. Unless told to stay in the
+foreground it forks first; the parent exits only after the child reports that the interface
+and socket exist (through a pipe), which is what wg-quick and netifd rely on.
+"""
+
+import os
+import sys
+import time
+from typing import List, Optional
+
+from wgpy import __version__
+
+USAGE_WGPYD = "Usage: wgpyd [-f|--foreground] INTERFACE-NAME\n"
+USAGE_WGPY = "Usage: wgpy COMMAND\n\nThe router command line is not implemented yet; " \
+             "use wgpyd and the wg tool.\n"
+EXIT_SETUP_FAILED = 1
+_READY = b"ok"
+
+
+def _parse_args(argv: List[str]):
+    """-> (foreground, ifname), or None for usage."""
+    if len(argv) == 1 and argv[0] not in ("-f", "--foreground"):
+        return False, argv[0]
+    if len(argv) == 2 and argv[0] in ("-f", "--foreground"):
+        return True, argv[1]
+    return None
+
+
+def _setup(ifname: str):
+    """Open the TUN, the UDP sockets and the UAPI listener; -> (dev, tun, udp, listener)."""
+    from wgpy.daemon.tun import Tun
+    from wgpy.daemon.udp import UdpSockets
+    from wgpy.protocol.device import Device
+    from wgpy.uapi.server import Listener
+
+    tun = Tun(ifname)
+    try:
+        udp = UdpSockets()
+        dev = Device(rng=os.urandom, wall_clock=time.time)
+        dev.listen_port = udp.rebind(0, 0)
+        listener = Listener(tun.name)
+    except BaseException:
+        tun.close()
+        raise
+    return dev, tun, udp, listener
+
+
+def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
+    """Set up, report readiness on `ready_fd`, run the loop, clean up; -> exit status."""
+    from wgpy.daemon import log as logmod
+    from wgpy.daemon.loop import Loop
+
+    log = logmod.setup(ifname, logmod.level_from_env(os.environ.get("LOG_LEVEL", "")),
+                       use_syslog=not foreground)
+    try:
+        dev, tun, udp, listener = _setup(ifname)
+    except Exception as exc:
+        log.error("setup failed: %s", exc)
+        _report(ready_fd, f"wgpyd: setup of {ifname} failed: {exc}".encode())
+        return EXIT_SETUP_FAILED
+    log.debug("device started on %s, UDP port %d", tun.name, udp.port)
+    _report(ready_fd, _READY)
+    try:
+        reason = Loop(dev, tun, udp, listener, log).run()
+        log.debug("shutting down: %s", reason)
+    finally:
+        listener.close()
+        udp.close()
+        tun.close()
+    return 0
+
+
+def _report(ready_fd: Optional[int], message: bytes) -> None:
+    if ready_fd is not None:
+        os.write(ready_fd, message)
+        os.close(ready_fd)
+
+
+def _detach_stdio() -> None:
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _daemonize(ifname: str) -> int:
+    """Fork; the parent waits for the child's setup report and returns its exit status."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        os.setsid()
+        # Nothing may keep the caller's stdout/stderr open, or `$(wgpyd wg0)` would hang.
+        _detach_stdio()
+        status = EXIT_SETUP_FAILED
+        try:
+            status = _serve(ifname, foreground=False, ready_fd=write_fd)
+        finally:
+            os._exit(status)  # never return into the caller's code in the child
+    os.close(write_fd)
+    report = b""
+    while chunk := os.read(read_fd, 4096):
+        report += chunk
+    os.close(read_fd)
+    if report == _READY:
+        return 0
+    sys.stderr.write((report or b"wgpyd: the daemon died during setup").decode() + "\n")
+    return EXIT_SETUP_FAILED
+
+
+def wgpyd_main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of `wgpyd`."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:
+        print(f"wgpyd v{__version__}")
+        return 0
+    parsed = _parse_args(argv)
+    if parsed is None:
+        sys.stderr.write(USAGE_WGPYD)
+        return 2
+    foreground, ifname = parsed
+    if foreground or os.environ.get("WG_PROCESS_FOREGROUND") == "1":
+        return _serve(ifname, foreground=True, ready_fd=None)
+    return _daemonize(ifname)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of `wgpy` (the router command comes in a later issue)."""
+    sys.stderr.write(USAGE_WGPY)
+    return 2

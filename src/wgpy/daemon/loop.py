@@ -1,0 +1,180 @@
+"""The daemon's one event loop: a selector over the TUN, the UDP sockets, the UAPI listener
+and its connections, plus a signal wake-up pipe, and one timer taken from dev.get_timer().
+
+This is the only place with a real clock (time.monotonic). After every event the Device's
+outgoing queues are drained to the UDP sockets and the TUN. The loop ends on SIGTERM/SIGINT,
+when the interface is deleted, or when our UAPI socket file is removed; `run` says which.
+"""
+
+import selectors
+import signal
+import socket
+import time
+from typing import Callable, Optional
+
+from wgpy.daemon.log import peer_name
+from wgpy.daemon.tun import Tun, TunGone
+from wgpy.daemon.udp import UdpSockets
+from wgpy.uapi.protocol import ENOANO, UapiError, apply_set, parse_set, render_get
+from wgpy.uapi.server import Connection, Listener
+
+# Packets handled per readiness event before yielding to the other sources, so a busy
+# tunnel cannot starve the UAPI or the timers.
+BATCH = 64
+HOUSEKEEPING_INTERVAL_S = 1.0
+
+
+class Loop:
+    """Drives `dev` from real I/O until told to stop."""
+
+    def __init__(self, dev, tun: Tun, udp: UdpSockets, listener: Listener, log,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.dev, self.tun, self.udp, self.listener, self.log = dev, tun, udp, listener, log
+        self.clock = clock
+        self.stop_reason: Optional[str] = None
+        self._sel = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._next_housekeeping = 0.0
+
+    # ---- setup and the loop itself ----
+
+    def run(self) -> str:
+        """Serve until stopped; returns why."""
+        for fd in (self._wake_r, self._wake_w):
+            fd.setblocking(False)
+        old_wakeup = signal.set_wakeup_fd(self._wake_w.fileno())
+        old_handlers = {sig: signal.signal(sig, self._on_signal)
+                        for sig in (signal.SIGTERM, signal.SIGINT)}
+        self._sel.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
+        self._sel.register(self.tun, selectors.EVENT_READ, self._on_tun)
+        self._sel.register(self.listener, selectors.EVENT_READ, self._on_accept)
+        self._register_udp()
+        try:
+            while self.stop_reason is None:
+                self._turn()
+        finally:
+            signal.set_wakeup_fd(old_wakeup)
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
+            self._close_connections()
+            self._sel.close()
+            self._wake_r.close()
+            self._wake_w.close()
+        return self.stop_reason
+
+    def _turn(self) -> None:
+        for key, mask in self._sel.select(self._timeout()):
+            self._guarded(key.data, key.fileobj, mask)
+        now = self.clock()
+        deadline = self.dev.get_timer()
+        if deadline is not None and now >= deadline:
+            self._guarded(self.dev.handle_timer, now)
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + HOUSEKEEPING_INTERVAL_S
+            if self.listener.is_gone():
+                self.stop_reason = "UAPI socket file removed"
+
+    def _guarded(self, handler: Callable, *args) -> None:
+        """Run one event handler, then drain the Device's queues."""
+        try:
+            handler(*args)
+            self._flush()
+        except TunGone as exc:
+            self.stop_reason = f"interface gone ({exc})"
+        except Exception:  # a bug in one handler must not take the tunnel down
+            self.log.exception("internal error while handling an event")
+
+    def _timeout(self) -> float:
+        deadline = self._next_housekeeping
+        timer = self.dev.get_timer()
+        if timer is not None:
+            deadline = min(deadline, timer)
+        return max(0.0, deadline - self.clock())
+
+    def _flush(self) -> None:
+        """Send what the Device queued; TUN refusals (link down) just drop the packet."""
+        for payload, remote in self.dev.datagrams_to_send():
+            error = self.udp.send(payload, remote)
+            if error is not None:
+                self.log.debug("sending to %s:%d failed: %s", remote[0], remote[1], error)
+        for packet in self.dev.packets_to_deliver():
+            self.tun.write(packet)
+
+    # ---- event handlers: handler(fileobj, mask) ----
+
+    def _on_signal(self, signum, frame) -> None:
+        self.stop_reason = f"received {signal.Signals(signum).name}"
+
+    def _drain_wakeup(self, sock, mask) -> None:
+        try:
+            while sock.recv(64):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def _on_tun(self, tun, mask) -> None:
+        for _ in range(BATCH):
+            packet = tun.read()
+            if packet is None:
+                return
+            self.dev.receive_packet(packet, self.clock())
+
+    def _on_udp(self, sock, mask) -> None:
+        for data, remote in self.udp.receive(sock, BATCH):
+            self.dev.receive_datagram(data, remote, self.clock())
+
+    def _on_accept(self, listener, mask) -> None:
+        client = listener.accept()
+        if client is not None:
+            conn = Connection(client, self._handle_uapi)
+            self._sel.register(conn, selectors.EVENT_READ, self._on_connection)
+
+    def _on_connection(self, conn: Connection, mask) -> None:
+        if mask & selectors.EVENT_READ:
+            conn.on_readable()
+        if mask & selectors.EVENT_WRITE and not conn.closed:
+            conn.on_writable()
+        if conn.closed:
+            self._sel.unregister(conn)
+        else:
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.wants_write else 0)
+            self._sel.modify(conn, events, self._on_connection)
+
+    def _close_connections(self) -> None:
+        for key in list(self._sel.get_map().values()):
+            if isinstance(key.fileobj, Connection):
+                key.fileobj.close()
+
+    # ---- UAPI ----
+
+    def _handle_uapi(self, op: str, body) -> str:
+        """The answer to one UAPI operation; internal errors answer ENOANO, never crash."""
+        try:
+            if op == "get":
+                return render_get(self.dev)
+            request = parse_set(body)
+            apply_set(self.dev, request, self.clock(), self)
+            self.log.debug("UAPI: set applied: %d device ops, peers %s", len(request.device_ops),
+                           " ".join(peer_name(p.public_key) for p in request.peers) or "-")
+            return "errno=0\n\n"
+        except UapiError as exc:
+            self.log.error("UAPI: %s request refused: %s", op, exc)
+            return f"errno={-exc.errno}\n\n"
+        except Exception:
+            self.log.exception("UAPI: internal error in %s", op)
+            return f"errno={-ENOANO}\n\n"
+
+    def rebind(self, listen_port: int, fwmark: int) -> int:
+        """The `Network` hook for apply_set: move the UDP sockets, keeping the selector in step."""
+        for sock in self.udp.sockets.values():
+            self._sel.unregister(sock)
+        try:
+            port = self.udp.rebind(listen_port, fwmark)
+        finally:
+            self._register_udp()
+        self.log.debug("UDP: listening on port %d, fwmark %d", port, fwmark)
+        return port
+
+    def _register_udp(self) -> None:
+        for sock in self.udp.sockets.values():
+            self._sel.register(sock, selectors.EVENT_READ, self._on_udp)

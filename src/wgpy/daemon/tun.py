@@ -1,0 +1,85 @@
+"""The Linux TUN device: open /dev/net/tun as IFNAME (IFF_TUN|IFF_NO_PI), set its MTU,
+read and write whole IP packets without blocking.
+
+The device is not persistent: it vanishes when we close it, and `ip link del` makes our
+reads fail, which `read` reports as `TunGone` so the daemon can exit.
+"""
+
+import errno
+import fcntl
+import os
+import socket
+import struct
+from typing import Optional
+
+DEFAULT_MTU = 1420
+
+TUNSETIFF = 0x400454CA
+SIOCSIFMTU = 0x8922
+IFF_TUN = 0x0001
+IFF_NO_PI = 0x1000
+IFNAMSIZ = 16
+_IFREQ = "16sH22x"      # struct ifreq: name, then a short (flags) in the 24-byte union
+_IFREQ_MTU = "16si20x"  # the same union holding an int (mtu)
+_READ_BYTES = 65536
+
+
+class TunGone(Exception):
+    """The interface was deleted (or the fd broke): time to shut down."""
+
+
+def check_ifname(name: str) -> None:
+    """Raise ValueError unless `name` can be a Linux interface name."""
+    if not 0 < len(name.encode()) < IFNAMSIZ or "/" in name or name.strip() != name \
+            or name in (".", ".."):
+        raise ValueError(f"invalid interface name: {name!r}")
+
+
+def set_mtu(name: str, mtu: int) -> None:
+    """Set the link MTU (ioctl SIOCSIFMTU)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock, SIOCSIFMTU, struct.pack(_IFREQ_MTU, name.encode(), mtu))
+
+
+class Tun:
+    """An open TUN interface; `name` is what the kernel really assigned."""
+
+    def __init__(self, name: str, mtu: int = DEFAULT_MTU) -> None:
+        check_ifname(name)
+        self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
+        try:
+            ifreq = fcntl.ioctl(self.fd, TUNSETIFF,
+                                struct.pack(_IFREQ, name.encode(), IFF_TUN | IFF_NO_PI))
+            self.name = struct.unpack(_IFREQ, ifreq)[0].rstrip(b"\0").decode()
+            set_mtu(self.name, mtu)
+        except OSError:
+            os.close(self.fd)
+            raise
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def read(self) -> Optional[bytes]:
+        """One IP packet, or None when none is waiting; raises TunGone if the link died."""
+        try:
+            return os.read(self.fd, _READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as exc:
+            raise TunGone(f"reading {self.name}: {exc}") from None
+
+    def write(self, packet: bytes) -> bool:
+        """Hand a packet to the kernel; False if it refused (e.g. the link is down)."""
+        try:
+            os.write(self.fd, packet)
+        except OSError as exc:
+            if exc.errno == errno.EBADFD:
+                raise TunGone(f"writing {self.name}: {exc}") from None
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the fd, which removes the (non-persistent) interface."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
