@@ -3,7 +3,8 @@
 import hashlib
 import hmac
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wgpy import crypto
 
@@ -12,7 +13,10 @@ data = st.one_of(st.binary(max_size=300), st.binary(min_size=500, max_size=3000)
 
 @given(data, st.integers(1, 32), st.binary(max_size=32))
 def test_blake2s_vs_hashlib(d, out_len, key):
-    assert crypto.blake2s(d, out_len, key) == hashlib.blake2s(d, digest_size=out_len, key=key).digest()
+    assert (
+        crypto.blake2s(d, out_len, key)
+        == hashlib.blake2s(d, digest_size=out_len, key=key).digest()
+    )
 
 
 @given(st.binary(max_size=200), data)

@@ -1,7 +1,8 @@
 """The C replay window against a naive model (a set of seen counters and the maximum):
 fresh iff below REJECT_AFTER_MESSAGES, not seen, and newer than max - WINDOW."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wgpy import crypto
 
@@ -21,8 +22,16 @@ class Naive:
         return True
 
 
-steps = st.lists(st.one_of(st.integers(-200, 200), st.integers(-9000, 9000), st.integers(-70000, 70000)),
-                 max_size=300)
+edges = [64, 8127, 8128, 8129, 127 * 64, 8192, 8193, 2 * 8192, 3 * 8192 + 1]
+steps = st.lists(
+    st.one_of(
+        st.integers(-200, 200),
+        st.integers(-9000, 9000),
+        st.integers(-70000, 70000),
+        st.sampled_from(edges + [-e for e in edges]),
+    ),
+    max_size=300,
+)
 
 
 @given(st.sampled_from([0, 1, 63, 64, 8127, 8128, 8192, 10**6, R - 20000]), steps)

@@ -14,7 +14,10 @@ def load(name):
 
 
 def rfc(section):
-    return [pytest.param(e, id=e["source"].replace(" ", "_")) for e in load("rfc_vectors.json")[section]]
+    return [
+        pytest.param(e, id=e["source"].replace("§", "sec").replace(" ", "_"))
+        for e in load("rfc_vectors.json")[section]
+    ]
 
 
 def wycheproof(name):

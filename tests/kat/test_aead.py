@@ -55,8 +55,14 @@ def test_wycheproof_xchacha20_poly1305(t):
     _check(t, crypto.xaead_seal, crypto.xaead_open, 24)
 
 
-@pytest.mark.parametrize("t", [p for p in wycheproof("wycheproof_chacha20_poly1305_test.json")
-                               if p.values[0]["result"] == "valid" and len(p.values[0]["iv"]) == 24])
+@pytest.mark.parametrize(
+    "t",
+    [
+        p
+        for p in wycheproof("wycheproof_chacha20_poly1305_test.json")
+        if p.values[0]["result"] == "valid" and len(p.values[0]["iv"]) == 24
+    ],
+)
 def test_wycheproof_through_wireguard_nonce(t):
     """The WireGuard form (0^4 || le64 counter) when the vector's nonce has that shape,
     else consistency with the explicit-nonce AEAD on the same counter."""

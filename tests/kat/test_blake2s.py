@@ -36,10 +36,15 @@ def test_rfc7693(v):
 def test_output_and_key_lengths_vs_hashlib(out_len, key_len, n):
     data, key = bytes(range(n % 256)) * (n // 256 + 1), bytes(range(100, 100 + key_len))
     data = data[:n]
-    assert crypto.blake2s(data, out_len, key) == hashlib.blake2s(data, digest_size=out_len, key=key).digest()
+    assert (
+        crypto.blake2s(data, out_len, key)
+        == hashlib.blake2s(data, digest_size=out_len, key=key).digest()
+    )
 
 
 @pytest.mark.parametrize("n", [0, 1, 116, 148, 200])
 def test_mac_is_keyed_blake2s_128(n):
     key, data = bytes(range(32)), bytes(range(n))
-    assert crypto.mac(key, data) == hashlib.blake2s(data, digest_size=16, key=key).digest()
+    assert (
+        crypto.mac(key, data) == hashlib.blake2s(data, digest_size=16, key=key).digest()
+    )

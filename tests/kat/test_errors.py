@@ -9,22 +9,39 @@ KEY = bytes(range(32))
 
 
 @pytest.mark.parametrize("bad", [b"", bytes(31), bytes(33)])
-@pytest.mark.parametrize("call", [
-    lambda k: crypto.aead_seal(k, 0, b"x"),
-    lambda k: crypto.aead_open(k, 0, bytes(16)),
-    lambda k: crypto.aead_seal_nonce(k, bytes(12), b"x"),
-    lambda k: crypto.aead_open_nonce(k, bytes(12), bytes(16)),
-    lambda k: crypto.xaead_seal(k, bytes(24), b"x"),
-    lambda k: crypto.xaead_open(k, bytes(24), bytes(16)),
-    lambda k: crypto.x25519(k, bytes(range(1, 33))),
-    lambda k: crypto.x25519(KEY, k),
-    lambda k: crypto.public_key(k),
-    lambda k: crypto.mac(k, b""),
-    lambda k: crypto.kdf(k, b"", 1),
-    lambda k: crypto.seal_in_place(k, 0, bytearray(32), 16),
-    lambda k: crypto.open_in_place(k, 0, bytearray(32), 16),
-], ids=["aead_seal", "aead_open", "aead_seal_nonce", "aead_open_nonce", "xaead_seal", "xaead_open",
-        "x25519_private", "x25519_public", "public_key", "mac", "kdf", "seal_in_place", "open_in_place"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda k: crypto.aead_seal(k, 0, b"x"),
+        lambda k: crypto.aead_open(k, 0, bytes(16)),
+        lambda k: crypto.aead_seal_nonce(k, bytes(12), b"x"),
+        lambda k: crypto.aead_open_nonce(k, bytes(12), bytes(16)),
+        lambda k: crypto.xaead_seal(k, bytes(24), b"x"),
+        lambda k: crypto.xaead_open(k, bytes(24), bytes(16)),
+        lambda k: crypto.x25519(k, bytes(range(1, 33))),
+        lambda k: crypto.x25519(KEY, k),
+        lambda k: crypto.public_key(k),
+        lambda k: crypto.mac(k, b""),
+        lambda k: crypto.kdf(k, b"", 1),
+        lambda k: crypto.seal_in_place(k, 0, bytearray(32), 16),
+        lambda k: crypto.open_in_place(k, 0, bytearray(32), 16),
+    ],
+    ids=[
+        "aead_seal",
+        "aead_open",
+        "aead_seal_nonce",
+        "aead_open_nonce",
+        "xaead_seal",
+        "xaead_open",
+        "x25519_private",
+        "x25519_public",
+        "public_key",
+        "mac",
+        "kdf",
+        "seal_in_place",
+        "open_in_place",
+    ],
+)
 def test_wrong_key_length(bad, call):
     with pytest.raises(ValueError):
         call(bad)

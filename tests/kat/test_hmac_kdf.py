@@ -25,7 +25,10 @@ def ref_kdf(ck, data, n):
 @pytest.mark.parametrize("key_len", [0, 1, 16, 32, 33, 63, 64, 65, 100, 200])
 @pytest.mark.parametrize("n", [0, 1, 32, 63, 64, 65, 150])
 def test_hmac_blake2s(key_len, n):
-    key, data = bytes((7 * i + 3) & 0xFF for i in range(key_len)), bytes((5 * i) & 0xFF for i in range(n))
+    key, data = (
+        bytes((7 * i + 3) & 0xFF for i in range(key_len)),
+        bytes((5 * i) & 0xFF for i in range(n)),
+    )
     assert crypto.hmac_blake2s(key, data) == ref_hmac(key, data)
 
 
