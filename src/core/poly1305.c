@@ -87,9 +87,15 @@ static void poly_emit(struct wgc_poly1305_ctx *p, u8 mac[16])
  * four 32-bit words. Clamping leaves r0 < 2^28 and r1..r3 < 2^28 with their
  * low 2 bits clear, so a product landing at 2^(128 + 32k) folds back to
  * 2^(32k) as 2^128 r_j = 2^130 (r_j / 4) = 5 r_j / 4 = s_j (mod 2^130 - 5).
- * 16 32x32->64 products per block (radix 2^26 needs 25); the sums of up to
- * five products per column are what MIPS maddu and ARM umlal accumulate.
+ * That is 16 32x32->64 products per block (radix 2^26 needs 25), summed
+ * column by column as MIPS maddu and ARM umlal accumulate.
  */
+
+/* maddu exists from MIPS32r1 up to (not in) r6; 32-bit registers only. */
+#if defined(__GNUC__) && defined(__mips) && __mips == 32 && !defined(__mips16) && \
+    defined(__mips_isa_rev) && __mips_isa_rev < 6
+#define WGC_POLY1305_MIPS_ASM
+#endif
 
 static void poly_key(struct wgc_poly1305_ctx *p, const u8 key[16])
 {
@@ -103,60 +109,123 @@ static void poly_key(struct wgc_poly1305_ctx *p, const u8 key[16])
         p->h[i] = 0;
 }
 
+#ifndef WGC_POLY1305_MIPS_ASM
+/* acc + a b. Chaining the columns through this (rather than writing each as
+ * one long sum) keeps GCC from reassociating them into separate multiplies
+ * and 64-bit additions: ARM gets one umlal per product. */
+static inline u64 mac(u64 acc, u32 a, u32 b)
+{
+    return acc + (u64)a * b;
+}
+#endif
+
 /*
- * h = (h + m + hibit 2^128) r, partially reduced. Bounds: on entry h4 <= 4,
- * so after adding m h4 <= 6; each column is at most 4 2^32 1.25 2^28 +
- * 6 1.25 2^28 < 2^63, and the carried h4 = h4 r0 + (d3 >> 32) < 2^32.
- * Folding 5 (h4 >> 2) into h0..h3 leaves h4 <= 3 + 1.
+ * h = (h + m + hibit 2^128) r, partially reduced; the loop keeps the 5 (h >>
+ * 130) of one block in c and adds it with the next message block, so each
+ * block has one carry chain rather than two.
+ * Bounds: h4 <= 4 on entry, and after each block h0..h3 + (h4 & 3) 2^128 <
+ * 2^130 and c < 2^32, so h + c + m < 2^131 (h4 <= 7). A column is then at
+ * most (1 + 3 * 1.25) 2^60 plus a few 2^32 < 2^63 (column 0), the last one
+ * is < 2^62 so its carry into h4 is < 2^30, and the new h4 = h4 r0 + carry
+ * < 2^31 + 2^30 keeps c = 5 (h4 >> 2) < 2^32.
  */
 static void poly_blocks(struct wgc_poly1305_ctx *p, const u8 *m, size_t n, u32 hibit)
 {
     const u32 r0 = p->r[0], r1 = p->r[1], r2 = p->r[2], r3 = p->r[3];
     const u32 s1 = p->s[0], s2 = p->s[1], s3 = p->s[2];
     u32 h0 = p->h[0], h1 = p->h[1], h2 = p->h[2], h3 = p->h[3], h4 = p->h[4];
-    u32 c;
-    u64 d0, d1, d2, d3;
+    u32 c = 0, t, t0, t1, t2, t3;
+#ifndef WGC_POLY1305_MIPS_ASM
+    u64 d;
+#endif
 
     for (; n; n--, m += 16) {
-        d0 = (u64)h0 + load32_le(m);
-        d1 = (u64)h1 + load32_le(m + 4) + (u32)(d0 >> 32);
-        d2 = (u64)h2 + load32_le(m + 8) + (u32)(d1 >> 32);
-        d3 = (u64)h3 + load32_le(m + 12) + (u32)(d2 >> 32);
-        h0 = (u32)d0;
-        h1 = (u32)d1;
-        h2 = (u32)d2;
-        h3 = (u32)d3;
-        h4 += (u32)(d3 >> 32) + hibit;
+        /* h += c + m; carries are comparisons (sltu), never branches. */
+        t = load32_le(m) + c;       c = t < c;  h0 += t;    c += h0 < t;
+        t = load32_le(m + 4) + c;   c = t < c;  h1 += t;    c += h1 < t;
+        t = load32_le(m + 8) + c;   c = t < c;  h2 += t;    c += h2 < t;
+        t = load32_le(m + 12) + c;  c = t < c;  h3 += t;    c += h3 < t;
+        h4 += c + hibit;
 
-        d0 = (u64)h0 * r0 + (u64)h1 * s3 + (u64)h2 * s2 + (u64)h3 * s1;
-        d1 = (u64)h0 * r1 + (u64)h1 * r0 + (u64)h2 * s3 + (u64)h3 * s2 + (u64)h4 * s1;
-        d2 = (u64)h0 * r2 + (u64)h1 * r1 + (u64)h2 * r0 + (u64)h3 * s3 + (u64)h4 * s2;
-        d3 = (u64)h0 * r3 + (u64)h1 * r2 + (u64)h2 * r1 + (u64)h3 * r0 + (u64)h4 * s3;
-        h4 *= r0;
+        /* t0..t3 = the low words of the columns, each column starting from
+         * the previous one's high word; t = the carry into 2^128. */
+#ifdef WGC_POLY1305_MIPS_ASM
+        /* GCC splits long maddu chains apart and spills; written out, a
+         * column is multu/maddu into HI:LO, mflo, and mfhi/mtlo/mthi to
+         * start the next column from its carry. */
+        {
+            u32 hi;
+            __asm__(
+                "multu %[h0], %[r0]\n\t"
+                "maddu %[h1], %[s3]\n\t"
+                "maddu %[h2], %[s2]\n\t"
+                "maddu %[h3], %[s1]\n\t"
+                "mflo  %[t0]\n\t"
+                "mfhi  %[hi]\n\t"
+                "mtlo  %[hi]\n\t"
+                "mthi  $0\n\t"
+                "maddu %[h0], %[r1]\n\t"
+                "maddu %[h1], %[r0]\n\t"
+                "maddu %[h2], %[s3]\n\t"
+                "maddu %[h3], %[s2]\n\t"
+                "maddu %[h4], %[s1]\n\t"
+                "mflo  %[t1]\n\t"
+                "mfhi  %[hi]\n\t"
+                "mtlo  %[hi]\n\t"
+                "mthi  $0\n\t"
+                "maddu %[h0], %[r2]\n\t"
+                "maddu %[h1], %[r1]\n\t"
+                "maddu %[h2], %[r0]\n\t"
+                "maddu %[h3], %[s3]\n\t"
+                "maddu %[h4], %[s2]\n\t"
+                "mflo  %[t2]\n\t"
+                "mfhi  %[hi]\n\t"
+                "mtlo  %[hi]\n\t"
+                "mthi  $0\n\t"
+                "maddu %[h0], %[r3]\n\t"
+                "maddu %[h1], %[r2]\n\t"
+                "maddu %[h2], %[r1]\n\t"
+                "maddu %[h3], %[r0]\n\t"
+                "maddu %[h4], %[s3]\n\t"
+                "mflo  %[t3]\n\t"
+                "mfhi  %[t]"
+                : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3),
+                  [t] "=r"(t), [hi] "=&r"(hi)
+                : [h0] "r"(h0), [h1] "r"(h1), [h2] "r"(h2), [h3] "r"(h3),
+                  [h4] "r"(h4), [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2),
+                  [r3] "r"(r3), [s1] "r"(s1), [s2] "r"(s2), [s3] "r"(s3)
+                : "hi", "lo");
+        }
+#else
+        d = (u64)h0 * r0;
+        d = mac(d, h1, s3); d = mac(d, h2, s2); d = mac(d, h3, s1);
+        t0 = (u32)d;
+        d = mac(d >> 32, h0, r1); d = mac(d, h1, r0); d = mac(d, h2, s3);
+        d = mac(d, h3, s2); d = mac(d, h4, s1);
+        t1 = (u32)d;
+        d = mac(d >> 32, h0, r2); d = mac(d, h1, r1); d = mac(d, h2, r0);
+        d = mac(d, h3, s3); d = mac(d, h4, s2);
+        t2 = (u32)d;
+        d = mac(d >> 32, h0, r3); d = mac(d, h1, r2); d = mac(d, h2, r1);
+        d = mac(d, h3, r0); d = mac(d, h4, s3);
+        t3 = (u32)d;
+        t = (u32)(d >> 32);
+#endif
+        h0 = t0;
+        h1 = t1;
+        h2 = t2;
+        h3 = t3;
+        h4 = h4 * r0 + t;
 
-        h0 = (u32)d0;
-        d1 += (u32)(d0 >> 32);
-        h1 = (u32)d1;
-        d2 += (u32)(d1 >> 32);
-        h2 = (u32)d2;
-        d3 += (u32)(d2 >> 32);
-        h3 = (u32)d3;
-        h4 += (u32)(d3 >> 32);
-
-        /* Bits 130 and up times 5, added back with a carry chain; the
-         * carries are comparisons (sltu), never branches. */
-        c = (h4 >> 2) + (h4 & ~3u);
+        /* Bits 130 and up, times 5, go in with the next block. */
+        c = (h4 >> 2) * 5;
         h4 &= 3;
-        h0 += c;
-        c = h0 < c;
-        h1 += c;
-        c = h1 < c;
-        h2 += c;
-        c = h2 < c;
-        h3 += c;
-        c = h3 < c;
-        h4 += c;
     }
+    h0 += c;  c = h0 < c;
+    h1 += c;  c = h1 < c;
+    h2 += c;  c = h2 < c;
+    h3 += c;  c = h3 < c;
+    h4 += c;
     p->h[0] = h0; p->h[1] = h1; p->h[2] = h2; p->h[3] = h3; p->h[4] = h4;
 }
 

@@ -7,7 +7,7 @@
 #if defined(__GNUC__)
 /* memset clears word- or line-wise; the empty asm takes p and clobbers
  * memory, so the compiler must assume the zeros are read and cannot drop
- * them, even with link-time optimization. */
+ * them, even under link-time optimization. */
 void wgc_wipe(void *p, size_t len)
 {
     memset(p, 0, len);
