@@ -9,7 +9,7 @@ BUILD := build
 APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind
 PYTEST_ARGS ?=
 
-.PHONY: all deps apt-deps venv build check test clean demo
+.PHONY: all deps apt-deps venv build check test clean demo bench
 
 all: build
 
@@ -45,6 +45,10 @@ check: build
 # Everything, as CI runs it. pytest exit 5 (no tests collected) fails make.
 test: deps
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+# Tunnel benchmark: wgpyd beside wireguard-go in namespaces (iperf3, pps, handshakes, RSS).
+bench: apt-deps build
+	$(PYTHON) tests/bench/bench_tunnel.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c

@@ -13,7 +13,9 @@ PYTHON ?= .venv/bin/python
 BUILD ?= build
 
 CORE_DIR := src/core
-CORE_SRC := $(filter-out $(CORE_DIR)/selftest.c,$(wildcard $(CORE_DIR)/*.c))
+# The crypto primitives only: the data path (datapath*.c, dp_*.c) is not part of the selftest.
+CORE_SRC := $(filter-out $(CORE_DIR)/selftest.c $(CORE_DIR)/datapath%.c $(CORE_DIR)/dp_%.c,\
+  $(wildcard $(CORE_DIR)/*.c))
 CORE_HDR := $(wildcard $(CORE_DIR)/*.h)
 VECTOR_FILES := $(wildcard tests/vectors/*.json)
 # gen_vectors.py is stdlib-only: fall back to the system python before the venv exists.
@@ -117,7 +119,15 @@ $(BUILD)/bench/armv7-portable: $(CORE_SRC) $(CORE_HDR) tests/bench/bench_core.c
 	@mkdir -p $(@D)
 	$(ARM_CC) $(CRYPTO_CFLAGS) $(ARMV7_PORTABLE) -o $@ $(CORE_SRC) tests/bench/bench_core.c
 
+# The same core beside OpenSSL, both called from C (needs libssl-dev's headers).
+$(BUILD)/bench/native: $(CORE_SRC) $(CORE_HDR) tests/bench/bench_native.c
+	@mkdir -p $(@D)
+	@dpkg -s libssl-dev >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libssl-dev; }
+	$(CC) $(CRYPTO_CFLAGS) -o $@ $(CORE_SRC) tests/bench/bench_native.c -lcrypto
+
 # bench_crypto.py prints its method, the host table (wgpy vs cryptography/hashlib) and
 # the guest instruction counts; --insn-only skips the host part (no venv needed).
-bench-crypto: $(BUILD)/insn_plugin.so $(BENCH_TARGETS)
+bench-crypto: $(BUILD)/insn_plugin.so $(BENCH_TARGETS) $(BUILD)/bench/native
+	$(BUILD)/bench/native
 	$(GEN_PYTHON) tests/bench/bench_crypto.py --build $(BUILD) $(BENCH_ARGS)
