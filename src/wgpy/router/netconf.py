@@ -1,0 +1,205 @@
+"""Addresses, MTU and routes of a wgpy interface, through `ip` (iproute2), when no netifd
+does it for us; plus the record of what was added, so `down` and `reload` undo exactly that.
+
+Routes for allowed_ips are added when a peer sets route_allowed_ips. A /0 becomes its two
+/1 halves, which win over the WAN default route without replacing it (so nothing competes on
+metrics, OW#9448, and `down` restores the old path by itself). An endpoint that falls inside
+a routed range gets a host route via the route the system had to it without the tunnel, so the
+encrypted UDP never loops into the tunnel (netifd's proto_add_host_dependency, unless
+nohostroute). The record lives in RUN_DIR/IFNAME.json: runtime state, not configuration.
+"""
+
+import ipaddress
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+from wgpy.router.resolve import endpoint_ip
+from wgpy.uci.schema import InterfaceConfig, PeerConfig
+
+RUN_DIR = os.environ.get("WGPY_RUN_DIR", "/var/run/wgpy")
+
+
+class NetconfError(Exception):
+    """An `ip` command failed; the message has its output."""
+
+
+@dataclass
+class NetState:
+    """What wgpy put on the system for one interface."""
+    ifname: str
+    mtu: Optional[int] = None
+    addresses: List[str] = field(default_factory=list)
+    routes: List[str] = field(default_factory=list)
+    host_routes: Dict[str, dict] = field(default_factory=dict)  # dst -> {gateway?, dev}
+    skipped: List[dict] = field(default_factory=list)  # peers left out for DNS, for status
+    netifd: bool = False  # netifd owns addresses and routes; we only keep `skipped`
+
+
+# ---- what we want (pure) ----
+
+def split_default(net) -> List:
+    """A /0 as its two /1 halves; any other network unchanged."""
+    if net.prefixlen == 0:
+        return list(net.subnets(prefixlen_diff=1))
+    return [net]
+
+
+def routed_networks(peers: List[PeerConfig]) -> List:
+    """The networks to route into the tunnel, in config order, without duplicates."""
+    out: List = []
+    for peer in peers:
+        if peer.route_allowed_ips:
+            for net in peer.allowed_ips:
+                out += [n for n in split_default(net) if n not in out]
+    return out
+
+
+def host_route_targets(conf: InterfaceConfig, endpoints: List[str], routed: List) -> List[str]:
+    """Endpoint addresses (as /32 or /128) that the tunnel routes would swallow."""
+    if conf.nohostroute:
+        return []
+    out = []
+    for uapi_endpoint in endpoints:
+        ip = ipaddress.ip_address(endpoint_ip(uapi_endpoint))
+        if any(ip in net for net in routed if net.version == ip.version):
+            dst = f"{ip}/{ip.max_prefixlen}"
+            if dst not in out:
+                out.append(dst)
+    return out
+
+
+def best_route(dst: str, table: List[dict], exclude_dev: str) -> Optional[dict]:
+    """Longest-prefix match of `dst` in an `ip -j route` table, ignoring our own device
+    (whose routes we are about to add or already added), lowest metric first on a tie."""
+    ip = ipaddress.ip_interface(dst).ip
+    best, best_key = None, None
+    for route in table:
+        if route.get("dev") == exclude_dev or route.get("type", "unicast") != "unicast":
+            continue
+        text = route.get("dst", "")
+        net = ipaddress.ip_network("0.0.0.0/0" if ip.version == 4 else "::/0") \
+            if text == "default" else ipaddress.ip_network(text, strict=False)
+        if net.version != ip.version or ip not in net:
+            continue
+        key = (net.prefixlen, -route.get("metric", 0))
+        if best_key is None or key > best_key:
+            best, best_key = route, key
+    if best is None:
+        return None
+    return {k: best[k] for k in ("gateway", "dev") if k in best}
+
+
+# ---- doing it (I/O) ----
+
+def ip(*args: str, check: bool = True) -> str:
+    """Run `ip ARGS`; -> stdout; raises NetconfError."""
+    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise NetconfError(f"ip {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def route_table(version: int) -> List[dict]:
+    """The main routing table of one family as `ip -j route` data."""
+    return json.loads(ip("-j", f"-{version}", "route", "show", "table", "main") or "[]")
+
+
+def _host_routes(conf: InterfaceConfig, targets: List[str], old: Dict[str, dict]) -> Dict:
+    routes = {}
+    tables = {4: None, 6: None}
+    for dst in targets:
+        version = ipaddress.ip_interface(dst).version
+        if tables[version] is None:
+            tables[version] = route_table(version)
+        via = best_route(dst, [r for r in tables[version] if r.get("dst") != dst],
+                         conf.name) or old.get(dst)
+        if via is not None:
+            routes[dst] = via
+    return routes
+
+
+def desired_state(conf: InterfaceConfig, peers: List[PeerConfig], endpoints: List[str],
+                  old: Optional[NetState]) -> NetState:
+    """The state to reach: addresses, tunnel routes and the endpoint host routes."""
+    routed = routed_networks(peers)
+    targets = host_route_targets(conf, endpoints, routed)
+    return NetState(ifname=conf.name, mtu=conf.mtu,
+                    addresses=[str(a) for a in conf.addresses],
+                    routes=[str(n) for n in routed],
+                    host_routes=_host_routes(conf, targets, old.host_routes if old else {}))
+
+
+def _route_args(dst: str, via: dict) -> List[str]:
+    return [dst] + (["via", via["gateway"]] if "gateway" in via else []) + ["dev", via["dev"]]
+
+
+def apply(new: NetState, old: Optional[NetState]) -> None:
+    """Move the system from `old` (None: fresh link) to `new`; host routes go in first so
+    the endpoint stays reachable while the tunnel routes change."""
+    old = old or NetState(new.ifname)
+    dev = new.ifname
+    for dst, via in new.host_routes.items():
+        if old.host_routes.get(dst) != via:
+            ip("route", "replace", *_route_args(dst, via))
+    if new.mtu is not None and new.mtu != old.mtu:
+        ip("link", "set", "dev", dev, "mtu", str(new.mtu))
+    ip("link", "set", "dev", dev, "up")
+    for address in old.addresses:
+        if address not in new.addresses:
+            ip("address", "del", address, "dev", dev, check=False)
+    for address in new.addresses:
+        if address not in old.addresses:
+            ip("address", "replace", address, "dev", dev)
+    for dst in old.routes:
+        if dst not in new.routes:
+            ip("route", "del", dst, "dev", dev, check=False)
+    for dst in new.routes:
+        ip("route", "replace", dst, "dev", dev)
+    for dst, via in old.host_routes.items():
+        if dst not in new.host_routes:
+            ip("route", "del", *_route_args(dst, via), check=False)
+
+
+def remove_host_routes(state: NetState) -> None:
+    """Undo the host routes (the only things that outlive the link)."""
+    for dst, via in state.host_routes.items():
+        ip("route", "del", *_route_args(dst, via), check=False)
+
+
+def delete_link(ifname: str) -> bool:
+    """Delete the interface (wgpyd exits when its TUN goes); False if it was not there."""
+    return subprocess.run(["ip", "link", "del", "dev", ifname], capture_output=True).returncode == 0
+
+
+# ---- the record ----
+
+def state_path(ifname: str) -> str:
+    return os.path.join(RUN_DIR, f"{ifname}.json")
+
+
+def save_state(state: NetState) -> None:
+    """Remember what was applied, for `down` and `reload`."""
+    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+    tmp = state_path(state.ifname) + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(asdict(state), f)
+    os.replace(tmp, state_path(state.ifname))
+
+
+def load_state(ifname: str) -> Optional[NetState]:
+    """The last saved state, or None if wgpy did not bring IFNAME up."""
+    try:
+        with open(state_path(ifname), encoding="utf-8") as f:
+            return NetState(**json.load(f))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def forget_state(ifname: str) -> None:
+    try:
+        os.unlink(state_path(ifname))
+    except FileNotFoundError:
+        pass

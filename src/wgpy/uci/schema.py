@@ -1,0 +1,297 @@
+"""Typed configuration of `proto 'wgpy'` interfaces, read from a parsed `network` package.
+
+The options are OpenWrt's WireGuard ones, unchanged: interface sections take private_key,
+listen_port, addresses, mtu, fwmark, nohostroute, tunlink; peers live in sections of type
+`wireguard_<ifname>`. Every problem becomes a `ConfigError` naming file, section and option.
+An interface with an error stays down (`InterfaceConfig.errors`); a peer with an error is left
+out (`InterfaceConfig.peer_errors`) and the rest still come up. Nothing here does I/O: DNS is
+resolve.py's job, so a hostname is only checked for syntax.
+"""
+
+import base64
+import binascii
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple, Union
+
+from wgpy import crypto
+from wgpy.uci.syntax import Package, Section
+
+PROTO = "wgpy"
+DEFAULT_ENDPOINT_PORT = 51820
+KEY_B64_LEN = 44
+_TRUE = frozenset(("1", "yes", "on", "true", "enabled"))
+_FALSE = frozenset(("0", "no", "off", "false", "disabled"))
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+\Z")
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+
+
+class ConfigError(Exception):
+    """One bad option: where it is (file, section, option, line if known) and what is wrong."""
+
+    def __init__(self, path: str, section: str, option: Optional[str], message: str,
+                 line: Optional[int] = None) -> None:
+        where = path if line is None else f"{path} line {line}"
+        what = f"section '{section}'" + (f", option '{option}'" if option else "")
+        super().__init__(f"{where}: {what}: {message}")
+        self.path, self.section, self.option, self.line = path, section, option, line
+        self.message = message
+
+    def as_dict(self) -> dict:
+        """The error as ubus/JSON data."""
+        return {"file": self.path, "section": self.section, "option": self.option,
+                "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PeerConfig:
+    section: str
+    public_key: str
+    preshared_key: Optional[str] = None
+    allowed_ips: Tuple[Network, ...] = ()
+    route_allowed_ips: bool = False
+    endpoint_host: Optional[str] = None
+    endpoint_port: int = DEFAULT_ENDPOINT_PORT
+    persistent_keepalive: int = 0
+    description: str = ""
+
+
+@dataclass
+class InterfaceConfig:
+    name: str
+    path: str
+    private_key: Optional[str] = None  # None: missing or 'generate' (see generate_key)
+    generate_key: bool = False
+    listen_port: Optional[int] = None
+    addresses: Tuple[Address, ...] = ()
+    mtu: Optional[int] = None
+    fwmark: int = 0
+    nohostroute: bool = False
+    tunlink: Optional[str] = None
+    auto: bool = True
+    disabled: bool = False
+    peers: List[PeerConfig] = field(default_factory=list)
+    errors: List[ConfigError] = field(default_factory=list)
+    peer_errors: List[ConfigError] = field(default_factory=list)
+
+    def peer(self, public_key: str) -> Optional[PeerConfig]:
+        """The configured peer with this base64 public key, or None."""
+        return next((p for p in self.peers if p.public_key == public_key), None)
+
+
+class _Reader:
+    """Typed access to one section's options; the first bad option raises ConfigError."""
+
+    def __init__(self, path: str, package: Package, section: Section) -> None:
+        self.path, self.section = path, section
+        self.label = package.label(section)
+
+    def error(self, option: Optional[str], message: str) -> ConfigError:
+        opt = self.section.options.get(option) if option else None
+        line = opt.line if opt is not None else self.section.line
+        return ConfigError(self.path, self.label, option, message, line)
+
+    def text(self, option: str) -> Optional[str]:
+        value = self.section.get(option)
+        if isinstance(value, list):
+            raise self.error(option, "must be a single value, not a list")
+        return value
+
+    def words(self, option: str) -> List[str]:
+        """A list option; a plain option is split on whitespace, as the shell handler does."""
+        value = self.section.get(option)
+        if value is None:
+            return []
+        items = value if isinstance(value, list) else [value]
+        return [word for item in items for word in item.split()]
+
+    def boolean(self, option: str, default: bool = False) -> bool:
+        value = self.text(option)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise self.error(option, f"'{value}' is not a boolean (use 0 or 1)")
+
+    def integer(self, option: str, low: int, high: int) -> Optional[int]:
+        value = self.text(option)
+        if value is None:
+            return None
+        try:
+            number = int(value, 0)
+        except ValueError:
+            raise self.error(option, f"'{value}' is not a number") from None
+        if not low <= number <= high:
+            raise self.error(option, f"{number} is out of range {low}-{high}")
+        return number
+
+    def key(self, option: str, required: bool = False) -> Optional[str]:
+        value = self.text(option)
+        if value is None or value == "":
+            if required:
+                raise self.error(option, "is missing")
+            return None
+        if not is_key(value):
+            raise self.error(option, "is not a WireGuard key (44 characters of base64)")
+        return value
+
+
+def is_key(text: str) -> bool:
+    """True if `text` is a base64 WireGuard key as `wg` prints it."""
+    if len(text) != KEY_B64_LEN or not text.endswith("="):
+        return False
+    try:
+        return len(base64.b64decode(text, validate=True)) == crypto.KEY_LEN
+    except (binascii.Error, ValueError):
+        return False
+
+
+def public_key_of(private_b64: str) -> str:
+    """The base64 public key for a base64 private key (caller must pass a valid key)."""
+    return base64.b64encode(crypto.public_key(base64.b64decode(private_b64))).decode()
+
+
+def parse_network(text: str) -> Network:
+    """A CIDR or bare address (-> /32 or /128); host bits are masked as wg does."""
+    return ipaddress.ip_network(text, strict=False)
+
+
+def parse_address(text: str) -> Address:
+    """An interface address with optional prefix; a bare one is /32 or /128."""
+    return ipaddress.ip_interface(text)
+
+
+# ---- interface and peer sections ----
+
+def _interface(path: str, package: Package, section: Section) -> InterfaceConfig:
+    r = _Reader(path, package, section)
+    conf = InterfaceConfig(name=section.name or r.label, path=path)
+    # Each option is checked on its own, so one message per bad option, not just the first.
+    steps = (
+        lambda: _read_private_key(r, conf),
+        lambda: setattr(conf, "listen_port", r.integer("listen_port", 0, 65535)),
+        lambda: setattr(conf, "addresses", _addresses(r)),
+        lambda: setattr(conf, "mtu", r.integer("mtu", 68, 65535)),
+        lambda: setattr(conf, "fwmark", _fwmark(r)),
+        lambda: setattr(conf, "nohostroute", r.boolean("nohostroute")),
+        lambda: setattr(conf, "tunlink", r.text("tunlink")),
+        lambda: setattr(conf, "auto", r.boolean("auto", True)),
+        lambda: setattr(conf, "disabled", r.boolean("disabled")),
+    )
+    for step in steps:
+        try:
+            step()
+        except ConfigError as exc:
+            conf.errors.append(exc)
+    return conf
+
+
+def _read_private_key(r: _Reader, conf: InterfaceConfig) -> None:
+    value = r.text("private_key")
+    if value in (None, "", "generate"):
+        conf.generate_key = True  # as OpenWrt's handler: create one and save it
+        return
+    conf.private_key = r.key("private_key")
+
+
+def _addresses(r: _Reader) -> Tuple[Address, ...]:
+    out = []
+    for word in r.words("addresses"):
+        try:
+            out.append(parse_address(word))
+        except ValueError:
+            raise r.error("addresses", f"'{word}' is not an IP address or CIDR") from None
+    return tuple(out)
+
+
+def _fwmark(r: _Reader) -> int:
+    value = r.text("fwmark")
+    if value in (None, "", "off"):
+        return 0
+    return r.integer("fwmark", 0, 0xFFFFFFFF) or 0
+
+
+def _allowed_ips(r: _Reader) -> Tuple[Network, ...]:
+    out = []
+    for word in r.words("allowed_ips"):
+        try:
+            out.append(parse_network(word))
+        except ValueError:
+            raise r.error("allowed_ips", f"'{word}' is not a valid CIDR") from None
+    return tuple(out)
+
+
+def _endpoint_host(r: _Reader) -> Optional[str]:
+    host = r.text("endpoint_host")
+    if not host:
+        return None
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    if not _HOSTNAME.match(bare) or bare.replace(".", "").isdigit():
+        raise r.error("endpoint_host", f"'{host}' is not a hostname or IP address")
+    return bare
+
+
+def _peer(path: str, package: Package, section: Section) -> Optional[PeerConfig]:
+    """The peer, None if disabled; raises ConfigError on the first bad option."""
+    r = _Reader(path, package, section)
+    if r.boolean("disabled"):
+        return None
+    public_key = r.key("public_key", required=True)
+    return PeerConfig(
+        section=r.label,
+        public_key=public_key or "",
+        preshared_key=r.key("preshared_key"),
+        allowed_ips=_allowed_ips(r),
+        route_allowed_ips=r.boolean("route_allowed_ips"),
+        endpoint_host=_endpoint_host(r),
+        endpoint_port=r.integer("endpoint_port", 1, 65535) or DEFAULT_ENDPOINT_PORT,
+        persistent_keepalive=r.integer("persistent_keepalive", 0, 65535) or 0,
+        description=r.text("description") or "",
+    )
+
+
+def _add_peers(path: str, package: Package, conf: InterfaceConfig) -> None:
+    own = public_key_of(conf.private_key) if conf.private_key else None
+    seen: Dict[str, str] = {}
+    for section in package.sections:
+        if section.type != f"wireguard_{conf.name}":
+            continue
+        try:
+            peer = _peer(path, package, section)
+        except ConfigError as exc:
+            conf.peer_errors.append(exc)
+            continue
+        if peer is None:
+            continue
+        r = _Reader(path, package, section)
+        if peer.public_key in seen:
+            conf.peer_errors.append(r.error(
+                "public_key", f"duplicate: the same key is already used by peer "
+                              f"'{seen[peer.public_key]}'"))
+            continue
+        if peer.public_key == own:
+            conf.peer_errors.append(r.error("public_key", "is this interface's own public key"))
+            continue
+        seen[peer.public_key] = peer.section
+        conf.peers.append(peer)
+
+
+def interfaces(package: Package, path: str) -> Dict[str, InterfaceConfig]:
+    """Every `proto 'wgpy'` interface of a `network` package, in file order, by name."""
+    out: Dict[str, InterfaceConfig] = {}
+    for section in package.sections:
+        if section.type != "interface" or section.get("proto") != PROTO or not section.name:
+            continue
+        conf = _interface(path, package, section)
+        _add_peers(path, package, conf)
+        out[conf.name] = conf
+    return out
