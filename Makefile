@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 BUILD := build
-APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind
+APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck
 PYTEST_ARGS ?=
 
 .PHONY: all deps apt-deps venv build check test clean demo bench

@@ -1,5 +1,5 @@
-"""Command-line entry points: `wgpyd [-f|--foreground] IFNAME` (a drop-in for `wireguard-go
-IFNAME`) and the placeholder for the `wgpy` router command.
+"""Command-line entry point of `wgpyd [-f|--foreground] IFNAME`, a drop-in for
+`wireguard-go IFNAME` (the router's `wgpy` command is wgpy.router.command).
 
 wgpyd creates the TUN and the UAPI socket, then serves them. Unless told to stay in the
 foreground it forks first; the parent exits only after the child reports that the interface
@@ -14,8 +14,6 @@ from typing import List, Optional
 from wgpy import __version__
 
 USAGE_WGPYD = "Usage: wgpyd [-f|--foreground] INTERFACE-NAME\n"
-USAGE_WGPY = "Usage: wgpy COMMAND\n\nThe router command line is not implemented yet; " \
-             "use wgpyd and the wg tool.\n"
 EXIT_SETUP_FAILED = 1
 _READY = b"ok"
 
@@ -62,11 +60,19 @@ def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
         _report(ready_fd, f"wgpyd: setup of {ifname} failed: {exc}".encode())
         return EXIT_SETUP_FAILED
     log.debug("device started on %s, UDP port %d", tun.name, udp.port)
+    # The C datapath is the default; WGPY_DATAPATH=python keeps every packet in the
+    # sans-I/O core (for debugging only: it is far slower).
+    fastpath = None
+    if os.environ.get("WGPY_DATAPATH") != "python":
+        from wgpy.daemon.fastpath import FastPath
+        fastpath = FastPath(dev, tun, udp, log)
     _report(ready_fd, _READY)
     try:
-        reason = Loop(dev, tun, udp, listener, log).run()
+        reason = Loop(dev, tun, udp, listener, log, fastpath=fastpath).run()
         log.debug("shutting down: %s", reason)
     finally:
+        if fastpath is not None:
+            fastpath.close()
         listener.close()
         udp.close()
         tun.close()
@@ -125,9 +131,3 @@ def wgpyd_main(argv: Optional[List[str]] = None) -> int:
     if foreground or os.environ.get("WG_PROCESS_FOREGROUND") == "1":
         return _serve(ifname, foreground=True, ready_fd=None)
     return _daemonize(ifname)
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    """Entry point of `wgpy` (the router command comes in a later issue)."""
-    sys.stderr.write(USAGE_WGPY)
-    return 2
