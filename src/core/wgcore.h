@@ -146,4 +146,156 @@ int wgc_replay_check(struct wgc_replay *r, uint64_t counter);
 /* Which build this is: "portable", or names of SIMD paths compiled in. */
 const char *wgc_impl(void);
 
+/* ---- Datapath (datapath.c, dp_lpm.c, dp_io.c, dp_udp.c; Linux only) ----
+ * The per-packet fast path: two worker threads move transport packets
+ * between a TUN fd and the UDP sockets without Python. TX: read TUN, route
+ * by destination (allowed IPs), seal with the peer's current keypair,
+ * sendmmsg. RX: recvmmsg, find the keypair by receiver index, open, replay
+ * check, inner source check, write TUN. Everything else (handshakes, cookie
+ * replies, unknown indices, packets for peers without a usable keypair) is
+ * queued as an upcall and event_fd becomes readable.
+ *
+ * Python owns the decisions and installs state: peers are slots, keypairs are
+ * pushed per peer as the three slots previous/current/next (kept state, i.e.
+ * the send counter and replay window, follows the local index), allowed IPs
+ * are replaced as a whole table. Per-peer counters, timestamps and event bits
+ * accumulate in C; Python reads them with wgc_dp_poll + wgc_dp_peer_read.
+ * Times are CLOCK_MONOTONIC nanoseconds (Python's time.monotonic clock).
+ * Config calls may allocate; the workers never do.
+ */
+#define WGC_DP_BATCH 32
+#define WGC_DP_UPCALLS 64
+/* Event bits of a peer (wgc_dp_peer_state.events). */
+#define WGC_DP_EV_ACTIVITY 1    /* counters or timestamps moved, or roaming */
+#define WGC_DP_EV_CONFIRMED 2   /* authenticated packet under the next keypair */
+#define WGC_DP_EV_REKEY_SEND 4  /* REKEY_AFTER_MESSAGES/_TIME reached while sending */
+#define WGC_DP_EV_REKEY_RECV 8  /* our initiated keypair nears REJECT_AFTER_TIME */
+/* Upcall kinds. */
+#define WGC_DP_UP_UDP 1         /* a datagram for Python, with its addresses */
+#define WGC_DP_UP_TUN 2         /* an IP packet whose peer has no usable keypair */
+
+struct wgc_dp;
+
+/* family is 4, 6 or 0 (none). src/src_ifindex: the local address to send
+ * from (IP_PKTINFO), valid when has_src is 1. Ports in host order. */
+struct wgc_dp_endpoint {
+    uint8_t family;
+    uint8_t has_src;
+    uint16_t port;
+    uint32_t src_ifindex;
+    uint8_t addr[16];
+    uint8_t src[16];
+};
+
+/* One keypair slot as Python installs it; present 0 means an empty slot. */
+struct wgc_dp_keypair {
+    uint8_t send_key[32];
+    uint8_t recv_key[32];
+    uint64_t created_ns;
+    uint32_t local_index;
+    uint32_t remote_index;
+    uint8_t present;
+    uint8_t is_initiator;
+    uint8_t can_send;       /* 0: expired for sending (private key changed) */
+};
+
+/* One allowed-IPs entry; addr holds 4 or 16 bytes, host bits may be set. */
+struct wgc_dp_prefix {
+    uint8_t family;
+    uint8_t len;
+    uint8_t addr[16];
+    int32_t peer;
+};
+
+/* A peer's shared state as read (and its events cleared) by Python. */
+struct wgc_dp_peer_state {
+    uint32_t events;
+    uint32_t confirmed_index;   /* local index of the confirmed next keypair */
+    uint64_t rx_bytes;
+    uint64_t tx_bytes;
+    uint64_t last_data_sent_ns;
+    uint64_t last_auth_sent_ns;
+    uint64_t last_data_recv_ns;
+    uint64_t last_auth_recv_ns;
+    struct wgc_dp_endpoint endpoint;
+};
+
+/* An upcall copied out: data points into the caller's buffer. For UDP,
+ * from.addr/port is the remote and from.src/src_ifindex our local address. */
+struct wgc_dp_upcall {
+    uint32_t kind;
+    uint32_t len;
+    uint8_t *data;
+    struct wgc_dp_endpoint from;
+};
+
+/* Packets dropped by the workers, by reason. */
+struct wgc_dp_stats {
+    uint64_t tun_not_ip;
+    uint64_t tun_no_route;
+    uint64_t no_endpoint;
+    uint64_t send_errors;
+    uint64_t rx_expired_keypair;
+    uint64_t rx_decrypt;
+    uint64_t rx_replay;
+    uint64_t rx_inner_malformed;
+    uint64_t rx_inner_not_allowed;
+    uint64_t upcall_full;
+    uint64_t upcall_too_big;
+    uint64_t tun_write_errors;
+    uint64_t tun_gone;          /* 1 once reading the TUN failed for good */
+};
+
+/* max_peers slots; packet_max is the largest IP packet handled (buffers
+ * add room for the header, padding and tag); mtu caps padding.
+ * NULL on a bad argument or out of memory. */
+struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu);
+/* Stops the workers, wipes every key and frees everything. */
+void wgc_dp_free(struct wgc_dp *dp);
+/* Readable (eventfd: read 8 bytes) when upcalls or urgent events wait, or on
+ * the first activity after wgc_dp_arm. */
+int wgc_dp_event_fd(const struct wgc_dp *dp);
+/* Start the workers on these fds (udp4_fd/udp6_fd may be -1; tun_fd may be
+ * any non-blocking packet fd, e.g. a SOCK_DGRAM socketpair in tests). Only
+ * the workers read the fds until wgc_dp_stop. -1 if already running. */
+int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd);
+/* Stop and join the workers (no-op if not running). */
+void wgc_dp_stop(struct wgc_dp *dp);
+void wgc_dp_set_mtu(struct wgc_dp *dp, uint32_t mtu);
+
+/* A free peer slot (>= 0), or -1 when all max_peers are used. */
+int32_t wgc_dp_peer_add(struct wgc_dp *dp);
+/* Wipe the peer's keys, drop its routes and free the slot. */
+int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t peer);
+int wgc_dp_peer_set_endpoint(struct wgc_dp *dp, int32_t peer,
+                             const struct wgc_dp_endpoint *ep);
+/* Replace the peer's previous/current/next slots atomically. A keypair whose
+ * local index is already installed for this peer keeps its send counter and
+ * replay window; keypairs no longer named are wiped. -1 if a local index is
+ * used by another peer or the slot is invalid (nothing changed). */
+int wgc_dp_peer_set_keypairs(struct wgc_dp *dp, int32_t peer,
+                             const struct wgc_dp_keypair kp[3]);
+/* Copy the peer's state out and clear its event bits. */
+int wgc_dp_peer_read(struct wgc_dp *dp, int32_t peer, struct wgc_dp_peer_state *out);
+/* Replace the allowed-IPs table. -1 on a bad entry (table unchanged). */
+int wgc_dp_set_allowed_ips(struct wgc_dp *dp, const struct wgc_dp_prefix *p, size_t n);
+/* Longest-prefix match: the peer slot for a 4- or 16-byte address, or -1. */
+int32_t wgc_dp_lookup(struct wgc_dp *dp, uint8_t family, const uint8_t *addr);
+
+/* Seal one IP packet (len 0: keepalive) with the peer's current keypair and
+ * send it to the peer's endpoint, sharing the workers' counter. -1 if the
+ * peer has no usable keypair or no endpoint, or the send failed. */
+int wgc_dp_send(struct wgc_dp *dp, int32_t peer, const uint8_t *packet, size_t len);
+
+/* Peers with pending events, at most cap of them, removed from the queue. */
+size_t wgc_dp_poll(struct wgc_dp *dp, int32_t *peers, size_t cap);
+/* Let the next activity write the event fd once (Python calls this when it
+ * stops polling on its own schedule). */
+void wgc_dp_arm(struct wgc_dp *dp);
+/* Move up to max waiting upcalls out, their bytes into buf (buf_len >=
+ * max * packet_max is always enough). Returns how many. */
+size_t wgc_dp_upcalls(struct wgc_dp *dp, struct wgc_dp_upcall *out, size_t max,
+                      uint8_t *buf, size_t buf_len);
+void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out);
+
 #endif

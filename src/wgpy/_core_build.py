@@ -37,7 +37,7 @@ def _cdef_text() -> str:
 
 
 def _cflags() -> list:
-    flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-fvisibility=hidden"]
+    flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-fvisibility=hidden", "-pthread"]
     extra = os.environ.get("WGC_CFLAGS")
     if extra:
         flags += extra.split()
@@ -52,6 +52,8 @@ ffibuilder.set_source(
     sources=SOURCES,
     include_dirs=[os.path.relpath(CORE)],
     extra_compile_args=_cflags(),
+    # The datapath's worker threads (core/datapath.c).
+    libraries=["pthread"],
 )
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 and its connections, plus a signal wake-up pipe, and one timer taken from dev.get_timer().
 
 This is the only place with a real clock (time.monotonic). After every event the Device's
-outgoing queues are drained to the UDP sockets and the TUN. The loop ends on SIGTERM/SIGINT,
+outgoing queues are drained to the UDP sockets and the TUN. With a FastPath (the C datapath,
+the default), the C workers own the TUN and the UDP receive side; the loop watches their
+event fd instead and syncs their activity before running timers. The loop ends on SIGTERM/SIGINT,
 when the interface is deleted, or when our UAPI socket file is removed; `run` says which.
 """
 
@@ -28,8 +30,9 @@ class Loop:
     """Drives `dev` from real I/O until told to stop."""
 
     def __init__(self, dev, tun: Tun, udp: UdpSockets, listener: Listener, log,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, fastpath=None) -> None:
         self.dev, self.tun, self.udp, self.listener, self.log = dev, tun, udp, listener, log
+        self.fastpath = fastpath
         self.clock = clock
         self.stop_reason: Optional[str] = None
         self._sel = selectors.DefaultSelector()
@@ -46,13 +49,18 @@ class Loop:
         old_handlers = {sig: signal.signal(sig, self._on_signal)
                         for sig in (signal.SIGTERM, signal.SIGINT)}
         self._sel.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
-        self._sel.register(self.tun, selectors.EVENT_READ, self._on_tun)
         self._sel.register(self.listener, selectors.EVENT_READ, self._on_accept)
+        if self.fastpath is None:
+            self._sel.register(self.tun, selectors.EVENT_READ, self._on_tun)
+        else:
+            self._sel.register(self.fastpath, selectors.EVENT_READ, self._on_datapath)
         self._register_udp()
         try:
             while self.stop_reason is None:
                 self._turn()
         finally:
+            if self.fastpath is not None:
+                self.fastpath.stop()
             signal.set_wakeup_fd(old_wakeup)
             for sig, handler in old_handlers.items():
                 signal.signal(sig, handler)
@@ -66,8 +74,13 @@ class Loop:
         for key, mask in self._sel.select(self._timeout()):
             self._guarded(key.data, key.fileobj, mask)
         now = self.clock()
+        fastpath = self.fastpath
+        if fastpath is not None and fastpath.next_sync is not None and now >= fastpath.next_sync:
+            self._guarded(fastpath.sync, now)
         deadline = self.dev.get_timer()
         if deadline is not None and now >= deadline:
+            if fastpath is not None:
+                self._guarded(fastpath.sync, now)   # the workers' traffic may move deadlines
             self._guarded(self.dev.handle_timer, now)
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + HOUSEKEEPING_INTERVAL_S
@@ -86,13 +99,15 @@ class Loop:
 
     def _timeout(self) -> float:
         deadline = self._next_housekeeping
-        timer = self.dev.get_timer()
-        if timer is not None:
-            deadline = min(deadline, timer)
+        for timer in (self.dev.get_timer(), self.fastpath and self.fastpath.next_sync):
+            if timer is not None:
+                deadline = min(deadline, timer)
         return max(0.0, deadline - self.clock())
 
     def _flush(self) -> None:
         """Send what the Device queued; TUN refusals (link down) just drop the packet."""
+        if self.fastpath is not None:
+            self.fastpath.flush_config()
         for payload, remote in self.dev.datagrams_to_send():
             error = self.udp.send(payload, remote)
             if error is not None:
@@ -118,6 +133,11 @@ class Loop:
             if packet is None:
                 return
             self.dev.receive_packet(packet, self.clock())
+
+    def _on_datapath(self, fastpath, mask) -> None:
+        fastpath.on_event(self.clock())
+        if fastpath.tun_gone():
+            raise TunGone("reading the TUN failed in the datapath")
 
     def _on_udp(self, sock, mask) -> None:
         for data, remote in self.udp.receive(sock, BATCH):
@@ -151,6 +171,8 @@ class Loop:
         """The answer to one UAPI operation; internal errors answer ENOANO, never crash."""
         try:
             if op == "get":
+                if self.fastpath is not None:
+                    self.fastpath.sync(self.clock())    # counters and roaming from C
                 return render_get(self.dev)
             request = parse_set(body)
             apply_set(self.dev, request, self.clock(), self)
@@ -166,8 +188,11 @@ class Loop:
 
     def rebind(self, listen_port: int, fwmark: int) -> int:
         """The `Network` hook for apply_set: move the UDP sockets, keeping the selector in step."""
-        for sock in self.udp.sockets.values():
-            self._sel.unregister(sock)
+        if self.fastpath is None:
+            for sock in self.udp.sockets.values():
+                self._sel.unregister(sock)
+        else:
+            self.fastpath.stop()
         try:
             port = self.udp.rebind(listen_port, fwmark)
         finally:
@@ -176,5 +201,9 @@ class Loop:
         return port
 
     def _register_udp(self) -> None:
+        """Watch the UDP sockets, or restart the workers on them: only one side reads."""
+        if self.fastpath is not None:
+            self.fastpath.start()
+            return
         for sock in self.udp.sockets.values():
             self._sel.register(sock, selectors.EVENT_READ, self._on_udp)

@@ -138,11 +138,12 @@ class UdpSockets:
             except OSError:
                 continue  # e.g. ECONNREFUSED from an earlier send's ICMP: not fatal
             remote = (addr[0].split("%", 1)[0], addr[1])  # the Device wants no scope/flowinfo
-            self._remember_source(remote, _parse_pktinfo(ancdata))
+            self.remember_source(remote, _parse_pktinfo(ancdata))
             batch.append((data, remote))
         return batch
 
-    def _remember_source(self, remote: Addr, source: Optional[Tuple[bytes, int]]) -> None:
+    def remember_source(self, remote: Addr, source: Optional[Tuple[bytes, int]]) -> None:
+        """Reply to remote from this (local address, ifindex) from now on."""
         if source is None:
             return
         if self._sources.get(remote) != source:
@@ -150,6 +151,10 @@ class UdpSockets:
         self._sources.move_to_end(remote)
         if len(self._sources) > MAX_STICKY_SOURCES:
             self._sources.popitem(last=False)
+
+    def source_for(self, remote: Addr) -> Optional[Tuple[bytes, int]]:
+        """The remembered (local address, ifindex) for remote, or None."""
+        return self._sources.get(remote)
 
     def send(self, payload: bytes, remote: Addr) -> Optional[OSError]:
         """Send from the remembered source if any; returns the error instead of raising."""

@@ -56,6 +56,11 @@ class AllowedIPs:
     def __init__(self):
         self._families = {4: _Family(32), 6: _Family(128)}
         self._by_peer = {}          # peer -> {network: None}, insertion-ordered
+        self.on_change = None       # called after any change (the datapath mirrors the table)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def insert(self, network, peer) -> None:
         """Route network to peer (moving it from any previous owner)."""
@@ -68,6 +73,7 @@ class AllowedIPs:
             self._by_peer[old].pop(network, None)
         family.put(length, key, peer)
         self._by_peer.setdefault(peer, {})[network] = None
+        self._changed()
 
     def remove(self, network, peer) -> None:
         """Remove network if peer owns exactly that prefix."""
@@ -77,12 +83,16 @@ class AllowedIPs:
             return
         family.delete(length, key)
         self._by_peer[peer].pop(network, None)
+        self._changed()
 
     def remove_peer(self, peer) -> None:
         """Remove every prefix owned by peer."""
-        for network in list(self._by_peer.pop(peer, {})):
+        networks = list(self._by_peer.pop(peer, {}))
+        for network in networks:
             family = self._families[network.version]
             family.delete(*family.key(network))
+        if networks:
+            self._changed()
 
     def networks_of(self, peer) -> list:
         """peer's prefixes in insertion order."""

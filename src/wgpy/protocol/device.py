@@ -7,6 +7,10 @@ drops[reason] and returns. Rule 2: no I/O and no clock here; the caller passes
 `now` (monotonic seconds) and drains datagrams_to_send()/packets_to_deliver().
 Rule 3: a transport packet counts only after AEAD authentication AND the replay
 check, in that order, so forged packets cannot move the replay window.
+The datapath seam: with `dev.datapath` set (the daemon's C fast path), changes of
+keypair slots, endpoints, allowed IPs and peers are reported to it through
+datapath.changed(kind, peer), and transport packets are handed to it unsealed
+(datapath.send_transport); it reports key confirmation back via keypair_confirmed().
 """
 
 import collections
@@ -52,6 +56,13 @@ class Device:
         self._under_load_until = -1.0
         self._outgoing = []
         self._delivered = []
+        self.datapath = None
+        self.allowed_ips.on_change = lambda: self._changed("allowed_ips", None)
+
+    def _changed(self, kind: str, peer) -> None:
+        """Report "keypairs", "endpoint", "allowed_ips" or "peer_removed" to the datapath."""
+        if self.datapath is not None:
+            self.datapath.changed(kind, peer)
 
     # ---- configuration ----
 
@@ -99,6 +110,7 @@ class Device:
         self.allowed_ips.remove_peer(peer)
         peer.timers.stop()
         peer.zero_and_flush_all()
+        self._changed("peer_removed", peer)
 
     def remove_all_peers(self) -> None:
         """remove_peer for every peer."""
@@ -126,6 +138,21 @@ class Device:
             return
         peer.tx_bytes += len(payload)
         self._outgoing.append((payload, peer.endpoint))
+
+    def _emit_plain(self, peer: Peer, packet: bytes) -> None:
+        """Hand an unsealed transport packet (b"" = keepalive) to the datapath."""
+        if peer.endpoint is None:
+            self.drops["no_endpoint"] += 1
+        elif not self.datapath.send_transport(peer, packet):
+            self.drops["datapath_refused"] += 1
+
+    def keypair_confirmed(self, peer: Peer, local_index: int, now: float) -> None:
+        """Call when the datapath authenticated a transport packet under peer's next keypair."""
+        keypair = peer.keypairs.next
+        if keypair is not None and keypair.local_index == local_index \
+                and peer.keypairs.received_with(keypair):
+            peer.handshake_complete(now)
+            peer.send_staged_packets(now)
 
     def datagrams_to_send(self) -> list:
         """Drain (payload, (host, port)) pairs for the UDP socket."""

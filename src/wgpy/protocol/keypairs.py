@@ -37,6 +37,11 @@ class Keypairs:
     def __init__(self, index_table):
         self._index = index_table
         self.previous = self.current = self.next = None
+        self.on_change = None       # called after the slots change (the datapath mirrors them)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def _delete(self, keypair) -> None:
         if keypair is not None:
@@ -59,6 +64,7 @@ class Keypairs:
             self._delete(self.next)
             self._delete(self.previous)
             self.next, self.previous = keypair, None
+        self._changed()
 
     def received_with(self, keypair) -> bool:
         """Call after a transport packet authenticated under keypair; True if it confirmed next."""
@@ -66,6 +72,7 @@ class Keypairs:
             return False
         self._delete(self.previous)
         self.previous, self.current, self.next = self.current, self.next, None
+        self._changed()
         return True
 
     def expire_current(self) -> None:
@@ -73,9 +80,11 @@ class Keypairs:
         for keypair in (self.current, self.next):
             if keypair is not None:
                 keypair.send_counter = REJECT_AFTER_MESSAGES
+        self._changed()
 
     def clear(self) -> None:
         """Delete all three slots."""
         for keypair in (self.previous, self.current, self.next):
             self._delete(keypair)
         self.previous = self.current = self.next = None
+        self._changed()

@@ -40,10 +40,11 @@ class Peer:
         self.public_key = public_key
         self.handshake = noise.Handshake(remote_static=public_key)
         self.keypairs = Keypairs(device.index)
+        self.keypairs.on_change = lambda: device._changed("keypairs", self)
         self.cookie_generator = CookieGenerator(public_key)
         self.timers = Timers(self, device.rng)
         self.staged = collections.deque(maxlen=QUEUE_STAGED_SIZE)   # full: oldest drops
-        self.endpoint = None
+        self._endpoint = None
         self.persistent_keepalive_interval = 0
         self.rx_bytes = 0
         self.tx_bytes = 0
@@ -58,6 +59,17 @@ class Peer:
         return f"{text[:5]}…{text[-6:]}"
 
     # ---- configuration ----
+
+    @property
+    def endpoint(self):
+        """(host, port) or None; assignments are reported to the device (roaming, UAPI)."""
+        return self._endpoint
+
+    @endpoint.setter
+    def endpoint(self, addr) -> None:
+        if addr != self._endpoint:
+            self._endpoint = addr
+            self.device._changed("endpoint", self)
 
     @property
     def preshared_key(self) -> bytes:
@@ -173,9 +185,11 @@ class Peer:
                 self.send_handshake_initiation(now, is_retry=False)
                 return
             batch, data_sent = [], False
+            # With a datapath, C numbers and seals (it owns the send counter).
+            offload = self.device.datapath is not None
             while self.staged and keypair.send_counter < REJECT_AFTER_MESSAGES:
                 packet = self.staged.popleft()
-                batch.append(self._seal(keypair, packet))
+                batch.append(packet if offload else self._seal(keypair, packet))
                 data_sent = data_sent or bool(packet)
             self._send_transport_batch(batch, data_sent, now)
 
@@ -189,8 +203,9 @@ class Peer:
     def _send_transport_batch(self, batch, data_sent: bool, now: float) -> None:
         self.timers.timers_any_authenticated_packet_traversal(now)
         self.timers.timers_any_authenticated_packet_sent(now)
+        emit = self.device._emit if self.device.datapath is None else self.device._emit_plain
         for datagram in batch:
-            self.device._emit(self, datagram)
+            emit(self, datagram)
         if data_sent:
             self.timers.timers_data_sent(now)
         self.keep_key_fresh_sending(now)

@@ -1,0 +1,550 @@
+/*
+ * datapath.c - the datapath object: creation and teardown, the worker
+ * threads' lifecycle, the state Python installs (peers, endpoints,
+ * keypairs, allowed IPs), and what flows back (events, upcalls, counters).
+ * The per-packet loops live in dp_io.c, the allowed-IPs table in dp_lpm.c.
+ * Every function here that touches shared state holds dp->mu.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datapath.h"
+
+#define WORKER_STACK_BYTES (256 * 1024)
+
+u64 dp_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (u64)ts.tv_sec * DP_NS + (u64)ts.tv_nsec;
+}
+
+static void fd_notify(int fd)
+{
+    u64 one = 1;
+    /* A full counter (never in practice) or EAGAIN still leaves fd readable. */
+    if (write(fd, &one, sizeof(one)) < 0)
+        return;
+}
+
+void dp_wake(struct wgc_dp *dp)
+{
+    fd_notify(dp->event_fd);
+}
+
+/* ---- receiver-index table: chained hash, buckets sized once from max_peers ---- */
+
+static struct dp_keypair **bucket(struct wgc_dp *dp, u32 index)
+{
+    /* Indices are random (index.py), so the low bits spread well. */
+    return &dp->buckets[index & dp->bucket_mask];
+}
+
+struct dp_keypair *dp_find_keypair(struct wgc_dp *dp, u32 local_index)
+{
+    struct dp_keypair *kp = *bucket(dp, local_index);
+    while (kp != NULL && kp->local_index != local_index)
+        kp = kp->hnext;
+    return kp;
+}
+
+static void unhash(struct wgc_dp *dp, struct dp_keypair *kp)
+{
+    struct dp_keypair **pp = bucket(dp, kp->local_index);
+    while (*pp != kp)
+        pp = &(*pp)->hnext;
+    *pp = kp->hnext;
+}
+
+static void destroy_keypair(struct wgc_dp *dp, struct dp_keypair *kp)
+{
+    if (kp == NULL)
+        return;
+    unhash(dp, kp);
+    wgc_wipe(kp, sizeof(*kp));
+    free(kp);
+}
+
+/* ---- creation and teardown ---- */
+
+static u32 pow2_at_least(u32 n)
+{
+    u32 p = 1;
+    while (p < n && p < (1u << 30))
+        p <<= 1;
+    return p;
+}
+
+struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu)
+{
+    struct wgc_dp *dp;
+    u32 i;
+
+    if (max_peers == 0 || max_peers > (1u << 20) || packet_max < 1280 || packet_max > 65535)
+        return NULL;
+    dp = calloc(1, sizeof(*dp));
+    if (dp == NULL)
+        return NULL;
+    dp->event_fd = dp->stop_fd = -1;
+    dp->max_peers = max_peers;
+    dp->packet_max = packet_max;
+    dp->mtu = mtu;
+    dp->tun_fd = dp->udp_fd[0] = dp->udp_fd[1] = -1;
+    dp->bucket_mask = pow2_at_least(max_peers) - 1;
+    /* calloc'd tables are untouched zero pages until used: idle RSS stays small. */
+    dp->peers = calloc(max_peers, sizeof(*dp->peers));
+    dp->pending = calloc(max_peers, sizeof(*dp->pending));
+    dp->buckets = calloc((size_t)dp->bucket_mask + 1, sizeof(*dp->buckets));
+    dp->upcall_mem = malloc((size_t)WGC_DP_UPCALLS * packet_max);
+    dp->send_buf = malloc((size_t)packet_max + DP_BUF_EXTRA);
+    dp->tx_io = dp_io_new(packet_max);
+    dp->rx_io = dp_io_new(packet_max);
+    dp->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send_buf ||
+        !dp->tx_io || !dp->rx_io || dp->event_fd < 0 || dp->stop_fd < 0 ||
+        pthread_mutex_init(&dp->mu, NULL) != 0) {
+        wgc_dp_free(dp);
+        return NULL;
+    }
+    pthread_mutex_init(&dp->send_mu, NULL);
+    for (i = 0; i < WGC_DP_UPCALLS; i++)
+        dp->ring[i].data = dp->upcall_mem + (size_t)i * packet_max;
+    dp->activity_armed = 1;
+    return dp;
+}
+
+void wgc_dp_free(struct wgc_dp *dp)
+{
+    u32 i;
+
+    if (dp == NULL)
+        return;
+    wgc_dp_stop(dp);
+    if (dp->peers != NULL)
+        for (i = 0; i < dp->max_peers; i++)
+            if (dp->peers[i] != NULL)
+                wgc_dp_peer_remove(dp, (i32)i);
+    if (dp->upcall_mem != NULL) /* handshake messages may hold secrets-adjacent data */
+        wgc_wipe(dp->upcall_mem, (size_t)WGC_DP_UPCALLS * dp->packet_max);
+    if (dp->send_buf != NULL)
+        wgc_wipe(dp->send_buf, (size_t)dp->packet_max + DP_BUF_EXTRA);
+    if (dp->event_fd >= 0)
+        close(dp->event_fd);
+    if (dp->stop_fd >= 0)
+        close(dp->stop_fd);
+    dp_io_free(dp->tx_io);
+    dp_io_free(dp->rx_io);
+    free(dp->lpm);
+    free(dp->peers);
+    free(dp->pending);
+    free(dp->buckets);
+    free(dp->upcall_mem);
+    free(dp->send_buf);
+    free(dp);
+}
+
+int wgc_dp_event_fd(const struct wgc_dp *dp)
+{
+    return dp->event_fd;
+}
+
+/* Workers block every signal: the interpreter's handlers belong to its
+ * main thread, and a signal landing here would only interrupt syscalls. */
+static int spawn(pthread_t *t, void *(*fn)(void *), struct wgc_dp *dp)
+{
+    pthread_attr_t attr;
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(t, &attr, fn, dp);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
+}
+
+int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd)
+{
+    if (dp->running)
+        return -1;
+    dp->tun_fd = tun_fd;
+    dp->udp_fd[0] = udp4_fd;
+    dp->udp_fd[1] = udp6_fd;
+    if (spawn(&dp->tx_thread, dp_tx_main, dp) != 0)
+        return -1;
+    if (spawn(&dp->rx_thread, dp_rx_main, dp) != 0) {
+        fd_notify(dp->stop_fd);
+        pthread_join(dp->tx_thread, NULL);
+        return -1;
+    }
+    dp->running = 1;
+    return 0;
+}
+
+void wgc_dp_stop(struct wgc_dp *dp)
+{
+    u64 count;
+
+    if (!dp->running)
+        return;
+    fd_notify(dp->stop_fd);
+    pthread_join(dp->tx_thread, NULL);
+    pthread_join(dp->rx_thread, NULL);
+    if (read(dp->stop_fd, &count, sizeof(count)) < 0)
+        count = 0; /* nothing to undo: the next start finds it cleared or set */
+    dp->running = 0;
+}
+
+void wgc_dp_set_mtu(struct wgc_dp *dp, uint32_t mtu)
+{
+    pthread_mutex_lock(&dp->mu);
+    dp->mtu = mtu;
+    pthread_mutex_unlock(&dp->mu);
+}
+
+/* ---- peers ---- */
+
+struct dp_peer *dp_peer_at(struct wgc_dp *dp, i32 slot)
+{
+    if (slot < 0 || (u32)slot >= dp->max_peers)
+        return NULL;
+    return dp->peers[slot];
+}
+
+int32_t wgc_dp_peer_add(struct wgc_dp *dp)
+{
+    struct dp_peer *p = calloc(1, sizeof(*p));
+    u32 i;
+
+    if (p == NULL)
+        return -1;
+    pthread_mutex_lock(&dp->mu);
+    for (i = 0; i < dp->max_peers && dp->peers[i] != NULL; i++)
+        ;
+    if (i == dp->max_peers) {
+        pthread_mutex_unlock(&dp->mu);
+        free(p);
+        return -1;
+    }
+    p->slot = (i32)i;
+    dp->peers[i] = p;
+    dp->n_peers++;
+    pthread_mutex_unlock(&dp->mu);
+    return (i32)i;
+}
+
+int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t slot)
+{
+    struct dp_peer *p;
+    u32 i, j;
+
+    pthread_mutex_lock(&dp->mu);
+    p = dp_peer_at(dp, slot);
+    if (p == NULL) {
+        pthread_mutex_unlock(&dp->mu);
+        return -1;
+    }
+    for (i = 0; i < 3; i++)
+        destroy_keypair(dp, p->kp[i]);
+    dp_lpm_forget_peer(dp->lpm, slot);
+    for (i = j = 0; i < dp->n_pending; i++)
+        if (dp->pending[i] != (u32)slot)
+            dp->pending[j++] = dp->pending[i];
+    dp->n_pending = j;
+    dp->peers[slot] = NULL;
+    dp->n_peers--;
+    pthread_mutex_unlock(&dp->mu);
+    wgc_wipe(p, sizeof(*p));
+    free(p);
+    return 0;
+}
+
+int wgc_dp_peer_set_endpoint(struct wgc_dp *dp, int32_t slot, const struct wgc_dp_endpoint *ep)
+{
+    struct dp_peer *p;
+
+    if (ep->family != 0 && ep->family != 4 && ep->family != 6)
+        return -1;
+    pthread_mutex_lock(&dp->mu);
+    p = dp_peer_at(dp, slot);
+    if (p != NULL)
+        p->endpoint = *ep;
+    pthread_mutex_unlock(&dp->mu);
+    return p == NULL ? -1 : 0;
+}
+
+/* The peer's installed keypair with this local index, if any. */
+static struct dp_keypair *own_keypair(struct dp_peer *p, u32 local_index)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (p->kp[i] != NULL && p->kp[i]->local_index == local_index)
+            return p->kp[i];
+    return NULL;
+}
+
+static int keypairs_valid(struct wgc_dp *dp, struct dp_peer *p, const struct wgc_dp_keypair kp[3])
+{
+    int i, j;
+    for (i = 0; i < 3; i++) {
+        struct dp_keypair *other;
+        if (!kp[i].present)
+            continue;
+        if (kp[i].local_index == 0)
+            return 0;
+        other = dp_find_keypair(dp, kp[i].local_index);
+        if (other != NULL && other->peer != p)
+            return 0;
+        for (j = 0; j < i; j++)
+            if (kp[j].present && kp[j].local_index == kp[i].local_index)
+                return 0;
+    }
+    return 1;
+}
+
+static struct dp_keypair *new_keypair(struct wgc_dp *dp, struct dp_peer *p,
+                                      const struct wgc_dp_keypair *cfg)
+{
+    struct dp_keypair *kp = calloc(1, sizeof(*kp));
+    struct dp_keypair **head;
+    if (kp == NULL)
+        return NULL;
+    kp->peer = p;
+    kp->id = ++dp->next_kp_id;
+    kp->local_index = cfg->local_index;
+    memcpy(kp->send_key, cfg->send_key, 32);
+    memcpy(kp->recv_key, cfg->recv_key, 32);
+    wgc_replay_init(&kp->replay);
+    head = bucket(dp, kp->local_index);
+    kp->hnext = *head;
+    *head = kp;
+    return kp;
+}
+
+int wgc_dp_peer_set_keypairs(struct wgc_dp *dp, int32_t slot, const struct wgc_dp_keypair cfg[3])
+{
+    struct dp_keypair *next[3] = {NULL, NULL, NULL};
+    struct dp_peer *p;
+    int i, rc = -1;
+
+    pthread_mutex_lock(&dp->mu);
+    p = dp_peer_at(dp, slot);
+    if (p == NULL || !keypairs_valid(dp, p, cfg))
+        goto out;
+    for (i = 0; i < 3; i++) {
+        if (!cfg[i].present)
+            continue;
+        next[i] = own_keypair(p, cfg[i].local_index);
+        if (next[i] == NULL)
+            next[i] = new_keypair(dp, p, &cfg[i]);
+        if (next[i] == NULL)
+            goto undo;
+        next[i]->remote_index = cfg[i].remote_index;
+        next[i]->created_ns = cfg[i].created_ns;
+        next[i]->is_initiator = cfg[i].is_initiator;
+        next[i]->can_send = cfg[i].can_send;
+    }
+    /* Keypairs Python no longer names: wiped. Kept ones move slots intact. */
+    for (i = 0; i < 3; i++)
+        if (p->kp[i] != NULL && p->kp[i] != next[0] && p->kp[i] != next[1] &&
+            p->kp[i] != next[2])
+            destroy_keypair(dp, p->kp[i]);
+    memcpy(p->kp, next, sizeof(next));
+    rc = 0;
+    goto out;
+undo: /* out of memory: drop only what this call created */
+    for (i = 0; i < 3; i++)
+        if (next[i] != NULL && own_keypair(p, next[i]->local_index) != next[i])
+            destroy_keypair(dp, next[i]);
+out:
+    pthread_mutex_unlock(&dp->mu);
+    return rc;
+}
+
+int wgc_dp_peer_read(struct wgc_dp *dp, int32_t slot, struct wgc_dp_peer_state *out)
+{
+    struct dp_peer *p;
+
+    pthread_mutex_lock(&dp->mu);
+    p = dp_peer_at(dp, slot);
+    if (p != NULL) {
+        out->events = p->events;
+        out->confirmed_index = p->confirmed_index;
+        out->rx_bytes = p->rx_bytes;
+        out->tx_bytes = p->tx_bytes;
+        out->last_data_sent_ns = p->last_data_sent_ns;
+        out->last_auth_sent_ns = p->last_auth_sent_ns;
+        out->last_data_recv_ns = p->last_data_recv_ns;
+        out->last_auth_recv_ns = p->last_auth_recv_ns;
+        out->endpoint = p->endpoint;
+        p->events = 0;
+    }
+    pthread_mutex_unlock(&dp->mu);
+    return p == NULL ? -1 : 0;
+}
+
+/* ---- allowed IPs ---- */
+
+int wgc_dp_set_allowed_ips(struct wgc_dp *dp, const struct wgc_dp_prefix *prefixes, size_t n)
+{
+    struct dp_lpm *fresh = dp_lpm_build(prefixes, n), *old;
+
+    if (fresh == NULL)
+        return -1;
+    pthread_mutex_lock(&dp->mu);
+    old = dp->lpm;
+    dp->lpm = fresh;
+    pthread_mutex_unlock(&dp->mu);
+    free(old);
+    return 0;
+}
+
+int32_t wgc_dp_lookup(struct wgc_dp *dp, uint8_t family, const uint8_t *addr)
+{
+    i32 peer;
+    pthread_mutex_lock(&dp->mu);
+    peer = dp_lpm_lookup(dp->lpm, family, addr);
+    pthread_mutex_unlock(&dp->mu);
+    return peer;
+}
+
+/* ---- sending for Python ---- */
+
+struct dp_keypair *dp_send_keypair(struct dp_peer *p, u64 now)
+{
+    struct dp_keypair *kp = p->kp[1];
+    if (kp == NULL || !kp->can_send || kp->send_counter >= WGC_REJECT_AFTER_MESSAGES ||
+        now - kp->created_ns >= DP_REJECT_AFTER_TIME_NS)
+        return NULL;
+    return kp;
+}
+
+/* send.go's padding: to a multiple of 16, but never past the MTU. */
+u32 dp_padded_len(u32 len, u32 mtu)
+{
+    u32 last, padded;
+    if (mtu == 0)
+        return len + (16 - len % 16) % 16;
+    last = len > mtu ? len % mtu : len;
+    padded = last + (16 - last % 16) % 16;
+    if (padded > mtu)
+        padded = mtu;
+    return padded > last ? len + (padded - last) : len;
+}
+
+int wgc_dp_send(struct wgc_dp *dp, int32_t slot, const uint8_t *packet, size_t len)
+{
+    int rc;
+
+    if (len > dp->packet_max)
+        return -1;
+    pthread_mutex_lock(&dp->send_mu);
+    rc = dp_send_one(dp, slot, packet, len);
+    pthread_mutex_unlock(&dp->send_mu);
+    return rc;
+}
+
+/* ---- events and upcalls ---- */
+
+void dp_signal(struct wgc_dp *dp, struct dp_peer *p, u32 events)
+{
+    u32 old = p->events;
+    int wake = (events & DP_URGENT & ~old) != 0;
+
+    p->events = old | events;
+    if (old == 0)
+        dp->pending[dp->n_pending++] = (u32)p->slot;
+    if ((events & WGC_DP_EV_ACTIVITY) && dp->activity_armed) {
+        dp->activity_armed = 0;
+        wake = 1;
+    }
+    if (wake)
+        fd_notify(dp->event_fd);
+}
+
+void dp_upcall(struct wgc_dp *dp, u32 kind, const u8 *data, u32 len,
+               const struct wgc_dp_endpoint *from)
+{
+    struct dp_upcall_rec *rec;
+
+    if (len > dp->packet_max) {
+        dp->stats.upcall_too_big++;
+        return;
+    }
+    if (dp->ring_count == WGC_DP_UPCALLS) {
+        dp->stats.upcall_full++;
+        return;
+    }
+    rec = &dp->ring[(dp->ring_head + dp->ring_count) % WGC_DP_UPCALLS];
+    rec->kind = kind;
+    rec->len = len;
+    if (from != NULL)
+        rec->from = *from;
+    else
+        memset(&rec->from, 0, sizeof(rec->from));
+    memcpy(rec->data, data, len);
+    if (dp->ring_count++ == 0)
+        fd_notify(dp->event_fd);
+}
+
+size_t wgc_dp_poll(struct wgc_dp *dp, int32_t *peers, size_t cap)
+{
+    size_t n, i;
+
+    pthread_mutex_lock(&dp->mu);
+    n = dp->n_pending < cap ? dp->n_pending : cap;
+    for (i = 0; i < n; i++)
+        peers[i] = (i32)dp->pending[i];
+    memmove(dp->pending, dp->pending + n, (dp->n_pending - n) * sizeof(*dp->pending));
+    dp->n_pending -= (u32)n;
+    pthread_mutex_unlock(&dp->mu);
+    return n;
+}
+
+void wgc_dp_arm(struct wgc_dp *dp)
+{
+    pthread_mutex_lock(&dp->mu);
+    dp->activity_armed = 1;
+    pthread_mutex_unlock(&dp->mu);
+}
+
+size_t wgc_dp_upcalls(struct wgc_dp *dp, struct wgc_dp_upcall *out, size_t max,
+                      uint8_t *buf, size_t buf_len)
+{
+    size_t n = 0, used = 0;
+
+    pthread_mutex_lock(&dp->mu);
+    while (n < max && dp->ring_count > 0) {
+        struct dp_upcall_rec *rec = &dp->ring[dp->ring_head];
+        if (buf_len - used < rec->len)
+            break;
+        memcpy(buf + used, rec->data, rec->len);
+        out[n].kind = rec->kind;
+        out[n].len = rec->len;
+        out[n].data = buf + used;
+        out[n].from = rec->from;
+        used += rec->len;
+        n++;
+        dp->ring_head = (dp->ring_head + 1) % WGC_DP_UPCALLS;
+        dp->ring_count--;
+    }
+    pthread_mutex_unlock(&dp->mu);
+    return n;
+}
+
+void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out)
+{
+    pthread_mutex_lock(&dp->mu);
+    *out = dp->stats;
+    pthread_mutex_unlock(&dp->mu);
+}

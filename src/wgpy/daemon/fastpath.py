@@ -1,0 +1,189 @@
+"""The bridge between the sans-I/O Device and the C datapath (wgpy.crypto.Datapath).
+
+Downwards it mirrors what the Device decides: keypair slots, endpoints, allowed IPs and
+peer removal arrive through the Device's datapath seam (`changed`), and transport packets
+Python originates (keepalives, staged packets) go through C so the send counter stays C's.
+Upwards it turns what the C workers report into Device calls, with the loop's clock:
+upcalls (handshakes, cookie replies, packets waiting for a session) are fed to the Device;
+counters become rx/tx bytes; the workers' timestamps become the timers_* hooks, replayed in
+time order; key confirmation and rekey signals become keypair_confirmed / initiations.
+Rule: nothing here runs per packet on the fast path; it runs when the event fd wakes the loop,
+and at most every SYNC_INTERVAL_S while traffic flows.
+"""
+
+import os
+import socket
+
+from wgpy import crypto
+from wgpy.protocol.constants import MAX_PEERS, REJECT_AFTER_MESSAGES
+
+# How stale the timers' view of traffic may get while packets flow: the timers act on
+# seconds (keepalive 10 s, new handshake 15 s), boringtun polls its timers every 250 ms.
+SYNC_INTERVAL_S = 0.25
+# Largest IP packet or datagram handled in C; the MTU can be raised this far.
+PACKET_MAX = 4096
+_NS = 1e9
+
+
+class FastPath:
+    """Owns the C datapath for one Device; the Loop drives it."""
+
+    def __init__(self, dev, tun, udp, log) -> None:
+        self.dev, self.tun, self.udp, self.log = dev, tun, udp, log
+        self.dp = crypto.Datapath(MAX_PEERS, PACKET_MAX, dev.mtu)
+        self.next_sync = None           # monotonic deadline of the next activity sync
+        self._slots = {}                # Peer -> slot
+        self._peers = {}                # slot -> Peer
+        self._seen = {}                 # slot -> last DpPeerState read
+        self._routes_dirty = True
+        self._echo = False              # applying C's endpoint: do not push it back
+        dev.datapath = self
+
+    # ---- lifecycle ----
+
+    def fileno(self) -> int:
+        return self.dp.event_fd()
+
+    def start(self) -> None:
+        """Start the workers on the current TUN and UDP sockets (only they read them)."""
+        socks = self.udp.sockets
+        fds = [socks[f].fileno() if f in socks else -1 for f in (socket.AF_INET, socket.AF_INET6)]
+        self.dp.start(self.tun.fileno(), fds[0], fds[1])
+
+    def stop(self) -> None:
+        self.dp.stop()
+
+    def close(self) -> None:
+        self.dev.datapath = None
+        self.dp.close()
+
+    # ---- the Device's seam ----
+
+    def changed(self, kind: str, peer) -> None:
+        """Mirror a Device change into C (see protocol/device.py)."""
+        if kind == "allowed_ips":
+            self._routes_dirty = True
+        elif kind == "peer_removed":
+            slot = self._slots.pop(peer, None)
+            if slot is not None:
+                self.dp.peer_remove(slot)
+                del self._peers[slot], self._seen[slot]
+        elif self.dev.peers.get(peer.public_key) is peer:   # detached peers are not mirrored
+            if kind == "keypairs":
+                self._push_keypairs(peer)
+            elif kind == "endpoint" and not self._echo:
+                self._push_endpoint(peer)
+
+    def send_transport(self, peer, packet: bytes) -> bool:
+        """Seal and send packet (b"" = keepalive) for peer in C."""
+        slot = self._slots.get(peer)
+        return slot is not None and self.dp.send(slot, packet)
+
+    def flush_config(self) -> None:
+        """Push the allowed-IPs table if it changed (once per event, not per insert)."""
+        if not self._routes_dirty:
+            return
+        self._routes_dirty = False
+        routes = [(network, self._slot(peer)) for peer in self.dev.peers.values()
+                  for network in self.dev.allowed_ips.networks_of(peer)]
+        self.dp.set_allowed_ips(routes)
+
+    def _slot(self, peer) -> int:
+        slot = self._slots.get(peer)
+        if slot is None:
+            slot = self.dp.peer_add()
+            self._slots[peer], self._peers[slot] = slot, peer
+            self._seen[slot] = crypto.DpPeerState()
+        return slot
+
+    def _push_keypairs(self, peer) -> None:
+        kps = peer.keypairs
+        self.dp.set_keypairs(self._slot(peer), [
+            None if kp is None else
+            (kp.send_key, kp.recv_key, int(kp.created * _NS), kp.local_index, kp.remote_index,
+             kp.is_initiator, kp.send_counter < REJECT_AFTER_MESSAGES)
+            for kp in (kps.previous, kps.current, kps.next)])
+
+    def _push_endpoint(self, peer) -> None:
+        endpoint = peer.endpoint
+        source = None if endpoint is None else self.udp.source_for(endpoint)
+        self.dp.set_endpoint(self._slot(peer), endpoint, source)
+
+    # ---- what the workers report ----
+
+    def tun_gone(self) -> bool:
+        return bool(self.dp.stats()["tun_gone"])
+
+    def on_event(self, now: float) -> None:
+        """The event fd is readable: feed upcalls to the Device, then read peer events."""
+        try:
+            os.read(self.dp.event_fd(), 8)
+        except BlockingIOError:
+            pass
+        for kind, data, remote, source in self.dp.upcalls():
+            if kind == self.dp.UP_UDP:
+                self.udp.remember_source(remote, source)
+                self.dev.receive_datagram(data, remote, now)
+            else:
+                self.dev.receive_packet(data, now)
+        self.sync(now)
+
+    def sync(self, now: float) -> None:
+        """Apply pending peer events; keep syncing every SYNC_INTERVAL_S while traffic flows."""
+        active = self._apply_events(now)
+        if active:
+            self.next_sync = now + SYNC_INTERVAL_S
+        elif self.next_sync is not None and now >= self.next_sync:
+            # Quiet: let the next packet wake us, and catch one that raced the arming.
+            self.next_sync = None
+            self.dp.arm()
+            if self._apply_events(now):
+                self.next_sync = now + SYNC_INTERVAL_S
+
+    def _apply_events(self, now: float) -> bool:
+        active = False
+        for slot in self.dp.poll():
+            peer, state = self._peers.get(slot), self.dp.peer_read(slot)
+            if peer is None or state is None:
+                continue
+            active = active or bool(state.events & self.dp.EV_ACTIVITY)
+            self._apply_state(peer, slot, state, now)
+        return active
+
+    def _apply_state(self, peer, slot: int, state, now: float) -> None:
+        seen, self._seen[slot] = self._seen[slot], state
+        peer.rx_bytes += state.rx_bytes - seen.rx_bytes
+        peer.tx_bytes += state.tx_bytes - seen.tx_bytes
+        if state.endpoint is not None and state.endpoint != peer.endpoint:
+            self.udp.remember_source(state.endpoint, state.source)
+            self._echo = True       # roaming happened in C already
+            try:
+                peer.endpoint = state.endpoint
+            finally:
+                self._echo = False
+        self._replay_timers(peer, seen, state, now)
+        if state.events & self.dp.EV_CONFIRMED:
+            self.dev.keypair_confirmed(peer, state.confirmed_index, now)
+        if state.events & self.dp.EV_REKEY_SEND:
+            peer.send_handshake_initiation(now, is_retry=False)
+        if state.events & self.dp.EV_REKEY_RECV:
+            peer.keep_key_fresh_receiving(now)
+
+    @staticmethod
+    def _replay_timers(peer, seen, state, now: float) -> None:
+        """Run the timers_* hooks for what the workers did, oldest first, at their times."""
+        t = peer.timers
+        hooks = []
+        if state.last_auth_recv_ns > seen.last_auth_recv_ns:
+            hooks.append((state.last_auth_recv_ns, 0, t.timers_any_authenticated_packet_traversal))
+            hooks.append((state.last_auth_recv_ns, 1, t.timers_any_authenticated_packet_received))
+        if state.last_data_recv_ns > seen.last_data_recv_ns:
+            hooks.append((state.last_data_recv_ns, 2, t.timers_data_received))
+        if state.last_auth_sent_ns > seen.last_auth_sent_ns:
+            hooks.append((state.last_auth_sent_ns, 0, t.timers_any_authenticated_packet_traversal))
+            hooks.append((state.last_auth_sent_ns, 1, t.timers_any_authenticated_packet_sent))
+        if state.last_data_sent_ns > seen.last_data_sent_ns:
+            hooks.append((state.last_data_sent_ns, 2, t.timers_data_sent))
+        hooks.sort(key=lambda h: (h[0], h[1]))
+        for when_ns, _, hook in hooks:
+            hook(min(now, when_ns / _NS))
