@@ -1,0 +1,170 @@
+"""Handshake-initiation generator for bench_tunnel.py (run inside a network namespace).
+
+Reads one JSON object on stdin:
+  {"responder_public": b64, "responder": "10.66.0.1", "port": 51820,
+   "peers": [b64 private key, ...], "sources": ["10.88.0.1", ...],   # one source IP per peer
+   "warmup": 1.5, "duration": 5.0, "window": 256, "per_peer_rate": 18}
+and prints one JSON object with the counts.
+
+Method: every initiation is a valid Noise_IKpsk2 message 1 from one of the peers the
+responder has configured, built with wgpy.protocol (noise, messages, cookie, tai64n), with a
+fresh, strictly increasing TAI64N timestamp per peer, a correct mac1, and mac2 once the
+responder has sent that source address a cookie (it does so when "under load"). One
+ephemeral key is shared by all initiations of a run, so that building a message costs the
+generator one ChaCha20-Poly1305 seal and one or two BLAKE2s instead of two X25519; the
+responder cannot tell (neither implementation caches anything by ephemeral key) and still
+does all of its work: DH(e, s), decrypt, timestamp/replay check, a new ephemeral, DH(e, e),
+DH(e, s), the response and a new keypair.
+
+Peer i always sends from source address i (IP_PKTINFO), at most `per_peer_rate` per second,
+which keeps every peer under both responders' limits (50 initiations/s per peer, 20
+handshakes/s per source IP once under load). The loop is closed: at most `window`
+initiations are in flight; one that gets neither a response nor a cookie reply within 1 s is
+counted as lost. A completed handshake is a handshake response (type 2) whose receiver index
+is one of our outstanding initiations; only those arriving after the warm-up are counted.
+"""
+
+import base64
+import json
+import resource
+import select
+import socket
+import struct
+import sys
+import time
+
+from wgpy import crypto
+from wgpy.protocol import cookie, messages, noise, tai64n
+
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+TIMEOUT = 1.0
+_BODY = struct.Struct("<II32s48s28s")
+
+
+def main() -> int:
+    cfg = json.load(sys.stdin)
+    resp_pub = base64.b64decode(cfg["responder_public"])
+    dest = (cfg["responder"], int(cfg["port"]))
+    privs = [base64.b64decode(k) for k in cfg["peers"]]
+    sources = cfg["sources"]
+    n = len(privs)
+    min_gap = 1.0 / float(cfg.get("per_peer_rate", 18))
+    window = int(cfg.get("window", 256))
+    warmup, duration = float(cfg["warmup"]), float(cfg["duration"])
+
+    # Shared ephemeral: the state after "e, es" is the same for every peer.
+    eph_priv = crypto.generate_private_key()
+    eph_pub = crypto.public_key(eph_priv)
+    common = noise.wireguard_initial_state(resp_pub).copy()
+    common.mix_hash(eph_pub)
+    common.mix_key(eph_pub)
+    common.mix_key(crypto.x25519(eph_priv, resp_pub))
+    peers = []          # (encrypted_static, key for the timestamp, hash for its AD)
+    for priv in privs:
+        st = common.copy()
+        enc_static = st.encrypt_and_hash(crypto.public_key(priv))
+        st.mix_key(crypto.x25519(priv, resp_pub))   # ss
+        peers.append((enc_static, st.k, st.h))
+    mac1_key = cookie.mac1_key(resp_pub)
+    cookie_key = cookie.cookie_key(resp_pub)
+    pktinfo = [[(socket.IPPROTO_IP, IP_PKTINFO,
+                 struct.pack("=I4s4s", 0, socket.inet_aton(src), bytes(4)))] for src in sources]
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    sock.bind(("0.0.0.0", int(cfg.get("local_port", 40000))))
+    sock.setblocking(False)
+
+    last_ts = [tai64n.ZERO] * n
+    last_send = [-1.0] * n
+    cookies = [None] * n
+    outstanding = {}    # sender index -> (peer, mac1, sent_at)
+    next_index = 1
+    rr = 0
+    sent = completed = completed_total = cookie_replies = lost = other = 0
+    capped_loops = loops = 0
+    start = time.monotonic()
+    t0, t_end = start + warmup, start + warmup + duration
+
+    cpu0 = None
+    while True:
+        now = time.monotonic()
+        if now >= t_end:
+            break
+        if cpu0 is None and now >= t0:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            cpu0 = (usage.ru_utime + usage.ru_stime, now)
+        # Send while the window and the per-peer pacing allow.
+        while len(outstanding) < window:
+            i = rr
+            if now - last_send[i] < min_gap:
+                capped_loops += 1
+                break
+            rr = (rr + 1) % n
+            enc_static, k, h = peers[i]
+            ts = tai64n.monotonic(time.time(), last_ts[i])
+            last_ts[i] = ts
+            index = next_index
+            next_index = next_index + 1 if next_index < 0xFFFFFFFF else 1
+            body = _BODY.pack(messages.MessageType.INITIATION, index, eph_pub, enc_static,
+                              crypto.aead_seal(k, 0, ts, h))
+            mac1 = crypto.blake2s(body, 16, mac1_key)
+            mac2 = crypto.blake2s(body + mac1, 16, cookies[i]) if cookies[i] else bytes(16)
+            try:
+                sock.sendmsg([body + mac1 + mac2], pktinfo[i], 0, dest)
+            except (BlockingIOError, OSError):
+                break
+            last_send[i] = now
+            outstanding[index] = (i, mac1, now)
+            sent += 1
+        loops += 1
+        # Receive everything that is there (wait a little if nothing is).
+        ready, _, _ = select.select([sock], [], [], 0.002)
+        while ready:
+            try:
+                data = sock.recv(2048)
+            except BlockingIOError:
+                break
+            kind = messages.message_type(data)
+            if kind is messages.MessageType.RESPONSE and len(data) == messages.RESPONSE_SIZE:
+                receiver = int.from_bytes(data[8:12], "little")
+                if outstanding.pop(receiver, None) is not None:
+                    completed_total += 1
+                    if time.monotonic() >= t0:
+                        completed += 1
+            elif kind is messages.MessageType.COOKIE_REPLY and \
+                    len(data) == messages.COOKIE_REPLY_SIZE:
+                reply = messages.parse(data)
+                entry = outstanding.pop(reply.receiver, None)
+                if entry is not None:
+                    cookie_replies += 1
+                    value = crypto.xaead_open(cookie_key, reply.nonce, reply.encrypted_cookie,
+                                              entry[1])
+                    if value is not None:
+                        cookies[entry[0]] = value
+            else:
+                other += 1
+        # Expire initiations nobody answered.
+        if outstanding:
+            now = time.monotonic()
+            stale = [idx for idx, (_, _, at) in outstanding.items() if now - at > TIMEOUT]
+            for idx in stale:
+                del outstanding[idx]
+            lost += len(stale)
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (usage.ru_utime + usage.ru_stime - cpu0[0]) / (time.monotonic() - cpu0[1]) \
+        if cpu0 else None
+    json.dump({"generator_cpu": cpu, "completed": completed, "seconds": duration,
+               "rate": completed / duration, "completed_incl_warmup": completed_total,
+               "sent": sent, "cookie_replies": cookie_replies, "lost": lost,
+               "other": other, "peers": n,
+               "generator_cap": n / min_gap,
+               "paced_fraction": capped_loops / max(1, loops)}, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
