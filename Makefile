@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 BUILD := build
-APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck
+APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools
 PYTEST_ARGS ?=
 
 .PHONY: all deps apt-deps venv build check test clean demo bench
@@ -27,7 +27,7 @@ apt-deps:
 $(VENV)/.deps: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q cffi setuptools wheel pytest hypothesis cryptography
+	$(PIP) install -q cffi setuptools wheel pytest hypothesis cryptography playwright
 	touch $@
 
 venv: $(VENV)/.deps

@@ -4,6 +4,7 @@
     wgpy [-c DIR] down [IFNAME|--all]             wgpy genkey | pubkey | genpsk
     wgpy [-c DIR] reload [IFNAME|--all]           wgpy [-c DIR] showconf IFNAME
     wgpy [-c DIR] ubus                            (the long-running service)
+    wgpy [-c DIR] web [--listen ADDR:PORT] ...    wgpy passwd   (the web UI: wgpy.web)
 
 `-c DIR` reads DIR/network instead of /etc/config/network, as `uci -c DIR` does. Errors
 go to stderr and make the exit status 1; skipped peers are warnings (status 0).
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("genkey", "pubkey", "genpsk", "ubus"):
         sub.add_parser(name)
     sub.add_parser("showconf").add_argument("ifname", metavar="IFNAME")
+    # The web UI parses its own options (wgpy.web.cli); they are passed through untouched.
+    for name in ("web", "passwd"):
+        sub.add_parser(name, add_help=False).add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -158,6 +162,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.command in ("genkey", "genpsk", "pubkey"):
         return _keys(args.command)
+    if args.command in ("web", "passwd"):
+        from wgpy import web
+        entry = web.web_main if args.command == "web" else web.passwd_main
+        return entry(["-c", args.confdir] + args.rest)
     store = Store(args.confdir)
     try:
         if args.command == "status":

@@ -76,6 +76,13 @@ class Store:
         target.options[option] = syntax.Option(option, value)  # in place: a minimal diff
         self._write(config, syntax.render(package))
 
+    def save(self, package: syntax.Package) -> None:
+        """Commit a whole edited package (sections added, changed or removed) atomically.
+
+        The file is written directly, also when libuci is present: it reads the result
+        as the `uci` tool wrote it."""
+        self._write(package.name, syntax.render(package))
+
     def _write(self, config: str, text: str) -> None:
         """Replace the file atomically, so a crash never leaves half a config."""
         path = self.path(config)

@@ -1,0 +1,283 @@
+"""What the API's write endpoints do: validate, edit UCI, apply live.
+
+Every change follows one path: validate the request fully (FieldError -> HTTP 400), take
+the write lock, load `network`, edit it, save it through uciedit, then hand the interface
+to wgpy.router.control.reload, which pushes only the differences over UAPI, so the other
+peers keep their sessions. An interface that is not running is only written; it picks the
+change up when it comes up. Read-only views live in views.py.
+"""
+
+import base64
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import List
+
+from wgpy import crypto
+from wgpy.router import control, resolve
+from wgpy.uapi import client
+from wgpy.uci import schema, syntax
+from wgpy.uci.store import Store
+from wgpy.web import uciedit, validate, views, wgquick
+from wgpy.web.validate import FieldError
+
+DEFAULT_KEEPALIVE = 25
+FULL_TUNNEL = ["0.0.0.0/0", "::/0"]
+
+
+class NotFound(Exception):
+    """No such interface or peer: HTTP 404."""
+
+
+@dataclass
+class Context:
+    store: Store
+    resolver: resolve.Resolver = resolve.system_resolver
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def new_key() -> str:
+    """A fresh base64 private key (also used as a preshared key)."""
+    return base64.b64encode(crypto.generate_private_key()).decode()
+
+
+def apply_live(ctx: Context, ifname: str) -> dict:
+    """Reload a running interface from UCI; -> {ok, errors, warnings}."""
+    if not client.is_live(ifname):
+        return {"ok": True, "errors": [],
+                "warnings": [f"{ifname} is not running: the change applies when it starts"]}
+    return control.reload(ctx.store, ifname, resolver=ctx.resolver).as_dict()
+
+
+def interface_section(package: syntax.Package, ifname: str) -> syntax.Section:
+    section = uciedit.interface_section(package, ifname)
+    if section is None or section.get("proto") != schema.PROTO:
+        raise NotFound(f"no wgpy interface '{ifname}'")
+    return section
+
+
+def _peer_section(package: syntax.Package, ifname: str, label: str) -> syntax.Section:
+    section = uciedit.find_peer(package, ifname, label)
+    if section is None:
+        raise NotFound(f"no peer '{label}' on {ifname}")
+    return section
+
+
+def _check_peer(package: syntax.Package, ifname: str, opts: validate.Options,
+                current: object = None) -> None:
+    """Refuse a duplicate or own public key, and allowed IPs overlapping another enabled
+    peer's (the overlap that silently blanks the earlier peer, OW#16210)."""
+    own = uciedit.option_text(interface_section(package, ifname), "private_key")
+    if schema.is_key(own) and schema.public_key_of(own) == opts["public_key"]:
+        raise FieldError("public_key", "is this interface's own public key")
+    taken = {}
+    for label, section in uciedit.peer_sections(package, ifname):
+        if section is current:
+            continue
+        if uciedit.option_text(section, "public_key") == opts["public_key"]:
+            raise FieldError("public_key", f"is already used by peer '{label}'")
+        if not views.is_on(section, "disabled"):
+            taken[views.peer_name(label, section)] = views.peer_networks(section)
+    if opts.get("disabled") != "1":
+        mine = [schema.parse_network(n) for n in opts.get("allowed_ips") or []]
+        clash = validate.overlapping(mine, taken)
+        if clash:
+            raise FieldError("allowed_ips", clash)
+
+
+def add_peer(ctx: Context, ifname: str, body: dict) -> dict:
+    """Create a peer section from the peer form."""
+    opts = validate.peer_options(body)
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        _check_peer(package, ifname, opts)
+        section = uciedit.add_section(package, f"wireguard_{ifname}")
+        uciedit.set_options(section, opts)
+        uciedit.save(ctx.store, package)
+        return {"section": section.name, "apply": apply_live(ctx, ifname)}
+
+
+def update_peer(ctx: Context, ifname: str, label: str, body: dict) -> dict:
+    """Replace a peer's options with the form's (options the form does not know, such as
+    LuCI's stored private_key, are kept)."""
+    opts = validate.peer_options(body)
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        section = _peer_section(package, ifname, label)
+        _check_peer(package, ifname, opts, current=section)
+        uciedit.set_options(section, opts)
+        uciedit.save(ctx.store, package)
+        return {"section": label, "apply": apply_live(ctx, ifname)}
+
+
+def delete_peer(ctx: Context, ifname: str, label: str) -> dict:
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        uciedit.delete_section(package, _peer_section(package, ifname, label))
+        uciedit.save(ctx.store, package)
+        return {"section": label, "apply": apply_live(ctx, ifname)}
+
+
+def update_interface(ctx: Context, ifname: str, body: dict) -> dict:
+    """Listen port, addresses and MTU."""
+    opts = validate.interface_options(body)
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        uciedit.set_options(interface_section(package, ifname), opts)
+        uciedit.save(ctx.store, package)
+        return {"apply": apply_live(ctx, ifname)}
+
+
+def regenerate_key(ctx: Context, ifname: str) -> dict:
+    """A new private key: every peer must be given the new public key before it reconnects."""
+    private = new_key()
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        uciedit.set_options(interface_section(package, ifname), {"private_key": private})
+        uciedit.save(ctx.store, package)
+        return {"public_key": schema.public_key_of(private), "apply": apply_live(ctx, ifname)}
+
+
+def _server_key(package: syntax.Package, section: syntax.Section) -> str:
+    """The interface's private key; one is generated and saved if it has none yet (as
+    `private_key 'generate'` asks), so a device can be added before the first start."""
+    private = uciedit.option_text(section, "private_key")
+    if not schema.is_key(private):
+        private = new_key()
+        uciedit.set_options(section, {"private_key": private})
+    return private
+
+
+def _filename(description: str) -> str:
+    """A wg-quick interface name (15 characters of [A-Za-z0-9_=+.-]) for the download."""
+    stem = re.sub(r"[^A-Za-z0-9_=+.-]+", "-", description).strip("-.")[:15]
+    return f"{stem or 'wgpy-client'}.conf"
+
+
+def _device_request(body: dict) -> dict:
+    """The wizard's fields, validated, with defaults."""
+    tunnel = validate.text(body, "tunnel") or "full"
+    if tunnel not in ("full", "split"):
+        raise FieldError("tunnel", "must be 'full' or 'split'")
+    allowed = FULL_TUNNEL if tunnel == "full" else \
+        [str(n) for n in validate.networks(body, "split_allowed_ips")]
+    if not allowed:
+        raise FieldError("split_allowed_ips", "at least one network is required")
+    keepalive = validate.integer(body, "persistent_keepalive", 0, 65535)
+    description = validate.description(body)
+    if not description:
+        raise FieldError("description", "is required: it names the device in the peer list")
+    return {
+        "description": description,
+        "addresses": [str(n) for n in validate.networks(body, "addresses")],
+        "dns": validate.ip_addresses(body, "dns"),
+        "allowed_ips": allowed,
+        "endpoint_host": validate.host(body, "endpoint_host", required=True),
+        "endpoint_port": validate.integer(body, "endpoint_port", 1, 65535),
+        "keepalive": DEFAULT_KEEPALIVE if keepalive is None else keepalive,
+        "psk": body.get("preshared_key", True) is not False,
+    }
+
+
+def add_device(ctx: Context, ifname: str, body: dict) -> dict:
+    """The wizard: a new peer with a generated keypair, applied live; -> the client config.
+    The client's private key is only in the answer, never written anywhere."""
+    req = _device_request(body)
+    client_private, psk = new_key(), (new_key() if req["psk"] else None)
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        section = interface_section(package, ifname)
+        addresses = req["addresses"] or views.suggest_addresses(package, ifname)
+        if not addresses:
+            raise FieldError("addresses", "no free address left in the interface's subnets")
+        port = req["endpoint_port"] or uciedit.option_text(section, "listen_port")
+        if not port:
+            raise FieldError("endpoint_port", "the interface has no fixed listen port; set "
+                                              "one under Interface first")
+        opts = {"description": req["description"],
+                "public_key": schema.public_key_of(client_private),
+                "preshared_key": psk, "allowed_ips": addresses}
+        _check_peer(package, ifname, opts)
+        server_public = schema.public_key_of(_server_key(package, section))
+        peer = uciedit.add_section(package, f"wireguard_{ifname}")
+        uciedit.set_options(peer, opts)
+        uciedit.save(ctx.store, package)
+        applied = apply_live(ctx, ifname)
+    text = wgquick.render_client(
+        client_private, addresses, req["dns"], server_public, psk, req["allowed_ips"],
+        wgquick.format_endpoint(req["endpoint_host"], int(port)), req["keepalive"])
+    return {"section": peer.name, "public_key": opts["public_key"], "config": text,
+            "filename": _filename(req["description"]), "apply": applied}
+
+
+def _imported_peer(peer: wgquick.Peer, route_all: bool, description: str) -> validate.Options:
+    """UCI options for an imported [Peer]. "Whole LAN through the tunnel" routes 0.0.0.0/0
+    and ::/0 (the router layer keeps a host route to the endpoint); otherwise a split
+    config's networks are routed and a full-tunnel config's /0 is only cryptokey routing."""
+    allowed = FULL_TUNNEL if route_all else peer.allowed_ips
+    routed = route_all or not any(n.endswith("/0") for n in allowed)
+    return {
+        "description": description,
+        "public_key": peer.public_key,
+        "preshared_key": peer.preshared_key,
+        "allowed_ips": list(allowed) or None,
+        "route_allowed_ips": "1" if routed and allowed else None,
+        "endpoint_host": peer.endpoint_host,
+        "endpoint_port": str(peer.endpoint_port) if peer.endpoint_host else None,
+        "persistent_keepalive": str(peer.persistent_keepalive)
+        if peer.persistent_keepalive else None,
+    }
+
+
+def _import_request(body: dict):
+    conf = wgquick.parse(validate.text(body, "config", required=True))
+    mode = validate.text(body, "mode") or "interface"
+    if mode not in ("interface", "peer"):
+        raise FieldError("mode", "must be 'interface' or 'peer'")
+    route_all = validate.boolean(body, "route_all")
+    if (route_all or mode == "peer") and len(conf.peers) != 1:
+        raise FieldError("config", "this needs exactly one [Peer] section")
+    description = validate.description(body) or "Imported peer"
+    return conf, mode, route_all, description
+
+
+def import_config(ctx: Context, body: dict) -> dict:
+    """Import a wg-quick config as a new interface with its peers, or as one more peer of
+    an existing interface."""
+    conf, mode, route_all, description = _import_request(body)
+    peers = [_imported_peer(p, route_all, description) for p in conf.peers]
+    if mode == "peer":
+        ifname = validate.text(body, "interface", required=True)
+        with ctx.lock:
+            package = uciedit.load(ctx.store)
+            _check_peer(package, ifname, peers[0])
+            _add_peers(package, ifname, peers)
+            uciedit.save(ctx.store, package)
+            return {"interface": ifname, "warnings": conf.warnings,
+                    "apply": apply_live(ctx, ifname)}
+    ifname = validate.ifname(body, "name")
+    if not conf.private_key or not conf.addresses:
+        raise FieldError("config", "[Interface] needs PrivateKey and Address to create an "
+                                   "interface")
+    with ctx.lock:
+        package = uciedit.load(ctx.store)
+        if package.find(ifname) is not None:
+            raise FieldError("name", f"a section called '{ifname}' already exists")
+        section = uciedit.add_section(package, "interface", ifname)
+        uciedit.set_options(section, {
+            "proto": schema.PROTO, "private_key": conf.private_key,
+            "listen_port": str(conf.listen_port) if conf.listen_port else None,
+            "addresses": conf.addresses, "mtu": str(conf.mtu) if conf.mtu else None,
+            "dns": conf.dns or None})
+        _add_peers(package, ifname, peers)
+        uciedit.save(ctx.store, package)
+        if body.get("start", True) is False:
+            applied = {"ok": True, "errors": [], "warnings": [f"{ifname} was not started"]}
+        else:
+            applied = control.up(ctx.store, ifname, resolver=ctx.resolver).as_dict()
+    return {"interface": ifname, "warnings": conf.warnings, "apply": applied}
+
+
+def _add_peers(package: syntax.Package, ifname: str, peers: List[validate.Options]) -> None:
+    for opts in peers:
+        uciedit.set_options(uciedit.add_section(package, f"wireguard_{ifname}"), opts)

@@ -1,0 +1,188 @@
+"""What the API's read endpoints return: live status, the editable configuration of an
+interface, and the wizard's suggestions. Read-only; edits are in actions.py.
+
+Status is the router layer's `wgpy status` (router.handlers.wgpy_status over a
+control.gather snapshot) with what the page needs on top: the router's name, disabled
+peers (the typed schema leaves them out) and the configured key and port of a stopped
+interface.
+"""
+
+import ipaddress
+import socket
+from typing import List, Optional
+
+from wgpy.router import control, handlers
+from wgpy.uci import schema, syntax
+from wgpy.uci.store import Store, UciError
+from wgpy.web import alloc, uciedit
+
+_TRUE = frozenset(("1", "yes", "on", "true", "enabled"))  # libuci's booleans, as the schema
+
+
+def peer_name(label: str, section: syntax.Section) -> str:
+    """How error messages name a peer: its description, else its section label."""
+    return uciedit.option_text(section, "description") or label
+
+
+def peer_networks(section: syntax.Section) -> list:
+    """A peer section's allowed IPs as networks; unparsable words are skipped (the schema
+    reports them)."""
+    out = []
+    for word in uciedit.option_list(section, "allowed_ips"):
+        try:
+            out.append(ipaddress.ip_network(word, strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+def _interface_addresses(section: syntax.Section) -> list:
+    out = []
+    for word in uciedit.option_list(section, "addresses"):
+        try:
+            out.append(ipaddress.ip_interface(word))
+        except ValueError:
+            continue
+    return out
+
+
+def suggest_addresses(package: syntax.Package, ifname: str) -> List[str]:
+    """The next free /32 and /128 for a new peer of IFNAME."""
+    section = uciedit.interface_section(package, ifname)
+    if section is None:
+        return []
+    used = [n for _, s in uciedit.peer_sections(package, ifname) for n in peer_networks(s)]
+    return alloc.next_free(_interface_addresses(section), used)
+
+
+def hostname(store: Store) -> str:
+    """The router's name from UCI `system`, else the kernel's."""
+    for entry in uciedit.sections_of(store, "system", "system"):
+        if entry.get("hostname"):
+            return entry["hostname"]
+    return socket.gethostname()
+
+
+def _public_key(section: syntax.Section) -> Optional[str]:
+    private = uciedit.option_text(section, "private_key")
+    return schema.public_key_of(private) if schema.is_key(private) else None
+
+
+def _disabled_peer(label: str, section: syntax.Section) -> dict:
+    return {"section": label, "description": uciedit.option_text(section, "description"),
+            "public_key": uciedit.option_text(section, "public_key"),
+            "allowed_ips": uciedit.option_list(section, "allowed_ips"),
+            "endpoint": None, "latest_handshake": 0, "handshake_age_s": None,
+            "rx_bytes": 0, "tx_bytes": 0, "state": "disabled", "errors": []}
+
+
+def status(store: Store) -> dict:
+    """Every wgpy interface with its peers, live where running."""
+    out = handlers.wgpy_status(control.gather(store))
+    out["hostname"] = hostname(store)
+    try:
+        package = uciedit.load(store)
+    except UciError:
+        return out
+    for ifname, entry in out["interfaces"].items():
+        section = uciedit.interface_section(package, ifname)
+        if section is None:
+            continue
+        if not entry["up"]:
+            entry["public_key"] = _public_key(section)
+            entry["listen_port"] = _int(uciedit.option_text(section, "listen_port"))
+        entry["peers"] += [_disabled_peer(label, s)
+                           for label, s in uciedit.peer_sections(package, ifname)
+                           if is_on(s, "disabled")]
+    return out
+
+
+def _int(text: str) -> Optional[int]:
+    return int(text) if text.isdigit() else None
+
+
+def is_on(section: syntax.Section, option: str) -> bool:
+    """A UCI boolean as the schema reads it ("1", "yes", "on", "true", "enabled")."""
+    return uciedit.option_text(section, option).lower() in _TRUE
+
+
+def peer_view(label: str, section: syntax.Section) -> dict:
+    """A peer section as the edit form shows it."""
+    port = _int(uciedit.option_text(section, "endpoint_port"))
+    keepalive = _int(uciedit.option_text(section, "persistent_keepalive"))
+    return {
+        "section": label,
+        "description": uciedit.option_text(section, "description"),
+        "public_key": uciedit.option_text(section, "public_key"),
+        "preshared_key": uciedit.option_text(section, "preshared_key"),
+        "allowed_ips": uciedit.option_list(section, "allowed_ips"),
+        "route_allowed_ips": is_on(section, "route_allowed_ips"),
+        "endpoint_host": uciedit.option_text(section, "endpoint_host"),
+        "endpoint_port": port,
+        "persistent_keepalive": keepalive,
+        "disabled": is_on(section, "disabled"),
+    }
+
+
+def interface_detail(package: syntax.Package, section: syntax.Section) -> dict:
+    """An interface's settings and its peers, for the Interface and Peers tabs."""
+    ifname = section.name or ""
+    return {
+        "name": ifname,
+        "public_key": _public_key(section),
+        "listen_port": _int(uciedit.option_text(section, "listen_port")),
+        "addresses": uciedit.option_list(section, "addresses"),
+        "mtu": _int(uciedit.option_text(section, "mtu")),
+        "peers": [peer_view(label, s) for label, s in uciedit.peer_sections(package, ifname)],
+    }
+
+
+def interface_names(package: syntax.Package) -> List[str]:
+    return [s.name for s in package.sections
+            if s.type == "interface" and s.get("proto") == schema.PROTO and s.name]
+
+
+def _lan(store: Store, package: syntax.Package) -> Optional[ipaddress.IPv4Interface]:
+    """The LAN's address and subnet (`network.lan`: ipaddr as CIDR or with netmask)."""
+    lan = uciedit.interface_section(package, "lan")
+    if lan is None:
+        return None
+    words = uciedit.option_list(lan, "ipaddr")
+    netmask = uciedit.option_text(lan, "netmask")
+    try:
+        if words and "/" not in words[0] and netmask:
+            return ipaddress.ip_interface(f"{words[0]}/{netmask}")
+        return ipaddress.ip_interface(words[0]) if words else None
+    except ValueError:
+        return None
+
+
+def endpoint_candidates(store: Store, package: syntax.Package) -> List[str]:
+    """Names a phone can reach the router by: enabled DDNS names, an FQDN hostname, a
+    static WAN address, in that order (LuCI's export offers the same kinds)."""
+    out = [entry["lookup_host"] for entry in uciedit.sections_of(store, "ddns", "service")
+           if entry.get("lookup_host") and entry.get("enabled", "1") == "1"]
+    name = hostname(store)
+    if "." in name:
+        out.append(name)
+    wan = uciedit.interface_section(package, "wan")
+    if wan is not None and uciedit.option_text(wan, "proto") == "static":
+        out += [w.split("/")[0] for w in uciedit.option_list(wan, "ipaddr")]
+    return list(dict.fromkeys(out))
+
+
+def suggest(store: Store, package: syntax.Package, section: syntax.Section) -> dict:
+    """Defaults for the wizard: addresses, endpoints, port, DNS, split-tunnel networks."""
+    ifname = section.name or ""
+    own = _interface_addresses(section)
+    lan = _lan(store, package)
+    split = [str(a.network) for a in own] + ([str(lan.network)] if lan else [])
+    dns = [str(lan.ip)] if lan else [str(a.ip) for a in own[:1]]
+    return {
+        "addresses": suggest_addresses(package, ifname),
+        "endpoint_hosts": endpoint_candidates(store, package),
+        "endpoint_port": _int(uciedit.option_text(section, "listen_port")),
+        "dns": dns,
+        "split_allowed_ips": list(dict.fromkeys(split)),
+        "persistent_keepalive": 25,
+    }

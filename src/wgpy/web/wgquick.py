@@ -1,0 +1,191 @@
+"""wg-quick `.conf` files: the parser behind Import and the writer behind "Add a device".
+
+The parser reads what VPN providers hand out: `[Interface]` (PrivateKey, Address, DNS,
+ListenPort, MTU) and `[Peer]` blocks (PublicKey, PresharedKey, AllowedIPs, Endpoint,
+PersistentKeepalive). Keys are case-insensitive as in wg-quick; `#` starts a comment.
+Keys wg-quick runs as shell (PostUp...) or that wgpy has no use for are reported as
+warnings, never executed. Every value is validated; errors are FieldError("config", ...).
+"""
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from wgpy.uci.schema import DEFAULT_ENDPOINT_PORT, is_key
+from wgpy.web.validate import FieldError
+
+MAX_PEERS = 64
+_FIELD = "config"
+_IFACE_KEYS = {"privatekey", "address", "dns", "listenport", "mtu"}
+_PEER_KEYS = {"publickey", "presharedkey", "allowedips", "endpoint", "persistentkeepalive"}
+
+
+@dataclass
+class Peer:
+    public_key: str
+    preshared_key: Optional[str] = None
+    allowed_ips: List[str] = field(default_factory=list)
+    endpoint_host: Optional[str] = None
+    endpoint_port: Optional[int] = None
+    persistent_keepalive: Optional[int] = None
+
+
+@dataclass
+class Config:
+    private_key: Optional[str] = None
+    addresses: List[str] = field(default_factory=list)
+    dns: List[str] = field(default_factory=list)
+    listen_port: Optional[int] = None
+    mtu: Optional[int] = None
+    peers: List[Peer] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+
+def _fail(line: int, message: str) -> FieldError:
+    return FieldError(_FIELD, f"line {line}: {message}")
+
+
+def _sections(text: str) -> List[Tuple[str, int, Dict[str, Tuple[int, str]]]]:
+    """(section name, line, {lowercase key: (line, value)}) in order; repeated keys join
+    with ',' as wg-quick allows for Address, DNS and AllowedIPs."""
+    out: List[Tuple[str, int, Dict[str, Tuple[int, str]]]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            out.append((line[1:-1].strip().lower(), number, {}))
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not out:
+            raise _fail(number, "expected 'Key = Value' inside a [section]")
+        keys = out[-1][2]
+        name = name.strip().lower()
+        value = value.strip()
+        if name in keys:
+            value = f"{keys[name][1]},{value}"
+        keys[name] = (number, value)
+    return out
+
+
+def _int(line: int, name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise _fail(line, f"{name} '{value}' is not a number") from None
+    if not low <= number <= high:
+        raise _fail(line, f"{name} must be between {low} and {high}")
+    return number
+
+
+def _key(line: int, name: str, value: str) -> str:
+    if not is_key(value):
+        raise _fail(line, f"{name} is not a WireGuard key (44 characters of base64)")
+    return value
+
+
+def _list(value: str) -> List[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _cidrs(line: int, name: str, value: str, interface: bool = False) -> List[str]:
+    out = []
+    for word in _list(value):
+        try:
+            out.append(str(ipaddress.ip_interface(word) if interface
+                           else ipaddress.ip_network(word, strict=False)))
+        except ValueError:
+            raise _fail(line, f"{name} '{word}' is not a valid address or CIDR") from None
+    return out
+
+
+def split_endpoint(line: int, value: str) -> Tuple[str, int]:
+    """`host:port`, `[v6]:port` or a bare host -> (host, port)."""
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    else:
+        host, port = value, ""
+    if not host:
+        raise _fail(line, f"Endpoint '{value}' has no host")
+    return host, _int(line, "Endpoint port", port, 1, 65535) if port else DEFAULT_ENDPOINT_PORT
+
+
+def _interface(conf: Config, keys: Dict[str, Tuple[int, str]]) -> None:
+    for name, (line, value) in keys.items():
+        if name == "privatekey":
+            conf.private_key = _key(line, "PrivateKey", value)
+        elif name == "address":
+            conf.addresses = _cidrs(line, "Address", value, interface=True)
+        elif name == "dns":
+            conf.dns = _list(value)
+        elif name == "listenport":
+            conf.listen_port = _int(line, "ListenPort", value, 1, 65535)
+        elif name == "mtu":
+            conf.mtu = _int(line, "MTU", value, 1280, 8940)
+
+
+def _peer(line: int, keys: Dict[str, Tuple[int, str]]) -> Peer:
+    if "publickey" not in keys:
+        raise _fail(line, "[Peer] without PublicKey")
+    key_line, key_value = keys["publickey"]
+    peer = Peer(_key(key_line, "PublicKey", key_value))
+    for name, (number, value) in keys.items():
+        if name == "presharedkey":
+            peer.preshared_key = _key(number, "PresharedKey", value)
+        elif name == "allowedips":
+            peer.allowed_ips = _cidrs(number, "AllowedIPs", value)
+        elif name == "endpoint":
+            peer.endpoint_host, peer.endpoint_port = split_endpoint(number, value)
+        elif name == "persistentkeepalive" and value.lower() != "off":
+            peer.persistent_keepalive = _int(number, "PersistentKeepalive", value, 0, 65535)
+    return peer
+
+
+def parse(text: str) -> Config:
+    """A wg-quick config -> Config; raises FieldError("config", "line N: ...")."""
+    conf = Config()
+    seen_interface = False
+    for section, line, keys in _sections(text):
+        known = _IFACE_KEYS if section == "interface" else _PEER_KEYS
+        if section not in ("interface", "peer"):
+            raise _fail(line, f"unknown section [{section}]")
+        for name, (number, _) in keys.items():
+            if name not in known:
+                conf.warnings.append(f"line {number}: '{name}' is not used by wgpy, ignored")
+        if section == "interface":
+            if seen_interface:
+                raise _fail(line, "more than one [Interface]")
+            seen_interface = True
+            _interface(conf, keys)
+        else:
+            conf.peers.append(_peer(line, keys))
+    if not conf.peers:
+        raise FieldError(_FIELD, "no [Peer] section")
+    if len(conf.peers) > MAX_PEERS:
+        raise FieldError(_FIELD, f"more than {MAX_PEERS} peers")
+    return conf
+
+
+def format_endpoint(host: str, port: int) -> str:
+    """`host:port` with IPv6 literals bracketed (LuCI PR 6593's bug)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def render_client(private_key: str, addresses: List[str], dns: List[str], server_public: str,
+                  preshared_key: Optional[str], allowed_ips: List[str], endpoint: str,
+                  keepalive: int) -> str:
+    """The complete client config the wizard hands out (and encodes as a QR code)."""
+    lines = ["[Interface]", f"PrivateKey = {private_key}",
+             f"Address = {', '.join(addresses)}"]
+    if dns:
+        lines.append(f"DNS = {', '.join(dns)}")
+    lines += ["", "[Peer]", f"PublicKey = {server_public}"]
+    if preshared_key:
+        lines.append(f"PresharedKey = {preshared_key}")
+    lines += [f"AllowedIPs = {', '.join(allowed_ips)}", f"Endpoint = {endpoint}"]
+    if keepalive:
+        lines.append(f"PersistentKeepalive = {keepalive}")
+    return "\n".join(lines) + "\n"

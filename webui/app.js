@@ -1,0 +1,144 @@
+/*
+ * The shell of the page: login (or first-start password), the header with the router's
+ * name, the tab menu, the interface chooser, and switching views on #hash changes.
+ * Each view (view-*.js, wizard.js) is { title, render(ctx) -> Node or Promise, leave() }.
+ */
+'use strict';
+
+wgpy.app = (function () {
+	var TABS = ['status', 'peers', 'interface', 'wizard', 'import'];
+	var state = { interfaces: [], ifname: null, view: null };
+	var viewNode = function () { return document.getElementById('view'); };
+
+	function loginForm(firstStart) {
+		var password = E('input', { 'type': 'password', 'id': 'login-password', 'name': 'password',
+			'class': 'cbi-input-password', 'autocomplete': firstStart ? 'new-password' : 'current-password', 'required': true });
+		var message = E('div', { 'id': 'login-message' });
+		var form = E('form', { 'class': 'cbi-section login', 'id': 'login-form' }, [
+			E('h2', firstStart ? _('Set a password') : _('Authorization Required')),
+			E('p', firstStart
+				? _('No password is set yet. Choose the password for this page (at least 8 characters).')
+				: _('Please enter the router\'s root password (or the wgpy password).')),
+			wgpy.dom.row(_('Password'), password),
+			message,
+			E('div', { 'class': 'cbi-page-actions' },
+				E('button', { 'class': 'cbi-button cbi-button-apply', 'type': 'submit', 'id': 'login-submit' },
+					firstStart ? _('Set password') : _('Log in')))
+		]);
+		form.addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			wgpy.rpc.post(firstStart ? 'setup' : 'login', { password: password.value }).then(function (data) {
+				wgpy.rpc.csrf = data.csrf;
+				start();
+			}).catch(function (err) {
+				wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
+				password.select();
+			});
+		});
+		return form;
+	}
+
+	function showLogin() {
+		leaveView();
+		wgpy.rpc.csrf = null;
+		wgpy.dom.content(document.getElementById('header-right'), []);
+		return wgpy.rpc.get('session').then(function (s) {
+			wgpy.dom.content(viewNode(), loginForm(!s.password_set));
+			document.getElementById('login-password').focus();
+		});
+	}
+
+	function logout() {
+		wgpy.rpc.post('logout').finally(showLogin);
+	}
+
+	function leaveView() {
+		if (state.view && state.view.leave)
+			state.view.leave();
+		state.view = null;
+	}
+
+	function tabMenu(current) {
+		return E('ul', { 'class': 'cbi-tabmenu', 'role': 'tablist' }, TABS.map(function (name) {
+			return E('li', { 'class': name === current ? 'cbi-tab' : 'cbi-tab-disabled' },
+				E('a', { 'href': '#' + name, 'id': 'tab-' + name, 'role': 'tab',
+					'aria-selected': name === current ? 'true' : 'false' }, wgpy.views[name].title));
+		}));
+	}
+
+	function chooser() {
+		if (state.interfaces.length < 2)
+			return null;
+		var select = E('select', { 'id': 'ifname-select', 'change': function () {
+			state.ifname = select.value;
+			render();
+		} }, state.interfaces.map(function (name) {
+			return E('option', { 'value': name, 'selected': name === state.ifname }, name);
+		}));
+		return E('label', { 'class': 'ifname-chooser' }, [_('Interface') + ' ', select]);
+	}
+
+	function context() {
+		return {
+			ifname: state.ifname,
+			interfaces: state.interfaces,
+			go: function (tab) { location.hash = '#' + tab; },
+			refreshInterfaces: function (select) { return loadInterfaces(select).then(render); }
+		};
+	}
+
+	function render() {
+		var name = location.hash.replace(/^#/, '');
+		if (TABS.indexOf(name) < 0)
+			name = 'status';
+		leaveView();
+		state.view = wgpy.views[name];
+		var body = E('div', { 'class': 'view-body', 'id': 'view-' + name });
+		wgpy.dom.content(viewNode(), [E('div', { 'class': 'tabbar' }, [tabMenu(name), chooser()]), body]);
+		var needsInterface = name !== 'status' && name !== 'import';
+		if (needsInterface && !state.ifname) {
+			wgpy.dom.content(body, wgpy.dom.notice('info',
+				_('No wgpy interface is configured yet. Create one with Import.')));
+			return;
+		}
+		Promise.resolve(state.view.render(context())).then(function (node) {
+			if (state.view === wgpy.views[name])
+				wgpy.dom.content(body, node);
+		}).catch(function (err) {
+			wgpy.dom.content(body, wgpy.dom.notice('error', err.message));
+		});
+	}
+
+	function loadInterfaces(select) {
+		return wgpy.rpc.get('interfaces').then(function (data) {
+			state.interfaces = data.interfaces;
+			if (select && state.interfaces.indexOf(select) >= 0)
+				state.ifname = select;
+			else if (state.interfaces.indexOf(state.ifname) < 0)
+				state.ifname = state.interfaces[0] || null;
+		});
+	}
+
+	function start() {
+		return wgpy.rpc.get('session').then(function (s) {
+			if (!s.authenticated)
+				return showLogin();
+			wgpy.rpc.csrf = s.csrf;
+			wgpy.dom.content(document.getElementById('hostname'), s.hostname);
+			document.title = s.hostname + ' - ' + _('WireGuard');
+			wgpy.dom.content(document.getElementById('header-right'),
+				wgpy.dom.button(_('Log out'), 'reset', logout, { 'id': 'logout' }));
+			return loadInterfaces().then(render);
+		});
+	}
+
+	document.addEventListener('DOMContentLoaded', function () {
+		wgpy.rpc.onLogout = showLogin;
+		window.addEventListener('hashchange', function () { if (wgpy.rpc.csrf) render(); });
+		start().catch(function (err) {
+			wgpy.dom.content(viewNode(), wgpy.dom.notice('error', err.message));
+		});
+	});
+
+	return { render: render };
+})();
