@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 BUILD := build
-APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools
+APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools nftables
 PYTEST_ARGS ?=
 
 .PHONY: all deps apt-deps venv build check test clean demo bench
@@ -45,6 +45,12 @@ check: build
 # Everything, as CI runs it. pytest exit 5 (no tests collected) fails make.
 test: deps
 	$(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+# The whole story on one machine, as root: a LAN behind a wgpy router, tunnelled to a
+# wireguard-go VPN server. ARGS=--check verifies every step and exits 0/1 instead of
+# waiting for Ctrl-C.
+demo: apt-deps build
+	$(PYTHON) demo/homelab.py $(ARGS)
 
 # Tunnel benchmark: wgpyd beside wireguard-go in namespaces (iperf3, pps, handshakes, RSS).
 bench: apt-deps build
