@@ -15,6 +15,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FILES = os.path.join(ROOT, "package", "wgpy", "files")
 PROTO = os.path.join(FILES, "wgpy.sh")
 INIT = os.path.join(FILES, "wgpy.init")
+DEFAULTS = os.path.join(FILES, "wgpy.defaults")
 
 STANDINS = r"""
 record() { printf '%s\n' "$*" >> "$CALLS"; }
@@ -53,7 +54,7 @@ def fake_wgpy(tmp_path, output: str, status: int = 0) -> str:
 
 @pytest.mark.skipif(not shutil.which("shellcheck"), reason="shellcheck not installed")
 def test_shellcheck_clean():
-    result = subprocess.run(["shellcheck", PROTO, INIT], capture_output=True, text=True)
+    result = subprocess.run(["shellcheck", PROTO, INIT, DEFAULTS], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 
 
@@ -117,9 +118,29 @@ def test_init_script_runs_the_service_under_procd_with_respawn(tmp_path):
         ["procd_set_param", "stdout", "1"],
         ["procd_set_param", "stderr", "1"],
         ["procd_close_instance"],
-        ["procd_add_reload_trigger", "network"],
+        ["procd_open_instance", "web"],
+        ["procd_set_param", "command", wgpy, "web"],
+        ["procd_set_param", "respawn"],
+        ["procd_set_param", "stderr", "1"],
+        ["procd_close_instance"],
+        ["procd_add_reload_trigger", "network", "wgpy"],
         ["wgpy", "reload", "--all"],
     ]
+
+
+def test_defaults_put_the_web_ui_on_the_lan_address(tmp_path):
+    """The first-boot script sets wgpy.web.listen from network.lan.ipaddr, once."""
+    uci = tmp_path / "uci"
+    uci.write_text('#!/bin/sh\necho "uci $*" >> "$CALLS"\n'
+                   'case "$*" in *wgpy.web.listen*) echo "$LISTEN";; '
+                   '*network.lan.ipaddr*) echo 192.168.1.1/24;; *batch*) cat >> "$CALLS";; esac\n')
+    uci.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    rc, _, err, calls = run_sh(tmp_path, f". {DEFAULTS}", "", dict(env, LISTEN=""))
+    assert rc == 0, err
+    assert ["set", "wgpy.web.listen='192.168.1.1:8080'"] in calls
+    rc, _, err, calls = run_sh(tmp_path, f". {DEFAULTS}", "", dict(env, LISTEN="10.0.0.1:80"))
+    assert rc == 0 and not any(c[:1] == ["set"] for c in calls), calls
 
 
 @pytest.mark.netns
