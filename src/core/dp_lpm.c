@@ -69,8 +69,8 @@ static void build_groups(struct dp_lpm *t)
     t->n_groups = 0;
     for (i = 0; i < t->n_routes; i++) {
         const struct dp_route *r = &t->routes[i];
-        struct dp_group *g = &t->groups[t->n_groups - 1];
-        if (t->n_groups == 0 || g->family != r->family || g->len != r->len) {
+        struct dp_group *g = t->n_groups ? &t->groups[t->n_groups - 1] : NULL;
+        if (g == NULL || g->family != r->family || g->len != r->len) {
             g = &t->groups[t->n_groups++];
             g->start = i;
             g->count = 0;
