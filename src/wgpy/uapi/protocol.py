@@ -149,9 +149,11 @@ def clamp_private_key(key: bytes) -> bytes:
 
 def parse_uint(value: str, bits: int, what: str) -> int:
     """Decimal digits only, as Go's ParseUint(value, 10, bits)."""
-    if not (value.isascii() and value.isdigit()) or int(value) >> bits:
-        raise _invalid(what, value)
-    return int(value)
+    digits = value.lstrip("0") or "0"
+    # Why the length check first: int() refuses strings over 4,300 digits with ValueError.
+    if not (value.isascii() and value.isdigit()) or len(digits) > 20 or int(digits) >> bits:
+        raise _invalid(what, value[:40])
+    return int(digits)
 
 
 def _parse_true(value: str, what: str) -> None:

@@ -151,7 +151,9 @@ class Connection:
     def _consume_lines(self) -> None:
         while not self._closing:
             newline = self._inbuf.find(b"\n")
-            if newline < 0:
+            if newline < 0 or newline > MAX_LINE_BYTES:
+                # A line over the limit costs the connection, whether or not its newline
+                # arrived in the same read.
                 if len(self._inbuf) > MAX_LINE_BYTES:
                     self._closing = True
                 return
