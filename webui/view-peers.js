@@ -6,7 +6,7 @@
  *
  * Sample payload of GET /api/interfaces/wg0 (peers part):
  * { "peers": [ { "section": "phone", "description": "Phone", "public_key": "Cd…=",
- *   "preshared_key": "", "allowed_ips": ["10.66.0.2/32"], "route_allowed_ips": false,
+ *   "preshared_key_set": false, "allowed_ips": ["10.66.0.2/32"], "route_allowed_ips": false,
  *   "endpoint_host": "", "endpoint_port": null, "persistent_keepalive": null,
  *   "disabled": false } ] }
  */
@@ -30,12 +30,18 @@ wgpy.views.peers = (function () {
 	function formData(form) {
 		var v = function (n) { return form.elements[n].value.trim(); };
 		var c = function (n) { return form.elements[n].checked; };
-		return {
-			description: v('description'), public_key: v('public_key'), preshared_key: v('preshared_key'),
+		var data = {
+			description: v('description'), public_key: v('public_key'),
 			allowed_ips: wgpy.validate.words(v('allowed_ips')), route_allowed_ips: c('route_allowed_ips'),
 			endpoint_host: v('endpoint_host'), endpoint_port: v('endpoint_port'),
 			persistent_keepalive: v('persistent_keepalive'), disabled: c('disabled')
 		};
+		/* the stored key is never sent to the page: an empty field keeps it */
+		if (v('preshared_key') !== '')
+			data.preshared_key = v('preshared_key');
+		else if (form.elements.remove_psk && c('remove_psk'))
+			data.preshared_key = '';
+		return data;
 	}
 
 	/* the buttons fill `form` (looked up when clicked: the form is built after them) */
@@ -73,8 +79,10 @@ wgpy.views.peers = (function () {
 				_('The peer\'s public key (44 characters of base64).')),
 			E('div', { 'class': 'cbi-value' }, [E('span', { 'class': 'cbi-value-title' }), E('div', { 'class': 'cbi-value-field' }, keys)]),
 			privateBox,
-			wgpy.dom.row(_('Preshared key'), input('preshared_key', peer.preshared_key, 'optionalKey', { 'type': 'password', 'autocomplete': 'off' }),
+			wgpy.dom.row(_('Preshared key'), input('preshared_key', '', 'optionalKey', { 'type': 'password', 'autocomplete': 'off',
+				'placeholder': peer.preshared_key_set ? _('(set; leave empty to keep it)') : '' }),
 				_('Optional extra symmetric key; both sides must use the same one.')),
+			peer.preshared_key_set ? wgpy.dom.row(_('Remove preshared key'), checkbox('remove_psk', false)) : null,
 			wgpy.dom.row(_('Allowed IPs'), input('allowed_ips', (peer.allowed_ips || suggestion || []).join(', '), 'cidrs'),
 				_('Addresses and networks this peer may use, e.g. 10.66.0.2/32. Must not overlap other peers.')),
 			wgpy.dom.row(_('Route allowed IPs'), checkbox('route_allowed_ips', peer.route_allowed_ips),
@@ -123,7 +131,7 @@ wgpy.views.peers = (function () {
 			E('td', { 'class': 'td', 'data-title': _('Description') }, [
 				E('span', { 'class': 'peer-name' }, peer.description || _('Untitled peer')), ' ',
 				peer.disabled ? wgpy.dom.badge(_('Disabled'), 'notice') : null,
-				peer.preshared_key ? wgpy.dom.badge(_('PSK')) : null
+				peer.preshared_key_set ? wgpy.dom.badge(_('PSK')) : null
 			]),
 			E('td', { 'class': 'td', 'data-title': _('Public key') }, E('code', { 'title': peer.public_key }, wgpy.fmt.key(peer.public_key))),
 			E('td', { 'class': 'td', 'data-title': _('Allowed IPs') }, peer.allowed_ips.join(', ') || _('(none)')),

@@ -199,6 +199,24 @@ def test_add_edit_disable_delete_peer(client, confdir):
     assert client.call("DELETE", f"/api/interfaces/wgwebapi0/peers/{name}")[0] == 404
 
 
+def test_stored_preshared_key_is_kept_unless_replaced_or_removed(client, confdir):
+    """The page never receives a stored preshared key, so an edit without one keeps it."""
+    psk = client.call("POST", "/api/keys/psk")[1]["preshared_key"]
+    status, body = client.call("POST", "/api/interfaces/wgwebapi0/peers", {
+        "description": "Tablet", "public_key": KEY2, "allowed_ips": ["10.99.0.7/32"],
+        "preshared_key": psk})
+    assert status == 201
+    name, path = body["section"], f"/api/interfaces/wgwebapi0/peers/{body['section']}"
+    view = [p for p in client.call("GET", "/api/interfaces/wgwebapi0")[1]["peers"]
+            if p["section"] == name][0]
+    assert view["preshared_key_set"] is True and "preshared_key" not in view
+    edit = {"description": "Tablet 2", "public_key": KEY2, "allowed_ips": ["10.99.0.7/32"]}
+    assert client.call("PUT", path, edit)[0] == 200
+    assert section(confdir, name).get("preshared_key") == psk
+    assert client.call("PUT", path, dict(edit, preshared_key=""))[0] == 200
+    assert section(confdir, name).get("preshared_key") is None
+
+
 @pytest.mark.parametrize("field,value", [
     ("public_key", "not-a-key"),
     ("public_key", "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dh="),  # stray low bits

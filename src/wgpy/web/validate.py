@@ -160,10 +160,9 @@ def peer_options(body: dict) -> Options:
     endpoint_host = host(body, "endpoint_host")
     endpoint_port = integer(body, "endpoint_port", 1, 65535)
     keepalive = integer(body, "persistent_keepalive", 0, 65535)
-    return {
+    options = {
         "description": description(body) or None,
         "public_key": key(body, "public_key", required=True),
-        "preshared_key": key(body, "preshared_key") or None,
         "allowed_ips": [str(n) for n in allowed] or None,
         "route_allowed_ips": "1" if boolean(body, "route_allowed_ips") else None,
         "endpoint_host": endpoint_host or None,
@@ -171,6 +170,10 @@ def peer_options(body: dict) -> Options:
         "persistent_keepalive": str(keepalive) if keepalive else None,
         "disabled": "1" if boolean(body, "disabled") else None,
     }
+    # The page never sees a stored preshared key, so leaving it out keeps it; "" removes it.
+    if "preshared_key" in body:
+        options["preshared_key"] = key(body, "preshared_key") or None
+    return options
 
 
 def interface_options(body: dict) -> Options:

@@ -114,7 +114,8 @@ def peer_view(label: str, section: syntax.Section) -> dict:
         "section": label,
         "description": uciedit.option_text(section, "description"),
         "public_key": uciedit.option_text(section, "public_key"),
-        "preshared_key": uciedit.option_text(section, "preshared_key"),
+        # Never the key itself: stored keys do not leave the router.
+        "preshared_key_set": bool(uciedit.option_text(section, "preshared_key")),
         "allowed_ips": uciedit.option_list(section, "allowed_ips"),
         "route_allowed_ips": is_on(section, "route_allowed_ips"),
         "endpoint_host": uciedit.option_text(section, "endpoint_host"),
