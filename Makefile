@@ -36,7 +36,7 @@ venv: $(VENV)/.deps
 build: venv
 	$(PIP) install -q --no-build-isolation -e .
 
-deps: apt-deps cross-deps build
+deps: apt-deps cross-deps fuzz-deps build
 
 # Fast: pure unit, known-answer and in-memory pair tests.
 check: build
@@ -60,3 +60,4 @@ clean:
 	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c
 
 include mk/crypto.mk
+include mk/fuzz.mk
