@@ -7,10 +7,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,8 +105,8 @@ struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu)
     dp->buckets = calloc((size_t)dp->bucket_mask + 1, sizeof(*dp->buckets));
     dp->upcall_mem = malloc((size_t)WGC_DP_UPCALLS * packet_max);
     dp->send_buf = malloc((size_t)packet_max + DP_BUF_EXTRA);
-    dp->tx_io = dp_io_new(packet_max);
-    dp->rx_io = dp_io_new(packet_max);
+    dp->tx_io = dp_io_new(packet_max, 1);
+    dp->rx_io = dp_io_new(packet_max, 0);
     dp->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send_buf ||
@@ -173,22 +175,61 @@ static int spawn(pthread_t *t, void *(*fn)(void *), struct wgc_dp *dp)
     return rc == 0 ? 0 : -1;
 }
 
-int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd)
+/* Python may read the sockets again once the workers stop: plain datagrams. */
+static void gro_off(struct wgc_dp *dp)
 {
+    int i;
+    if (dp->udp_gro)
+        for (i = 0; i < 2; i++)
+            dp_udp_gro_enable(dp->udp_fd[i], 0);
+    dp->udp_gro = 0;
+}
+
+int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd, uint32_t flags)
+{
+    int i;
+
     if (dp->running)
         return -1;
     dp->tun_fd = tun_fd;
     dp->udp_fd[0] = udp4_fd;
     dp->udp_fd[1] = udp6_fd;
+    dp->flags = flags;
+    dp->udp_gso = !(flags & WGC_DP_NO_UDP_GSO);
+    /* Receive buffers are sized for super-datagrams only if a socket takes GRO. */
+    dp->udp_gro = 0;
+    for (i = 0; i < 2; i++)
+        dp->udp_gro |= !(flags & WGC_DP_NO_UDP_GRO) && dp_udp_gro_enable(dp->udp_fd[i], 1);
+    dp_io_recv_layout(dp->rx_io, dp->udp_gro);
     if (spawn(&dp->tx_thread, dp_tx_main, dp) != 0)
-        return -1;
+        goto fail;
     if (spawn(&dp->rx_thread, dp_rx_main, dp) != 0) {
         fd_notify(dp->stop_fd);
         pthread_join(dp->tx_thread, NULL);
-        return -1;
+        goto fail;
     }
     dp->running = 1;
     return 0;
+fail:
+    gro_off(dp);
+    return -1;
+}
+
+/* linux/if_tun.h values (6.2) for older headers: the ioctl tells what the kernel has. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* TUN_F_CSUM is the precondition for TSO: the kernel then leaves checksums to us.
+ * USO is asked for only to learn whether the kernel takes UDP GSO writes
+ * (the TUN never hands us UDP super-packets unless a local sender makes them). */
+int wgc_dp_tun_offload(int tun_fd)
+{
+    unsigned long offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+    if (ioctl(tun_fd, TUNSETOFFLOAD, offload | TUN_F_USO4 | TUN_F_USO6) == 0)
+        return WGC_DP_TUN_USO;
+    return ioctl(tun_fd, TUNSETOFFLOAD, offload) == 0 ? 0 : -1;
 }
 
 void wgc_dp_stop(struct wgc_dp *dp)
@@ -202,6 +243,7 @@ void wgc_dp_stop(struct wgc_dp *dp)
     pthread_join(dp->rx_thread, NULL);
     if (read(dp->stop_fd, &count, sizeof(count)) < 0)
         count = 0; /* nothing to undo: the next start finds it cleared or set */
+    gro_off(dp);
     dp->running = 0;
 }
 

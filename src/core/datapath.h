@@ -1,14 +1,17 @@
 /*
  * datapath.h - private structures shared by datapath.c (object, config,
- * events, upcalls), dp_lpm.c (allowed IPs), dp_io.c (the two workers) and
- * dp_udp.c (addresses and sends). Not part of the ABI. Every includer
- * defines _GNU_SOURCE first (struct mmsghdr).
+ * events, upcalls), dp_lpm.c (allowed IPs), dp_io.c (batches, crypto, the
+ * RX worker), dp_tx.c (the TX worker), dp_udp.c (addresses and sends) and
+ * dp_offload.c (TUN segmentation, GRO, checksums). Not part of the ABI.
+ * Every includer defines _GNU_SOURCE first (struct mmsghdr).
  *
  * Concurrency (the only place in wgpy that has any): one mutex, dp->mu,
  * guards every shared field: peers, keypairs, index table, routes,
  * counters, events and the upcall ring. Workers take it for short
  * bookkeeping phases per batch and do the crypto and the syscalls outside
  * it, on copies of the keys, so TX and RX run in parallel on two cores.
+ * dp->flags and dp->udp_gro are set before the workers start; udp_gso is
+ * the TX worker's alone.
  */
 #ifndef WGC_DATAPATH_H
 #define WGC_DATAPATH_H
@@ -23,6 +26,8 @@
 
 #include "wgcore.h"
 #include "util.h"
+
+typedef uint16_t u16;           /* util.h has the crypto code's widths only */
 
 #define DP_HEADER_LEN 16            /* type, receiver, counter */
 /* A packet buffer: header, packet_max, up to 15 padding bytes, tag; rounded up. */
@@ -88,8 +93,29 @@ struct dp_upcall_rec {
 };
 
 
-/* ---- a worker's batch (dp_io.c, dp_udp.c) ---- */
-#define DP_CMSG_BYTES CMSG_SPACE(sizeof(struct in6_pktinfo))
+/* ---- a worker's batch (dp_io.c, dp_udp.c, dp_offload.c) ---- */
+/* Room for IP(V6)_PKTINFO plus one UDP_SEGMENT (u16) or UDP_GRO (int). */
+#define DP_CMSG_BYTES (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
+/* TX: segments per batch; a 64 KiB TSO super-packet at MSS 1380 is 48 of them. */
+#define DP_TX_SEGS 64
+/* TX: a TUN read; the largest GSO super-packet plus its virtio_net_hdr. */
+#define DP_SUPER_LEN 65536
+/* RX with UDP GRO: datagram buffers per recvmmsg, each a whole coalesced
+ * super-datagram; without GRO, DP_RX_MSGS buffers of packet_max. */
+#define DP_GRO_BUFS 8
+#define DP_GRO_BUF_LEN 65536
+#define DP_RX_MSGS 32
+/* RX: datagrams (after splitting GRO super-datagrams) handled per batch. */
+#define DP_RX_PKTS 256
+/* At most this many datagrams per UDP_SEGMENT send (the kernel's older limit). */
+#define DP_UDP_GSO_SEGS 64
+/* ... and at most this many bytes: an IPv6 datagram's payload limit. */
+#define DP_UDP_GSO_BYTES (65535 - 8)
+/* virtio_net_hdr (linux/virtio_net.h) in front of every TUN packet with IFF_VNET_HDR. */
+#define DP_VNET_LEN 10
+/* It sits in the last DP_VNET_LEN bytes of the header room in front of the
+ * IP packet, so a TUN read or write is one contiguous span. */
+#define DP_VNET_AT (DP_HEADER_LEN - DP_VNET_LEN)
 
 enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE };
 
@@ -116,16 +142,47 @@ struct dp_pkt {
     struct wgc_dp_endpoint ep;
 };
 
+/* Host-order copy of a virtio_net_hdr. */
+struct dp_vnet {
+    u8 flags, gso_type;
+    u16 hdr_len, gso_size, csum_start, csum_offset;
+};
+#define DP_VNET_F_NEEDS_CSUM 1
+#define DP_VNET_GSO_NONE 0
+#define DP_VNET_GSO_TCPV4 1
+#define DP_VNET_GSO_TCPV6 4
+#define DP_VNET_GSO_UDP_L4 5
+#define DP_VNET_GSO_ECN 0x80
+
+/* A TSO/USO super-packet being cut into segments (dp_offload.c). */
+struct dp_tso {
+    const u8 *pkt;          /* IP header first */
+    u32 len;                /* of the whole super-packet */
+    u32 l4_off, hdr_len;    /* TCP header offset; IP + TCP header length */
+    u32 gso_size;
+    u32 off;                /* payload offset of the next segment; len when done */
+    u16 ip_id;
+    u8 udp;                 /* UDP_L4 (USO) rather than TCP */
+    u32 seq;
+};
+
+/* A worker's batch: cap packets, each a buf_len-byte slice of mem (TX) or
+ * of a received datagram buffer (RX: n_recv of recv_len bytes in mem). */
 struct dp_io {
-    u32 buf_len;
-    struct dp_pkt pkt[WGC_DP_BATCH];
-    struct wgc_batch_item items[WGC_DP_BATCH];
-    struct mmsghdr msgs[WGC_DP_BATCH];
-    u32 msg_pkt[WGC_DP_BATCH];         /* msgs[i] carries pkt[msg_pkt[i]] */
-    struct iovec iov[WGC_DP_BATCH];
-    union dp_sockaddr names[WGC_DP_BATCH];
-    union dp_cmsg cmsg[WGC_DP_BATCH];
+    u32 cap, buf_len, n_recv, recv_len;
+    struct dp_pkt *pkt;
+    struct wgc_batch_item *items;
+    struct mmsghdr *msgs;
+    u32 *msg_pkt;           /* msgs[i] carries pkt[msg_pkt[i]] ... */
+    u32 *msg_segs;          /* ... and the msg_segs[i] - 1 after it (UDP GSO) */
+    u32 *members;           /* RX: a GRO group's packet indices */
+    struct iovec *iov;
+    union dp_sockaddr *names;
+    union dp_cmsg *cmsg;
     u8 *mem;
+    u8 *super;              /* TX: TUN reads that overflow a packet buffer */
+    struct dp_tso tso;      /* TX: the super-packet being segmented, if tso.pkt */
+    u32 bad_offload;        /* TX: dropped since the last flush into stats */
 };
 
 struct wgc_dp {
@@ -138,6 +195,9 @@ struct wgc_dp {
     u32 mtu, packet_max;
     int event_fd, stop_fd;
     int tun_fd, udp_fd[2];          /* [0] IPv4, [1] IPv6 */
+    u32 flags;                      /* WGC_DP_* start flags */
+    int udp_gso;                    /* TX worker: 0 once the kernel refused UDP_SEGMENT */
+    int udp_gro;                    /* UDP_GRO is on: RX buffers hold super-datagrams */
     int running;
     pthread_t tx_thread, rx_thread;
     struct dp_io *tx_io, *rx_io;
@@ -168,8 +228,33 @@ struct dp_lpm *dp_lpm_build(const struct wgc_dp_prefix *p, size_t n);
 i32 dp_lpm_lookup(const struct dp_lpm *t, u8 family, const u8 *addr);
 void dp_lpm_forget_peer(struct dp_lpm *t, i32 peer);
 
-/* dp_io.c */
-struct dp_io *dp_io_new(u32 packet_max);
+/* Network byte order (IP and TCP headers). */
+static inline u16 load16_be(const u8 *p) { return (u16)(p[0] << 8 | p[1]); }
+static inline void store16_be(u8 *p, u16 v) { p[0] = (u8)(v >> 8); p[1] = (u8)v; }
+static inline u32 load32_be(const u8 *p)
+{
+    return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+static inline void store32_be(u8 *p, u32 v)
+{
+    p[0] = (u8)(v >> 24); p[1] = (u8)(v >> 16); p[2] = (u8)(v >> 8); p[3] = (u8)v;
+}
+
+/* dp_offload.c */
+void dp_vnet_load(struct dp_vnet *v, const u8 *p);
+void dp_vnet_store(const struct dp_vnet *v, u8 *p);
+int dp_csum_finish(const struct dp_vnet *v, u8 *pkt, u32 len);
+int dp_tso_begin(struct dp_tso *t, const struct dp_vnet *v, const u8 *pkt, u32 len,
+                 u32 seg_max);
+u32 dp_tso_next(struct dp_tso *t, u8 *out);
+u32 dp_gro_group(struct dp_pkt *pkt, u32 n, u32 first, u32 *members, u32 max, int udp);
+u32 dp_gro_finish(const struct dp_pkt *pkt, const u32 *members, u32 count, u8 *vnet);
+u32 dp_gro_payload_off(const u8 *ip);
+
+/* dp_io.c, dp_tx.c */
+struct dp_io *dp_io_new(u32 packet_max, int tx);
+void dp_io_recv_layout(struct dp_io *io, int gro);
+u32 dp_crypt_runs(struct dp_io *io, u32 n, int want, int sealing);
 void dp_io_free(struct dp_io *io);
 void *dp_tx_main(void *arg);
 void *dp_rx_main(void *arg);
@@ -178,8 +263,9 @@ void dp_seal_prepare(struct wgc_dp *dp, struct dp_peer *p, struct dp_keypair *kp
 
 /* dp_udp.c */
 void dp_fill_msg(struct msghdr *h, union dp_sockaddr *name, union dp_cmsg *cmsg,
-                 struct iovec *iov, const struct wgc_dp_endpoint *ep);
-void dp_parse_msg(const struct msghdr *h, struct wgc_dp_endpoint *ep);
+                 struct iovec *iov, u32 n_iov, const struct wgc_dp_endpoint *ep, u32 gso_size);
+u32 dp_parse_msg(const struct msghdr *h, struct wgc_dp_endpoint *ep);
+int dp_udp_gro_enable(int fd, int on);
 u32 dp_send_msgs(struct wgc_dp *dp, struct dp_io *io, int fd, u32 m);
 int dp_send_one(struct wgc_dp *dp, i32 slot, const u8 *packet, size_t len);
 

@@ -1,16 +1,15 @@
 /*
- * dp_io.c - the two workers and their batches (kernel send.c/receive.c,
- * wireguard-go send.go/receive.go, minus the decisions, which are Python's).
+ * dp_io.c - the workers' batches, sealing and opening, and the RX worker
+ * (kernel receive.c, wireguard-go receive.go, minus the decisions, which
+ * are Python's); the TX worker is in dp_tx.c.
  *
- * TX: read up to WGC_DP_BATCH packets from the TUN; under mu route them,
- * reserve counters and copy keys and endpoints; outside it pad, seal in
- * place (one key schedule per run of packets under the same keypair) and
- * sendmmsg per address family with the sticky source address.
- * RX: recvmmsg; under mu find each keypair by receiver index (anything else
- * becomes an upcall); outside it open in place; under mu again replay-check
- * (only after authentication), confirm next keypairs, roam, check the inner
- * source; outside it write to the TUN. No allocation here: every buffer
- * belongs to the worker's dp_io, made once by dp_io_new.
+ * RX: recvmmsg (UDP GRO super-datagrams split in place); under mu find each
+ * keypair by receiver index (anything else becomes an upcall); outside it
+ * open in place; under mu again replay-check (only after authentication),
+ * confirm next keypairs, roam, check the inner source; outside it write to
+ * the TUN, same-flow TCP segments coalesced into one write (GRO). No
+ * allocation in the workers: every buffer belongs to the worker's dp_io,
+ * made once by dp_io_new.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,34 +18,72 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "datapath.h"
 
-#define B WGC_DP_BATCH
-
-struct dp_io *dp_io_new(u32 packet_max)
+struct dp_io *dp_io_new(u32 packet_max, int tx)
 {
     struct dp_io *io = calloc(1, sizeof(*io));
-    u32 i;
+    u32 n_msgs;
+    size_t mem;
     if (io == NULL)
         return NULL;
     io->buf_len = packet_max + DP_BUF_EXTRA;
-    io->mem = malloc((size_t)B * io->buf_len);
-    if (io->mem == NULL) {
-        free(io);
+    io->cap = tx ? DP_TX_SEGS : DP_RX_PKTS;
+    n_msgs = tx ? DP_TX_SEGS : DP_RX_MSGS;
+    /* RX: room for either layout (wgc_dp_start picks one); untouched pages cost no RSS. */
+    mem = tx ? (size_t)DP_TX_SEGS * io->buf_len : (size_t)DP_GRO_BUFS * DP_GRO_BUF_LEN;
+    if (!tx && mem < (size_t)DP_RX_MSGS * io->buf_len)
+        mem = (size_t)DP_RX_MSGS * io->buf_len;
+    io->pkt = calloc(io->cap, sizeof(*io->pkt));
+    io->items = calloc(io->cap, sizeof(*io->items));
+    io->msgs = calloc(n_msgs, sizeof(*io->msgs));
+    /* crypt_runs indexes msg_pkt by packet too, so it has cap entries. */
+    io->msg_pkt = calloc(io->cap, sizeof(*io->msg_pkt));
+    io->members = calloc(io->cap, sizeof(*io->members));
+    io->msg_segs = calloc(n_msgs, sizeof(*io->msg_segs));
+    io->iov = calloc(io->cap, sizeof(*io->iov));
+    io->names = calloc(n_msgs, sizeof(*io->names));
+    io->cmsg = calloc(n_msgs, sizeof(*io->cmsg));
+    io->mem = malloc(mem);
+    io->super = tx ? malloc(DP_SUPER_LEN + DP_VNET_LEN) : NULL;
+    if (!io->pkt || !io->items || !io->msgs || !io->msg_pkt || !io->msg_segs || !io->members || !io->iov ||
+        !io->names || !io->cmsg || !io->mem || (tx && !io->super)) {
+        dp_io_free(io);
         return NULL;
     }
-    for (i = 0; i < B; i++)
-        io->pkt[i].buf = io->mem + (size_t)i * io->buf_len;
+    if (tx) {
+        u32 i;
+        for (i = 0; i < io->cap; i++)
+            io->pkt[i].buf = io->mem + (size_t)i * io->buf_len;
+    }
     return io;
+}
+
+/* RX: carve mem into receive buffers for the chosen layout. */
+void dp_io_recv_layout(struct dp_io *io, int gro)
+{
+    io->n_recv = gro ? DP_GRO_BUFS : DP_RX_MSGS;
+    io->recv_len = gro ? DP_GRO_BUF_LEN : io->buf_len;
 }
 
 void dp_io_free(struct dp_io *io)
 {
     if (io == NULL)
         return;
+    free(io->pkt);
+    free(io->items);
+    free(io->msgs);
+    free(io->msg_pkt);
+    free(io->msg_segs);
+    free(io->members);
+    free(io->iov);
+    free(io->names);
+    free(io->cmsg);
     free(io->mem);
+    free(io->super);
     free(io);
 }
 
@@ -86,7 +123,7 @@ void dp_seal_prepare(struct wgc_dp *dp, struct dp_peer *p, struct dp_keypair *kp
 
 /* Seal or open every packet in state `want`, one batch call per run of
  * packets sharing a key; wipes the key copies. Returns the failures. */
-static u32 crypt_runs(struct dp_io *io, u32 n, int want, int sealing)
+u32 dp_crypt_runs(struct dp_io *io, u32 n, int want, int sealing)
 {
     u32 i = 0, failed = 0;
 
@@ -125,142 +162,16 @@ static u32 crypt_runs(struct dp_io *io, u32 n, int want, int sealing)
     return failed;
 }
 
-/* ---- TX worker ---- */
-
-/* Up to B packets from the TUN: the count, or -1 when the TUN is gone. */
-static int tun_read(struct wgc_dp *dp, struct dp_io *io)
-{
-    u32 n = 0;
-    while (n < B) {
-        ssize_t r = read(dp->tun_fd, io->pkt[n].buf + DP_HEADER_LEN, dp->packet_max);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || n > 0)
-                break;
-            return -1;
-        }
-        io->pkt[n].len = (u32)r;
-        io->pkt[n].state = PKT_DROP;
-        n += r > 0;
-    }
-    return (int)n;
-}
-
-/* Under mu: route each packet; seal_prepare it, upcall it or drop it. */
-static void tx_route(struct wgc_dp *dp, struct dp_io *io, u32 n, u64 now)
-{
-    u32 i;
-    for (i = 0; i < n; i++) {
-        struct dp_pkt *pkt = &io->pkt[i];
-        const u8 *ip = pkt->buf + DP_HEADER_LEN;
-        u8 version = ip[0] >> 4, family;
-        struct dp_peer *p;
-        struct dp_keypair *kp;
-
-        if (version == 4 && pkt->len >= 20) {
-            family = 4;
-        } else if (version == 6 && pkt->len >= 40) {
-            family = 6;
-        } else {
-            dp->stats.tun_not_ip++;
-            continue;
-        }
-        p = dp_peer_at(dp, dp_lpm_lookup(dp->lpm, family, ip + (family == 4 ? 16 : 24)));
-        if (p == NULL) {
-            dp->stats.tun_no_route++;
-        } else if ((kp = dp_send_keypair(p, now)) == NULL) {
-            /* Python stages it and starts a handshake. */
-            dp_upcall(dp, WGC_DP_UP_TUN, ip, pkt->len, NULL);
-        } else if (p->endpoint.family == 0) {
-            dp->stats.no_endpoint++;
-        } else {
-            dp_seal_prepare(dp, p, kp, pkt, now, 1);
-        }
-    }
-}
-
-static void tx_pad(struct dp_io *io, u32 n)
-{
-    u32 i;
-    for (i = 0; i < n; i++) {
-        struct dp_pkt *pkt = &io->pkt[i];
-        if (pkt->state == PKT_SEAL)
-            memset(pkt->buf + DP_HEADER_LEN + pkt->data_len, 0, pkt->len - pkt->data_len);
-    }
-}
-
-static void tx_send(struct wgc_dp *dp, struct dp_io *io, u32 n)
-{
-    u32 failed = 0, i;
-    u8 family;
-
-    for (family = 4; family <= 6; family += 2) {
-        u32 m = 0;
-        for (i = 0; i < n; i++) {
-            struct dp_pkt *pkt = &io->pkt[i];
-            if (pkt->state != PKT_SEAL || pkt->ep.family != family)
-                continue;
-            io->iov[m].iov_base = pkt->buf;
-            io->iov[m].iov_len = DP_HEADER_LEN + pkt->len + WGC_TAG_LEN;
-            dp_fill_msg(&io->msgs[m].msg_hdr, &io->names[m], &io->cmsg[m], &io->iov[m], &pkt->ep);
-            io->msg_pkt[m++] = i;
-        }
-        if (m > 0)
-            failed += dp_send_msgs(dp, io, dp->udp_fd[family == 6], m);
-    }
-    if (failed > 0) {
-        pthread_mutex_lock(&dp->mu);
-        dp->stats.send_errors += failed;
-        pthread_mutex_unlock(&dp->mu);
-    }
-}
-
-void *dp_tx_main(void *arg)
-{
-    struct wgc_dp *dp = arg;
-    struct dp_io *io = dp->tx_io;
-    struct pollfd fds[2];
-
-    fds[0].fd = dp->stop_fd;
-    fds[0].events = POLLIN;
-    fds[1].fd = dp->tun_fd;
-    fds[1].events = POLLIN;
-    for (;;) {
-        int n;
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
-            break;
-        if (fds[0].revents)
-            break;
-        if (!fds[1].revents)
-            continue;
-        n = tun_read(dp, io);
-        if (n < 0) {
-            pthread_mutex_lock(&dp->mu);
-            dp->stats.tun_gone = 1;
-            pthread_mutex_unlock(&dp->mu);
-            dp_wake(dp);
-            break;
-        }
-        pthread_mutex_lock(&dp->mu);
-        tx_route(dp, io, (u32)n, dp_now_ns());
-        pthread_mutex_unlock(&dp->mu);
-        tx_pad(io, (u32)n);
-        crypt_runs(io, (u32)n, PKT_SEAL, 1);
-        tx_send(dp, io, (u32)n);
-    }
-    return NULL;
-}
-
 /* ---- RX worker ---- */
 
-static u32 udp_receive(struct dp_io *io, int fd)
+static int recv_msgs(struct dp_io *io, int fd)
 {
-    int r, i;
-    for (i = 0; i < B; i++) {
+    int r;
+    u32 i;
+    for (i = 0; i < io->n_recv; i++) {
         struct msghdr *h = &io->msgs[i].msg_hdr;
-        io->iov[i].iov_base = io->pkt[i].buf;
-        io->iov[i].iov_len = io->buf_len;
+        io->iov[i].iov_base = io->mem + (size_t)i * io->recv_len;
+        io->iov[i].iov_len = io->recv_len;
         memset(h, 0, sizeof(*h));
         h->msg_name = &io->names[i];
         h->msg_namelen = sizeof(io->names[i]);
@@ -270,16 +181,10 @@ static u32 udp_receive(struct dp_io *io, int fd)
         h->msg_controllen = sizeof(io->cmsg[i]);
     }
     do
-        r = recvmmsg(fd, io->msgs, B, MSG_DONTWAIT, NULL);
+        r = recvmmsg(fd, io->msgs, io->n_recv, MSG_DONTWAIT, NULL);
     while (r < 0 && errno == EINTR);
     /* Other errors (an ICMP error queued by an earlier send) are not fatal. */
-    for (i = 0; i < r; i++) {
-        struct dp_pkt *pkt = &io->pkt[i];
-        pkt->len = io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : io->msgs[i].msg_len;
-        pkt->state = PKT_DROP;
-        dp_parse_msg(&io->msgs[i].msg_hdr, &pkt->ep);
-    }
-    return r < 0 ? 0 : (u32)r;
+    return r;
 }
 
 /* Under mu: transport packets for installed keypairs get their key copied;
@@ -376,6 +281,38 @@ static void rx_accept(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
     }
 }
 
+/* Write pkt[i] and the packets GRO coalesces with it as one TUN write;
+ * returns 1 if the write failed. The virtio_net_hdr goes into the header
+ * room in front of the first packet, the followers add only their payload. */
+static u32 tun_write_group(struct wgc_dp *dp, struct dp_io *io, u32 n, u32 i)
+{
+    u32 *members = io->members;
+    struct dp_pkt *pkt = &io->pkt[i];
+    u32 count = 1, k, hdr;
+    ssize_t r;
+
+    if (!(dp->flags & WGC_DP_NO_TUN_GRO))
+        count = dp_gro_group(io->pkt, n, i, members, io->cap, (dp->flags & WGC_DP_TUN_USO) != 0);
+    if (count == 1) {
+        memset(pkt->buf + DP_VNET_AT, 0, DP_VNET_LEN);     /* gso_type NONE, checksum done */
+        return write(dp->tun_fd, pkt->buf + DP_VNET_AT, DP_VNET_LEN + pkt->len) < 0;
+    }
+    hdr = dp_gro_payload_off(pkt->buf + DP_HEADER_LEN);
+    io->iov[0].iov_base = pkt->buf + DP_VNET_AT;
+    io->iov[0].iov_len = DP_VNET_LEN + pkt->len;
+    for (k = 1; k < count; k++) {
+        struct dp_pkt *m = &io->pkt[members[k]];
+        io->iov[k].iov_base = m->buf + DP_HEADER_LEN + hdr;
+        io->iov[k].iov_len = m->len - hdr;
+        m->state = PKT_DROP;        /* written with its group */
+    }
+    dp_gro_finish(io->pkt, members, count, pkt->buf + DP_VNET_AT);
+    do
+        r = writev(dp->tun_fd, io->iov, (int)count);
+    while (r < 0 && errno == EINTR);
+    return r < 0;
+}
+
 static void rx_batch(struct wgc_dp *dp, struct dp_io *io, u32 n)
 {
     u64 now = dp_now_ns();
@@ -384,7 +321,7 @@ static void rx_batch(struct wgc_dp *dp, struct dp_io *io, u32 n)
     pthread_mutex_lock(&dp->mu);
     rx_classify(dp, io, n, now);
     pthread_mutex_unlock(&dp->mu);
-    failed = crypt_runs(io, n, PKT_OPEN, 0);
+    failed = dp_crypt_runs(io, n, PKT_OPEN, 0);
     pthread_mutex_lock(&dp->mu);
     dp->stats.rx_decrypt += failed;
     for (i = 0; i < n; i++)
@@ -395,7 +332,11 @@ static void rx_batch(struct wgc_dp *dp, struct dp_io *io, u32 n)
     pthread_mutex_unlock(&dp->mu);
     for (i = 0; i < n; i++) {
         struct dp_pkt *pkt = &io->pkt[i];
-        if (pkt->state == PKT_WRITE && write(dp->tun_fd, pkt->buf + DP_HEADER_LEN, pkt->len) < 0)
+        if (pkt->state != PKT_WRITE)
+            continue;
+        if (dp->flags & WGC_DP_VNET_HDR)
+            write_errors += tun_write_group(dp, io, n, i);
+        else if (write(dp->tun_fd, pkt->buf + DP_HEADER_LEN, pkt->len) < 0)
             write_errors++;
     }
     if (write_errors > 0) {
@@ -403,6 +344,41 @@ static void rx_batch(struct wgc_dp *dp, struct dp_io *io, u32 n)
         dp->stats.tun_write_errors += write_errors;
         pthread_mutex_unlock(&dp->mu);
     }
+}
+
+/* One recvmmsg from fd and its datagrams in batches of io->cap: a UDP GRO
+ * super-datagram is split in place into its gso_size pieces. */
+static void rx_socket(struct wgc_dp *dp, struct dp_io *io, int fd)
+{
+    int r = recv_msgs(io, fd), i;
+    u32 n = 0;
+
+    for (i = 0; i < r; i++) {
+        const struct msghdr *h = &io->msgs[i].msg_hdr;
+        /* Not iov[i]: a batch flushed mid-split reuses iov for TUN writes. */
+        u8 *base = io->mem + (size_t)i * io->recv_len;
+        struct wgc_dp_endpoint ep;
+        u32 seg = dp_parse_msg(h, &ep), len, off = 0;
+
+        len = h->msg_flags & MSG_TRUNC ? 0 : io->msgs[i].msg_len;
+        if (seg == 0 || seg > len)
+            seg = len;
+        do {
+            struct dp_pkt *pkt;
+            if (n == io->cap) {
+                rx_batch(dp, io, n);
+                n = 0;
+            }
+            pkt = &io->pkt[n++];
+            pkt->buf = base + off;
+            pkt->len = len - off < seg ? len - off : seg;
+            pkt->state = PKT_DROP;
+            pkt->ep = ep;
+            off += seg;
+        } while (off < len);
+    }
+    if (n > 0)
+        rx_batch(dp, io, n);
 }
 
 void *dp_rx_main(void *arg)
@@ -424,7 +400,7 @@ void *dp_rx_main(void *arg)
             break;
         for (i = 1; i < 3; i++)
             if (fds[i].revents)
-                rx_batch(dp, io, udp_receive(io, fds[i].fd));
+                rx_socket(dp, io, fds[i].fd);
     }
     return NULL;
 }

@@ -153,7 +153,11 @@ const char *wgc_impl(void);
  * sendmmsg. RX: recvmmsg, find the keypair by receiver index, open, replay
  * check, inner source check, write TUN. Everything else (handshakes, cookie
  * replies, unknown indices, packets for peers without a usable keypair) is
- * queued as an upcall and event_fd becomes readable.
+ * queued as an upcall and event_fd becomes readable. Offloads, where the
+ * kernel has them: TSO/USO super-packets from a vnet_hdr TUN are cut into
+ * segments, received segments of one flow are written back coalesced (GRO),
+ * and datagrams to one peer go out as UDP_SEGMENT sends and come in as
+ * UDP_GRO super-datagrams.
  *
  * Python owns the decisions and installs state: peers are slots, keypairs are
  * pushed per peer as the three slots previous/current/next (kept state, i.e.
@@ -163,7 +167,6 @@ const char *wgc_impl(void);
  * Times are CLOCK_MONOTONIC nanoseconds (Python's time.monotonic clock).
  * Config calls may allocate; the workers never do.
  */
-#define WGC_DP_BATCH 32
 #define WGC_DP_UPCALLS 64
 /* Event bits of a peer (wgc_dp_peer_state.events). */
 #define WGC_DP_EV_ACTIVITY 1    /* counters or timestamps moved, or roaming */
@@ -244,6 +247,8 @@ struct wgc_dp_stats {
     uint64_t upcall_too_big;
     uint64_t tun_write_errors;
     uint64_t tun_gone;          /* 1 once reading the TUN failed for good */
+    uint64_t tun_bad_offload;   /* TUN reads with a virtio_net_hdr we cannot honour */
+    uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT (then off) */
 };
 
 /* max_peers slots; packet_max is the largest IP packet handled (buffers
@@ -255,10 +260,26 @@ void wgc_dp_free(struct wgc_dp *dp);
 /* Readable (eventfd: read 8 bytes) when upcalls or urgent events wait, or on
  * the first activity after wgc_dp_arm. */
 int wgc_dp_event_fd(const struct wgc_dp *dp);
+/* Start flags. VNET_HDR: every packet on tun_fd is framed by a struct
+ * virtio_net_hdr (IFF_VNET_HDR): reads may be TSO super-packets (cut into
+ * segments here) and writes coalesce same-flow TCP segments (GRO) unless
+ * NO_TUN_GRO; with TUN_USO too, same-flow UDP datagrams. UDP GSO (UDP_SEGMENT sends) and GRO (UDP_GRO receives) are
+ * used when the kernel takes them unless NO_UDP_GSO / NO_UDP_GRO. */
+#define WGC_DP_VNET_HDR 1
+#define WGC_DP_NO_TUN_GRO 2
+#define WGC_DP_NO_UDP_GSO 4
+#define WGC_DP_NO_UDP_GRO 8
+#define WGC_DP_TUN_USO 16
+
 /* Start the workers on these fds (udp4_fd/udp6_fd may be -1; tun_fd may be
  * any non-blocking packet fd, e.g. a SOCK_DGRAM socketpair in tests). Only
  * the workers read the fds until wgc_dp_stop. -1 if already running. */
-int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd);
+int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd, uint32_t flags);
+/* TUNSETOFFLOAD checksum + TSO4/6 (+ USO4/6 where the kernel has them,
+ * >= 6.2) on a TUN opened with IFF_VNET_HDR. Returns the start flags that
+ * go with it (WGC_DP_TUN_USO or 0), or -1 when the kernel refuses (the TUN
+ * then hands over plain packets). */
+int wgc_dp_tun_offload(int tun_fd);
 /* Stop and join the workers (no-op if not running). */
 void wgc_dp_stop(struct wgc_dp *dp);
 void wgc_dp_set_mtu(struct wgc_dp *dp, uint32_t mtu);

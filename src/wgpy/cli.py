@@ -34,7 +34,8 @@ def _setup(ifname: str):
     from wgpy.protocol.device import Device
     from wgpy.uapi.server import Listener
 
-    tun = Tun(ifname)
+    # The C datapath (the default) takes TUN offloads: a virtio_net_hdr on every packet.
+    tun = Tun(ifname, vnet_hdr=os.environ.get("WGPY_DATAPATH") != "python")
     try:
         udp = UdpSockets()
         dev = Device(rng=os.urandom, wall_clock=time.time)

@@ -289,6 +289,18 @@ class Datapath:
     EV_REKEY_RECV = lib.WGC_DP_EV_REKEY_RECV
     UP_UDP = lib.WGC_DP_UP_UDP
     UP_TUN = lib.WGC_DP_UP_TUN
+    VNET_HDR = lib.WGC_DP_VNET_HDR
+    NO_TUN_GRO = lib.WGC_DP_NO_TUN_GRO
+    NO_UDP_GSO = lib.WGC_DP_NO_UDP_GSO
+    NO_UDP_GRO = lib.WGC_DP_NO_UDP_GRO
+    TUN_USO = lib.WGC_DP_TUN_USO
+
+    @staticmethod
+    def tun_offload(tun_fd: int):
+        """Turn on checksum/TSO (and USO) offload on a TUN opened with IFF_VNET_HDR:
+        the start flags that go with it, or None if the kernel refused."""
+        flags = lib.wgc_dp_tun_offload(tun_fd)
+        return None if flags < 0 else flags
 
     def __init__(self, max_peers: int, packet_max: int, mtu: int):
         dp = lib.wgc_dp_new(max_peers, packet_max, mtu)
@@ -315,8 +327,9 @@ class Datapath:
     def event_fd(self) -> int:
         return lib.wgc_dp_event_fd(self._dp)
 
-    def start(self, tun_fd: int, udp4_fd: int, udp6_fd: int) -> None:
-        if lib.wgc_dp_start(self._dp, tun_fd, udp4_fd, udp6_fd) != 0:
+    def start(self, tun_fd: int, udp4_fd: int, udp6_fd: int, flags: int = 0) -> None:
+        """flags: VNET_HDR, TUN_USO, NO_TUN_GRO, NO_UDP_GSO, NO_UDP_GRO (wgcore.h)."""
+        if lib.wgc_dp_start(self._dp, tun_fd, udp4_fd, udp6_fd, flags) != 0:
             raise OSError("cannot start the datapath workers")
 
     def stop(self) -> None:

@@ -37,6 +37,7 @@ class FastPath:
         self._seen = {}                 # slot -> last DpPeerState read
         self._routes_dirty = True
         self._echo = False              # applying C's endpoint: do not push it back
+        self._offload = None            # TUNSETOFFLOAD's start flags (asked at the first start)
         dev.datapath = self
 
     # ---- lifecycle ----
@@ -48,7 +49,27 @@ class FastPath:
         """Start the workers on the current TUN and UDP sockets (only they read them)."""
         socks = self.udp.sockets
         fds = [socks[f].fileno() if f in socks else -1 for f in (socket.AF_INET, socket.AF_INET6)]
-        self.dp.start(self.tun.fileno(), fds[0], fds[1])
+        self.dp.start(self.tun.fileno(), fds[0], fds[1], self._flags())
+
+    def _flags(self) -> int:
+        """Offloads: TSO/GRO on a vnet_hdr TUN, UDP GSO/GRO where the kernel has them.
+        WGPY_OFFLOADS_OFF="tun-gro udp-gso udp-gro" (any of them, or "all") turns some
+        off, for measurements and debugging."""
+        off = os.environ.get("WGPY_OFFLOADS_OFF", "").replace(",", " ").split()
+        flags = 0
+        if getattr(self.tun, "vnet_hdr", False):
+            flags |= self.dp.VNET_HDR
+            if self._offload is None:
+                self._offload = self.dp.tun_offload(self.tun.fileno())
+                if self._offload is None:
+                    self.log.debug("TUN: the kernel refused checksum/TSO offload")
+                    self._offload = 0
+            flags |= self._offload
+        for name, flag in (("tun-gro", self.dp.NO_TUN_GRO), ("udp-gso", self.dp.NO_UDP_GSO),
+                           ("udp-gro", self.dp.NO_UDP_GRO)):
+            if name in off or "all" in off:
+                flags |= flag
+        return flags
 
     def stop(self) -> None:
         self.dp.stop()
