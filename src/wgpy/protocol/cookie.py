@@ -10,7 +10,9 @@ Rule: remote bytes never raise here; checks return bool / MacVerdict.
 import enum
 import ipaddress
 import math
-from hmac import compare_digest
+# Not hmac.compare_digest: importing hmac loads OpenSSL (hashlib), about 4 MB of RSS
+# for one constant-time comparison, which hmac takes from _operator anyway.
+from _operator import _compare_digest as compare_digest
 
 from wgpy import crypto
 
@@ -102,6 +104,8 @@ class CookieChecker:
 
 class CookieGenerator:
     """Per-peer MAC stamping and cookie storage."""
+
+    __slots__ = ("_mac1_key", "_cookie_key", "_last_mac1", "_cookie", "_cookie_set")
 
     def __init__(self, peer_public_key: bytes):
         self._mac1_key = mac1_key(peer_public_key)

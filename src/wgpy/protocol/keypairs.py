@@ -34,6 +34,8 @@ class Keypair:
 class Keypairs:
     """A peer's three keypair slots."""
 
+    __slots__ = ("_index", "previous", "current", "next", "on_change")
+
     def __init__(self, index_table):
         self._index = index_table
         self.previous = self.current = self.next = None

@@ -35,6 +35,12 @@ def padding_size(packet_len: int, mtu: int) -> int:
 class Peer:
     """A configured remote peer. Public fields are those of docs/device-api.md."""
 
+    # Slots: one Peer (and its Timers, Keypairs, CookieGenerator) per configured peer,
+    # thousands on a hub; no per-instance dict keeps idle RSS down.
+    __slots__ = ("device", "public_key", "handshake", "keypairs", "cookie_generator", "timers",
+                 "staged", "_endpoint", "persistent_keepalive_interval", "rx_bytes", "tx_bytes",
+                 "last_handshake_wall")
+
     def __init__(self, device, public_key: bytes):
         self.device = device
         self.public_key = public_key

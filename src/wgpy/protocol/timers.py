@@ -22,6 +22,9 @@ TIMER_NAMES = ("retransmit_handshake", "send_keepalive", "new_handshake",
 class Timers:
     """Deadlines and counters of one peer's five timers."""
 
+    __slots__ = ("_peer", "_rng", "deadlines", "handshake_attempts", "need_another_keepalive",
+                 "sent_last_minute_handshake", "active")
+
     def __init__(self, peer, rng):
         self._peer = peer
         self._rng = rng
