@@ -504,8 +504,10 @@ void dp_signal(struct wgc_dp *dp, struct dp_peer *p, u32 events)
     int wake = (events & DP_URGENT & ~old) != 0;
 
     p->events = old | events;
-    if (old == 0)
+    if (!p->queued) {
+        p->queued = 1;
         dp->pending[dp->n_pending++] = (u32)p->slot;
+    }
     if ((events & WGC_DP_EV_ACTIVITY) && dp->activity_armed) {
         dp->activity_armed = 0;
         wake = 1;
@@ -545,8 +547,10 @@ size_t wgc_dp_poll(struct wgc_dp *dp, int32_t *peers, size_t cap)
 
     pthread_mutex_lock(&dp->mu);
     n = dp->n_pending < cap ? dp->n_pending : cap;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         peers[i] = (i32)dp->pending[i];
+        dp->peers[dp->pending[i]]->queued = 0;
+    }
     memmove(dp->pending, dp->pending + n, (dp->n_pending - n) * sizeof(*dp->pending));
     dp->n_pending -= (u32)n;
     pthread_mutex_unlock(&dp->mu);

@@ -64,6 +64,7 @@ struct dp_peer {
     u64 last_data_sent_ns, last_auth_sent_ns, last_data_recv_ns, last_auth_recv_ns;
     u64 rekey_signal_ns;
     u32 events;
+    u32 queued;        /* in dp->pending: at most once, so pending never overflows */
     u32 confirmed_index;
     i32 slot;
 };

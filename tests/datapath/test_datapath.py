@@ -279,3 +279,17 @@ def test_rekey_signal_after_rekey_after_time(pair):
     a.tun.send(ipv4_packet("10.0.0.1", "10.0.0.2"))
     assert b.tun.recv(4096)
     assert wait_events(a)[a.peer].events & Datapath.EV_REKEY_SEND
+
+
+def test_reading_without_polling_never_queues_a_peer_twice(pair):
+    """A peer sits in the pending queue at most once, however often it is read in between
+    (the queue holds one entry per peer: a second entry would overflow it)."""
+    a, b = pair
+    for i in range(12):
+        a.tun.send(ipv4_packet("10.0.0.1", "10.0.0.2", bytes([i]) * 20))
+        b.tun.recv(4096)
+        deadline = time.monotonic() + 2
+        while not a.dp.peer_read(a.peer).events and time.monotonic() < deadline:
+            time.sleep(0.005)
+    assert a.dp.poll() == [a.peer]
+    assert a.dp.poll() == []
