@@ -3,6 +3,7 @@
 import os
 import pathlib
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 VECTORS = pathlib.Path(__file__).parent / "vectors"
@@ -17,3 +18,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("wgpy")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_dir(tmp_path_factory):
+    """Daemons started by the tests keep their handshake-timestamp floors here, not in the
+    machine's /var/lib/wgpy (the environment is inherited by every wgpyd they start)."""
+    path = tmp_path_factory.mktemp("wgpy-state")
+    old = os.environ.get("WGPY_STATE_DIR")
+    os.environ["WGPY_STATE_DIR"] = str(path)
+    yield
+    if old is None:
+        del os.environ["WGPY_STATE_DIR"]
+    else:
+        os.environ["WGPY_STATE_DIR"] = old

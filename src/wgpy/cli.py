@@ -47,6 +47,25 @@ def _setup(ifname: str):
     return dev, tun, udp, listener
 
 
+def _start_clock_floor(dev, ifname: str, log):
+    """Handshake timestamps continue from the saved floor; None if it cannot be kept."""
+    from wgpy.daemon.clockfloor import ClockFloor, clock_looks_unset
+
+    wall = time.time()
+    if clock_looks_unset(wall):
+        log.error("the system clock looks unset (%s): handshake timestamps continue from "
+                  "the saved floor; set the time (NTP) for reliable handshakes",
+                  time.strftime("%Y-%m-%d", time.gmtime(wall)))
+    floor = ClockFloor(ifname)
+    try:
+        floor.start(dev, wall)
+    except OSError as exc:
+        log.error("cannot keep handshake timestamps across restarts (%s): %s",
+                  floor.path, exc.strerror or exc)
+        return None
+    return floor
+
+
 def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
     """Set up, report readiness on `ready_fd`, run the loop, clean up; -> exit status."""
     from wgpy.daemon import log as logmod
@@ -61,6 +80,7 @@ def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
         _report(ready_fd, f"wgpyd: setup of {ifname} failed: {exc}".encode())
         return EXIT_SETUP_FAILED
     log.debug("device started on %s, UDP port %d", tun.name, udp.port)
+    clock_floor = _start_clock_floor(dev, tun.name, log)
     # The C datapath is the default; WGPY_DATAPATH=python keeps every packet in the
     # sans-I/O core (for debugging only: it is far slower).
     fastpath = None
@@ -69,7 +89,8 @@ def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
         fastpath = FastPath(dev, tun, udp, log)
     _report(ready_fd, _READY)
     try:
-        reason = Loop(dev, tun, udp, listener, log, fastpath=fastpath).run()
+        reason = Loop(dev, tun, udp, listener, log, fastpath=fastpath,
+                      clock_floor=clock_floor).run()
         log.debug("shutting down: %s", reason)
     finally:
         if fastpath is not None:

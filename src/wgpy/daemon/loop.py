@@ -30,9 +30,11 @@ class Loop:
     """Drives `dev` from real I/O until told to stop."""
 
     def __init__(self, dev, tun: Tun, udp: UdpSockets, listener: Listener, log,
-                 clock: Callable[[], float] = time.monotonic, fastpath=None) -> None:
+                 clock: Callable[[], float] = time.monotonic, fastpath=None,
+                 clock_floor=None) -> None:
         self.dev, self.tun, self.udp, self.listener, self.log = dev, tun, udp, listener, log
         self.fastpath = fastpath
+        self.clock_floor = clock_floor
         self.clock = clock
         self.stop_reason: Optional[str] = None
         self._sel = selectors.DefaultSelector()
@@ -86,6 +88,8 @@ class Loop:
             self._next_housekeeping = now + HOUSEKEEPING_INTERVAL_S
             if self.listener.is_gone():
                 self.stop_reason = "UAPI socket file removed"
+            if self.clock_floor is not None:
+                self._guarded(self.clock_floor.update, self.dev)
 
     def _guarded(self, handler: Callable, *args) -> None:
         """Run one event handler, then drain the Device's queues."""
