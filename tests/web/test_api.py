@@ -302,7 +302,21 @@ def test_add_device(client, confdir):
     assert status == 400 and body["field"] == "endpoint_host"
 
 
+FIREWALL = """
+config zone
+\toption name 'lan'
+\toption network 'lan'
+
+config zone
+\toption name 'wan'
+\tlist network 'wan'
+\tlist network 'wan6'
+\toption masq '1'
+"""
+
+
 def test_import_as_interface_routing_whole_lan(client, confdir):
+    (confdir / "firewall").write_text(FIREWALL)
     status, body = client.call("POST", "/api/import", {
         "config": PROVIDER_CONF, "mode": "interface", "name": "vpn1", "route_all": True,
         "start": False})
@@ -315,6 +329,11 @@ def test_import_as_interface_routing_whole_lan(client, confdir):
     peer = [s for s in pkg.sections if s.type == "wireguard_vpn1"][0]
     assert peer.get("allowed_ips") == ["0.0.0.0/0", "::/0"] and peer.get("route_allowed_ips") == "1"
     assert (peer.get("endpoint_host"), peer.get("endpoint_port")) == ("vpn.example.net", "51820")
+    # LAN traffic into the tunnel is masqueraded: the interface joins the wan zone
+    zones = {z.get("name"): z for z in syntax.parse((confdir / "firewall").read_text(),
+                                                    "firewall").sections if z.type == "zone"}
+    assert zones["wan"].get("network") == ["wan", "wan6", "vpn1"]
+    assert zones["lan"].get("network") == "lan"
     assert client.call("GET", "/api/interfaces")[1]["interfaces"] == ["wgwebapi0", "vpn1"]
     status, body = client.call("POST", "/api/import", {
         "config": PROVIDER_CONF, "mode": "interface", "name": "vpn1", "start": False})

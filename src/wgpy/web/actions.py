@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import List
 
 from wgpy import crypto
-from wgpy.router import control, resolve
+from wgpy.router import control, firewall, resolve
 from wgpy.uapi import client
 from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store
@@ -271,11 +271,15 @@ def import_config(ctx: Context, body: dict) -> dict:
             "dns": conf.dns or None})
         _add_peers(package, ifname, peers)
         uciedit.save(ctx.store, package)
+        warnings = list(conf.warnings)
+        if route_all and not firewall.join_wan_zone(ctx.store, ifname):
+            warnings.append(f"no 'wan' firewall zone to masquerade LAN traffic into {ifname}: "
+                            "add the interface to one")
         if body.get("start", True) is False:
             applied = {"ok": True, "errors": [], "warnings": [f"{ifname} was not started"]}
         else:
             applied = control.up(ctx.store, ifname, resolver=ctx.resolver).as_dict()
-    return {"interface": ifname, "warnings": conf.warnings, "apply": applied}
+    return {"interface": ifname, "warnings": warnings, "apply": applied}
 
 
 def _add_peers(package: syntax.Package, ifname: str, peers: List[validate.Options]) -> None:
