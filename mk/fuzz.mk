@@ -33,7 +33,7 @@ FUZZ_APT := clang libclang-rt-14-dev
 
 .PHONY: fuzz-deps fuzz-build fuzz-smoke fuzz
 
-fuzz-deps:
+fuzz-deps: venv
 	@missing=""; for p in $(FUZZ_APT); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
