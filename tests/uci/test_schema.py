@@ -137,3 +137,11 @@ def test_unreadable_file_is_reported_with_its_line(tmp_path, capsys):
     (tmp_path / "network").write_text("config interface 'wg0'\n\toption proto 'wgpy\n")
     assert command.main(["-c", str(tmp_path), "up", "wg0"]) == 1
     assert f"{tmp_path}/network line 2: parse error" in capsys.readouterr().err
+
+
+def test_keys_must_be_in_canonical_base64():
+    """`wg` refuses a key whose last character carries stray low bits; so do we."""
+    from wgpy.uci.schema import is_key
+    assert is_key("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=")
+    assert not is_key("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dh=")
+    assert not is_key("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg")

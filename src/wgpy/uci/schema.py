@@ -146,9 +146,11 @@ def is_key(text: str) -> bool:
     if len(text) != KEY_B64_LEN or not text.endswith("="):
         return False
     try:
-        return len(base64.b64decode(text, validate=True)) == crypto.KEY_LEN
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return False
+    # Canonical form only: `wg` refuses a last character with stray low bits.
+    return len(raw) == crypto.KEY_LEN and base64.b64encode(raw).decode() == text
 
 
 def public_key_of(private_b64: str) -> str:
