@@ -10,7 +10,9 @@ scoped router; the tests run in file order like a user's session:
 4. that .conf brings up wireguard-go in another namespace, and the overview shows the
    peer's handshake; adding another device keeps that session (no new handshake);
 5. the QR encoder round-trips through zbarimg at every version.
-Screenshots of the overview and the wizard are written to docs/.
+Screenshots of the overview and the wizard are taken every run; with WGPY_SCREENSHOTS=1 they
+are written to docs/ (the README's pictures), otherwise to the build directory, so a test run
+does not change tracked files.
 """
 
 import os
@@ -28,7 +30,10 @@ from wgpy.web import auth
 pytestmark = [pytest.mark.netns, pytest.mark.browser,
               pytest.mark.skipif(os.geteuid() != 0, reason="needs root")]
 
-DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
+_ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+DOCS = os.path.join(_ROOT, "docs" if os.environ.get("WGPY_SCREENSHOTS") == "1" else "build")
+os.makedirs(DOCS, exist_ok=True)
+
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
