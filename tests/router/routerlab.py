@@ -16,10 +16,11 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from netlab import stop_process, wait_for  # noqa: E402  (one copy of the process helpers)
 
 from wgpy.crypto import generate_private_key
 from wgpy.uapi.client import peer_pid
@@ -154,11 +155,11 @@ class Lab:
 
     def close(self) -> None:
         for proc in self.procs:
-            _stop(proc.pid, proc)
+            stop_process(proc.pid, proc)
         for name in self.ifnames:
             pid = peer_pid(name)
             if pid:
-                _stop(pid)
+                stop_process(pid)
         for ns in self.namespaces:
             subprocess.run(["ip", "netns", "del", ns], check=False)
         for directory in self.etc_dirs:
@@ -172,34 +173,3 @@ class Lab:
             for path in (f"{SOCKET_DIR}/{name}.sock", f"/var/run/wgpy/{name}.json"):
                 if os.path.exists(path):
                     os.unlink(path)
-
-
-def _stop(pid: int, proc=None) -> None:
-    """SIGTERM, SIGKILL after 3 s; by PID only."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    if proc is not None:
-        try:
-            proc.wait(3)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    else:
-        for _ in range(60):
-            if not os.path.exists(f"/proc/{pid}"):
-                return
-            time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
