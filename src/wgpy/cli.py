@@ -19,12 +19,14 @@ _READY = b"ok"
 
 
 def _parse_args(argv: List[str]):
-    """-> (foreground, ifname), or None for usage."""
-    if len(argv) == 1 and argv[0] not in ("-f", "--foreground"):
-        return False, argv[0]
-    if len(argv) == 2 and argv[0] in ("-f", "--foreground"):
-        return True, argv[1]
-    return None
+    """-> (foreground, ifname), or None for usage.
+
+    A name starting with '-' is never taken as an interface: `wgpyd --help` must not
+    create a link called "--help"."""
+    foreground = len(argv) == 2 and argv[0] in ("-f", "--foreground")
+    if len(argv) != 1 + foreground or argv[-1].startswith("-"):
+        return None
+    return foreground, argv[-1]
 
 
 def _setup(ifname: str):
@@ -144,6 +146,9 @@ def wgpyd_main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:
         print(f"wgpyd v{__version__}")
+        return 0
+    if argv in (["-h"], ["--help"]):
+        sys.stdout.write(USAGE_WGPYD)
         return 0
     parsed = _parse_args(argv)
     if parsed is None:
