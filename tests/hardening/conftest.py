@@ -3,7 +3,6 @@ import, a module-wide wgpyd <-> wireguard-go pair with a preshared key, and the 
 netns tests where they cannot run (not root, tools missing)."""
 
 import os
-import shutil
 import sys
 
 import pytest
@@ -12,16 +11,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
 sys.path.insert(0, os.path.join(HERE, "..", "protocol"))
 
-from netlab import WGPYD, Lab, genkey, make_pair  # noqa: E402
+from netlab import Lab, genkey, make_pair, skip_reason  # noqa: E402
 
 TOOLS = os.path.join(HERE, "tools")
 
 
 def pytest_collection_modifyitems(config, items):
-    missing = [tool for tool in ("ip", "wg", "wireguard-go", "ping") if not shutil.which(tool)]
-    reason = ("needs root" if os.geteuid() != 0 else
-              f"missing {', '.join(missing)}" if missing else
-              f"no wgpyd next to {sys.executable}" if not os.path.exists(WGPYD) else None)
+    reason = skip_reason()
     if reason:
         for item in items:
             if "netns" in item.keywords and str(item.path).startswith(HERE):

@@ -11,6 +11,7 @@ process the lab started, by PID, and deletes the namespaces.
 
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -176,6 +177,14 @@ def wait_for(predicate, what: str, timeout: float = 10.0, proc=None) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def skip_reason() -> Optional[str]:
+    """Why the netns tests cannot run on this machine, or None when they can."""
+    missing = [tool for tool in ("ip", "wg", "wireguard-go", "ping") if not shutil.which(tool)]
+    return ("needs root" if os.geteuid() != 0 else
+            f"missing {', '.join(missing)}" if missing else
+            f"no wgpyd next to {sys.executable}" if not os.path.exists(WGPYD) else None)
 
 
 def stop_process(pid: int, proc: Optional[subprocess.Popen] = None) -> None:
