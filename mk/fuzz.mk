@@ -20,10 +20,10 @@ FUZZ_C_DIR := $(FUZZ_DIR)/c
 FUZZ_OUT := $(BUILD)/fuzz
 FUZZ_CORE := src/core
 # Crypto primitives for every target; the data path's files for fuzz_dp_rx (which
-# includes dp_io.c itself, to reach its static receive functions).
+# includes dp_recv.c itself, to reach its static receive functions).
 FUZZ_CRYPTO_SRC := $(filter-out $(FUZZ_CORE)/selftest.c $(FUZZ_CORE)/datapath%.c $(FUZZ_CORE)/dp_%.c,\
   $(wildcard $(FUZZ_CORE)/*.c))
-FUZZ_DP_SRC := $(filter-out $(FUZZ_CORE)/dp_io.c,$(wildcard $(FUZZ_CORE)/datapath*.c $(FUZZ_CORE)/dp_*.c))
+FUZZ_DP_SRC := $(filter-out $(FUZZ_CORE)/dp_recv.c,$(wildcard $(FUZZ_CORE)/datapath*.c $(FUZZ_CORE)/dp_*.c))
 FUZZ_CFLAGS := -std=gnu99 -g -O1 -fno-omit-frame-pointer -I$(FUZZ_CORE) \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fsanitize-ignorelist=$(FUZZ_C_DIR)/known-ub.txt

@@ -1,9 +1,10 @@
 /*
  * datapath.c - the datapath object: creation and teardown, the worker
- * threads' lifecycle, the state Python installs (peers, endpoints,
- * keypairs, allowed IPs), and what flows back (events, upcalls, counters).
- * The per-packet loops live in dp_io.c, the allowed-IPs table in dp_lpm.c.
- * Every function here that touches shared state holds dp->mu.
+ * threads' lifecycle, and the state Python installs (peers, endpoints,
+ * keypairs and their receiver-index table, allowed IPs, the MTU). The
+ * workers' loops are the two pipelines, dp_send.c and dp_recv.c; what flows
+ * back to Python is dp_event.c; the allowed-IPs table is dp_lpm.c. Every
+ * function here that touches shared state holds dp->mu.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,49 +17,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "datapath.h"
+#include "dp_batch.h"
 
 #define WORKER_STACK_BYTES (256 * 1024)
 
-u64 dp_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (u64)ts.tv_sec * DP_NS + (u64)ts.tv_nsec;
-}
-
-static void fd_notify(int fd)
-{
-    u64 one = 1;
-    /* A full counter (never in practice) or EAGAIN still leaves fd readable. */
-    if (write(fd, &one, sizeof(one)) < 0)
-        return;
-}
-
-void dp_wake(struct wgc_dp *dp)
-{
-    fd_notify(dp->event_fd);
-}
-
-/* ---- receiver-index table: chained hash, buckets sized once from max_peers ---- */
-
-static struct dp_keypair **bucket(struct wgc_dp *dp, u32 index)
-{
-    /* Indices are random (index.py), so the low bits spread well. */
-    return &dp->buckets[index & dp->bucket_mask];
-}
-
-struct dp_keypair *dp_find_keypair(struct wgc_dp *dp, u32 local_index)
-{
-    struct dp_keypair *kp = *bucket(dp, local_index);
-    while (kp != NULL && kp->local_index != local_index)
-        kp = kp->hnext;
-    return kp;
-}
+/* ---- receiver-index table: chained hash, buckets sized once from max_peers
+ * (lookups: dp_find_keypair in datapath.h) ---- */
 
 static void unhash(struct wgc_dp *dp, struct dp_keypair *kp)
 {
-    struct dp_keypair **pp = bucket(dp, kp->local_index);
+    struct dp_keypair **pp = dp_bucket(dp, kp->local_index);
     while (*pp != kp)
         pp = &(*pp)->hnext;
     *pp = kp->hnext;
@@ -104,18 +72,18 @@ struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu)
     dp->pending = calloc(max_peers, sizeof(*dp->pending));
     dp->buckets = calloc((size_t)dp->bucket_mask + 1, sizeof(*dp->buckets));
     dp->upcall_mem = malloc((size_t)WGC_DP_UPCALLS * packet_max);
-    dp->send_buf = malloc((size_t)packet_max + DP_BUF_EXTRA);
-    dp->tx_io = dp_io_new(packet_max, 1);
-    dp->rx_io = dp_io_new(packet_max, 0);
+    dp->send.buf = malloc((size_t)packet_max + DP_BUF_EXTRA);
+    dp->tx.batch = dp_batch_new(packet_max, 1);
+    dp->rx.batch = dp_batch_new(packet_max, 0);
     dp->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send_buf ||
-        !dp->tx_io || !dp->rx_io || dp->event_fd < 0 || dp->stop_fd < 0 ||
+    if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send.buf ||
+        !dp->tx.batch || !dp->rx.batch || dp->event_fd < 0 || dp->stop_fd < 0 ||
         pthread_mutex_init(&dp->mu, NULL) != 0) {
         wgc_dp_free(dp);
         return NULL;
     }
-    pthread_mutex_init(&dp->send_mu, NULL);
+    pthread_mutex_init(&dp->send.mu, NULL);
     for (i = 0; i < WGC_DP_UPCALLS; i++)
         dp->ring[i].data = dp->upcall_mem + (size_t)i * packet_max;
     dp->activity_armed = 1;
@@ -135,26 +103,21 @@ void wgc_dp_free(struct wgc_dp *dp)
                 wgc_dp_peer_remove(dp, (i32)i);
     if (dp->upcall_mem != NULL) /* handshake messages may hold secrets-adjacent data */
         wgc_wipe(dp->upcall_mem, (size_t)WGC_DP_UPCALLS * dp->packet_max);
-    if (dp->send_buf != NULL)
-        wgc_wipe(dp->send_buf, (size_t)dp->packet_max + DP_BUF_EXTRA);
+    if (dp->send.buf != NULL)
+        wgc_wipe(dp->send.buf, (size_t)dp->packet_max + DP_BUF_EXTRA);
     if (dp->event_fd >= 0)
         close(dp->event_fd);
     if (dp->stop_fd >= 0)
         close(dp->stop_fd);
-    dp_io_free(dp->tx_io);
-    dp_io_free(dp->rx_io);
+    dp_batch_free(dp->tx.batch);
+    dp_batch_free(dp->rx.batch);
     free(dp->lpm);
     free(dp->peers);
     free(dp->pending);
     free(dp->buckets);
     free(dp->upcall_mem);
-    free(dp->send_buf);
+    free(dp->send.buf);
     free(dp);
-}
-
-int wgc_dp_event_fd(const struct wgc_dp *dp)
-{
-    return dp->event_fd;
 }
 
 /* Workers block every signal: the interpreter's handlers belong to its
@@ -195,16 +158,16 @@ int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd, uint32
     dp->udp_fd[0] = udp4_fd;
     dp->udp_fd[1] = udp6_fd;
     dp->flags = flags;
-    dp->udp_gso = !(flags & WGC_DP_NO_UDP_GSO);
+    dp->tx.udp_gso = !(flags & WGC_DP_NO_UDP_GSO);
     /* Receive buffers are sized for super-datagrams only if a socket takes GRO. */
     dp->udp_gro = 0;
     for (i = 0; i < 2; i++)
         dp->udp_gro |= !(flags & WGC_DP_NO_UDP_GRO) && dp_udp_gro_enable(dp->udp_fd[i], 1);
-    dp_io_recv_layout(dp->rx_io, dp->udp_gro);
+    dp_batch_recv_layout(dp->rx.batch, dp->udp_gro);
     if (spawn(&dp->tx_thread, dp_tx_main, dp) != 0)
         goto fail;
     if (spawn(&dp->rx_thread, dp_rx_main, dp) != 0) {
-        fd_notify(dp->stop_fd);
+        dp_notify(dp->stop_fd);
         pthread_join(dp->tx_thread, NULL);
         goto fail;
     }
@@ -238,7 +201,7 @@ void wgc_dp_stop(struct wgc_dp *dp)
 
     if (!dp->running)
         return;
-    fd_notify(dp->stop_fd);
+    dp_notify(dp->stop_fd);
     pthread_join(dp->tx_thread, NULL);
     pthread_join(dp->rx_thread, NULL);
     if (read(dp->stop_fd, &count, sizeof(count)) < 0)
@@ -255,13 +218,6 @@ void wgc_dp_set_mtu(struct wgc_dp *dp, uint32_t mtu)
 }
 
 /* ---- peers ---- */
-
-struct dp_peer *dp_peer_at(struct wgc_dp *dp, i32 slot)
-{
-    if (slot < 0 || (u32)slot >= dp->max_peers)
-        return NULL;
-    return dp->peers[slot];
-}
 
 int32_t wgc_dp_peer_add(struct wgc_dp *dp)
 {
@@ -288,7 +244,7 @@ int32_t wgc_dp_peer_add(struct wgc_dp *dp)
 int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t slot)
 {
     struct dp_peer *p;
-    u32 i, j;
+    u32 i;
 
     pthread_mutex_lock(&dp->mu);
     p = dp_peer_at(dp, slot);
@@ -299,10 +255,7 @@ int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t slot)
     for (i = 0; i < 3; i++)
         destroy_keypair(dp, p->kp[i]);
     dp_lpm_forget_peer(dp->lpm, slot);
-    for (i = j = 0; i < dp->n_pending; i++)
-        if (dp->pending[i] != (u32)slot)
-            dp->pending[j++] = dp->pending[i];
-    dp->n_pending = j;
+    dp_unqueue(dp, slot);
     dp->peers[slot] = NULL;
     dp->n_peers--;
     pthread_mutex_unlock(&dp->mu);
@@ -367,7 +320,7 @@ static struct dp_keypair *new_keypair(struct wgc_dp *dp, struct dp_peer *p,
     memcpy(kp->send_key, cfg->send_key, 32);
     memcpy(kp->recv_key, cfg->recv_key, 32);
     wgc_replay_init(&kp->replay);
-    head = bucket(dp, kp->local_index);
+    head = dp_bucket(dp, kp->local_index);
     kp->hnext = *head;
     *head = kp;
     return kp;
@@ -458,139 +411,4 @@ int32_t wgc_dp_lookup(struct wgc_dp *dp, uint8_t family, const uint8_t *addr)
     peer = dp_lpm_lookup(dp->lpm, family, addr);
     pthread_mutex_unlock(&dp->mu);
     return peer;
-}
-
-/* ---- sending for Python ---- */
-
-struct dp_keypair *dp_send_keypair(struct dp_peer *p, u64 now)
-{
-    struct dp_keypair *kp = p->kp[1];
-    if (kp == NULL || !kp->can_send || kp->send_counter >= WGC_REJECT_AFTER_MESSAGES ||
-        now - kp->created_ns >= DP_REJECT_AFTER_TIME_NS)
-        return NULL;
-    return kp;
-}
-
-/* send.go's padding: to a multiple of 16, but never past the MTU. */
-u32 dp_padded_len(u32 len, u32 mtu)
-{
-    u32 last, padded;
-    if (mtu == 0)
-        return len + (16 - len % 16) % 16;
-    last = len > mtu ? len % mtu : len;
-    padded = last + (16 - last % 16) % 16;
-    if (padded > mtu)
-        padded = mtu;
-    return padded > last ? len + (padded - last) : len;
-}
-
-int wgc_dp_send(struct wgc_dp *dp, int32_t slot, const uint8_t *packet, size_t len)
-{
-    int rc;
-
-    if (len > dp->packet_max)
-        return -1;
-    pthread_mutex_lock(&dp->send_mu);
-    rc = dp_send_one(dp, slot, packet, len);
-    pthread_mutex_unlock(&dp->send_mu);
-    return rc;
-}
-
-/* ---- events and upcalls ---- */
-
-void dp_signal(struct wgc_dp *dp, struct dp_peer *p, u32 events)
-{
-    u32 old = p->events;
-    int wake = (events & DP_URGENT & ~old) != 0;
-
-    p->events = old | events;
-    if (!p->queued) {
-        p->queued = 1;
-        dp->pending[dp->n_pending++] = (u32)p->slot;
-    }
-    if ((events & WGC_DP_EV_ACTIVITY) && dp->activity_armed) {
-        dp->activity_armed = 0;
-        wake = 1;
-    }
-    if (wake)
-        fd_notify(dp->event_fd);
-}
-
-void dp_upcall(struct wgc_dp *dp, u32 kind, const u8 *data, u32 len,
-               const struct wgc_dp_endpoint *from)
-{
-    struct dp_upcall_rec *rec;
-
-    if (len > dp->packet_max) {
-        dp->stats.upcall_too_big++;
-        return;
-    }
-    if (dp->ring_count == WGC_DP_UPCALLS) {
-        dp->stats.upcall_full++;
-        return;
-    }
-    rec = &dp->ring[(dp->ring_head + dp->ring_count) % WGC_DP_UPCALLS];
-    rec->kind = kind;
-    rec->len = len;
-    if (from != NULL)
-        rec->from = *from;
-    else
-        memset(&rec->from, 0, sizeof(rec->from));
-    memcpy(rec->data, data, len);
-    if (dp->ring_count++ == 0)
-        fd_notify(dp->event_fd);
-}
-
-size_t wgc_dp_poll(struct wgc_dp *dp, int32_t *peers, size_t cap)
-{
-    size_t n, i;
-
-    pthread_mutex_lock(&dp->mu);
-    n = dp->n_pending < cap ? dp->n_pending : cap;
-    for (i = 0; i < n; i++) {
-        peers[i] = (i32)dp->pending[i];
-        dp->peers[dp->pending[i]]->queued = 0;
-    }
-    memmove(dp->pending, dp->pending + n, (dp->n_pending - n) * sizeof(*dp->pending));
-    dp->n_pending -= (u32)n;
-    pthread_mutex_unlock(&dp->mu);
-    return n;
-}
-
-void wgc_dp_arm(struct wgc_dp *dp)
-{
-    pthread_mutex_lock(&dp->mu);
-    dp->activity_armed = 1;
-    pthread_mutex_unlock(&dp->mu);
-}
-
-size_t wgc_dp_upcalls(struct wgc_dp *dp, struct wgc_dp_upcall *out, size_t max,
-                      uint8_t *buf, size_t buf_len)
-{
-    size_t n = 0, used = 0;
-
-    pthread_mutex_lock(&dp->mu);
-    while (n < max && dp->ring_count > 0) {
-        struct dp_upcall_rec *rec = &dp->ring[dp->ring_head];
-        if (buf_len - used < rec->len)
-            break;
-        memcpy(buf + used, rec->data, rec->len);
-        out[n].kind = rec->kind;
-        out[n].len = rec->len;
-        out[n].data = buf + used;
-        out[n].from = rec->from;
-        used += rec->len;
-        n++;
-        dp->ring_head = (dp->ring_head + 1) % WGC_DP_UPCALLS;
-        dp->ring_count--;
-    }
-    pthread_mutex_unlock(&dp->mu);
-    return n;
-}
-
-void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out)
-{
-    pthread_mutex_lock(&dp->mu);
-    *out = dp->stats;
-    pthread_mutex_unlock(&dp->mu);
 }

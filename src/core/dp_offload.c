@@ -13,7 +13,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "datapath.h"
+#include "dp_batch.h"
 
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_UDP_NUM 17

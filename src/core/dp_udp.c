@@ -1,9 +1,11 @@
 /*
- * dp_udp.c - the datapath's UDP addressing: sockaddr and IP_PKTINFO /
- * IPV6_PKTINFO in both directions (sticky source addresses, as udp.py),
- * UDP_SEGMENT on sends and UDP_GRO on receives, batched sends with the
- * fallbacks when our source address went away or the kernel refuses GSO,
- * and the single send Python uses for keepalives and staged packets.
+ * dp_udp.c - the socket edge of both pipelines (wireguard-go conn/):
+ * sockaddr and IP_PKTINFO / IPV6_PKTINFO in both directions (the sticky
+ * source address), UDP_SEGMENT on sends and UDP_GRO on receives, and sends
+ * with their fallbacks when our source address went away or the kernel
+ * refuses GSO. A leaf: it calls no other datapath file and takes no lock;
+ * what a send learns (source gone, GSO refused) goes back to the caller,
+ * which owns the peer state (dp_send.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "datapath.h"
+#include "dp_batch.h"
 
 /* linux/udp.h values, for C libraries whose netinet/udp.h predates them. */
 #ifndef UDP_SEGMENT
@@ -24,6 +26,33 @@
 
 #define SEND_RETRIES 8
 #define SEND_WAIT_MS 10
+
+/* Append our source address (IP_PKTINFO / IPV6_PKTINFO) at c. */
+static void put_pktinfo(struct msghdr *h, struct cmsghdr *c, const struct wgc_dp_endpoint *ep)
+{
+    if (ep->family == 4) {
+        /* ifindex 0: routing picks the interface, only the source is pinned (udp.py). */
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof(pi));
+        memcpy(&pi.ipi_spec_dst, ep->src, 4);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        h->msg_controllen += CMSG_SPACE(sizeof(pi));
+    } else {
+        /* IPv6 keeps the ifindex: a link-local source needs it. */
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof(pi));
+        memcpy(&pi.ipi6_addr, ep->src, 16);
+        pi.ipi6_ifindex = ep->src_ifindex;
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        h->msg_controllen += CMSG_SPACE(sizeof(pi));
+    }
+}
 
 /* msghdr for sending n_iov buffers to ep, from ep's sticky source when it
  * has one; gso_size > 0: the kernel cuts the data into datagrams of that
@@ -61,33 +90,10 @@ void dp_fill_msg(struct msghdr *h, union dp_sockaddr *name, union dp_cmsg *cmsg,
         h->msg_controllen = CMSG_SPACE(sizeof(size));
         c = (struct cmsghdr *)(cmsg->bytes + h->msg_controllen);
     }
-    if (!ep->has_src) {
-        if (h->msg_controllen == 0)
-            h->msg_control = NULL;
-        return;
-    }
-    if (ep->family == 4) {
-        /* ifindex 0: routing picks the interface, only the source is pinned (udp.py). */
-        struct in_pktinfo pi;
-        memset(&pi, 0, sizeof(pi));
-        memcpy(&pi.ipi_spec_dst, ep->src, 4);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(pi));
-        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-        h->msg_controllen += CMSG_SPACE(sizeof(pi));
-    } else {
-        /* IPv6 keeps the ifindex: a link-local source needs it. */
-        struct in6_pktinfo pi;
-        memset(&pi, 0, sizeof(pi));
-        memcpy(&pi.ipi6_addr, ep->src, 16);
-        pi.ipi6_ifindex = ep->src_ifindex;
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(pi));
-        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-        h->msg_controllen += CMSG_SPACE(sizeof(pi));
-    }
+    if (ep->has_src)
+        put_pktinfo(h, c, ep);
+    else if (h->msg_controllen == 0)
+        h->msg_control = NULL;
 }
 
 /* The remote address and our local one (IP_PKTINFO) of a received datagram;
@@ -138,22 +144,18 @@ int dp_udp_gro_enable(int fd, int on)
 }
 
 /* Our source address went away (DHCP renew, roaming): let routing choose. */
-static void forget_source(struct wgc_dp *dp, const struct dp_pkt *pkt)
-{
-    struct dp_peer *p;
-    pthread_mutex_lock(&dp->mu);
-    p = dp_peer_at(dp, pkt->slot);
-    if (p != NULL && memcmp(&p->endpoint, &pkt->ep, sizeof(pkt->ep)) == 0) {
-        p->endpoint.has_src = 0;
-        p->endpoint.src_ifindex = 0;
-        memset(p->endpoint.src, 0, sizeof(p->endpoint.src));
-    }
-    pthread_mutex_unlock(&dp->mu);
-}
-
 static int source_gone(int err)
 {
     return err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH;
+}
+
+/* Where pkt goes now: its endpoint, without the source once that was gone. */
+static struct wgc_dp_endpoint send_ep(const struct dp_pkt *pkt)
+{
+    struct wgc_dp_endpoint ep = pkt->ep;
+    if (pkt->src_gone)
+        ep.has_src = 0;
+    return ep;
 }
 
 static int wait_writable(int fd, int *tries)
@@ -168,24 +170,23 @@ static int wait_writable(int fd, int *tries)
 
 /* The kernel refused a UDP_SEGMENT message (EIO: no checksum offload on
  * the route's device; EINVAL or EMSGSIZE: a datagram exceeds the device
- * MTU, where plain sends would be fragmented). GSO stays off from now on;
- * this message's datagrams go one by one. Returns the datagrams that failed. */
-static u32 send_unsegmented(struct wgc_dp *dp, struct dp_io *io, int fd, u32 msg)
+ * MTU, where plain sends would be fragmented). GSO stays off from now on
+ * (*gso = 0); this message's datagrams go one by one. Returns the
+ * datagrams that failed. */
+static u32 send_unsegmented(struct dp_batch *b, int fd, u32 msg, int *gso)
 {
-    const struct dp_pkt *pkt = &io->pkt[io->msg_pkt[msg]];
-    struct iovec *iov = io->msgs[msg].msg_hdr.msg_iov;
-    u32 i, n = io->msg_segs[msg], failed = 0;
+    const struct dp_pkt *pkt = &b->pkt[b->msg_pkt[msg]];
+    struct wgc_dp_endpoint ep = send_ep(pkt);
+    struct iovec *iov = b->msgs[msg].msg_hdr.msg_iov;
+    u32 i, n = b->msg_segs[msg], failed = 0;
     struct msghdr h;
     union dp_sockaddr name;
     union dp_cmsg cmsg;
 
-    dp->udp_gso = 0;
-    pthread_mutex_lock(&dp->mu);
-    dp->stats.udp_gso_refused = 1;
-    pthread_mutex_unlock(&dp->mu);
+    *gso = 0;
     for (i = 0; i < n; i++) {
         int tries = 0;
-        dp_fill_msg(&h, &name, &cmsg, &iov[i], 1, &pkt->ep, 0);
+        dp_fill_msg(&h, &name, &cmsg, &iov[i], 1, &ep, 0);
         while (sendmsg(fd, &h, 0) < 0) {
             if (errno == EINTR || wait_writable(fd, &tries))
                 continue;
@@ -196,91 +197,71 @@ static u32 send_unsegmented(struct wgc_dp *dp, struct dp_io *io, int fd, u32 msg
     return failed;
 }
 
-/* sendmmsg the first m messages to fd; returns how many datagrams failed. */
-u32 dp_send_msgs(struct wgc_dp *dp, struct dp_io *io, int fd, u32 m)
+/* sendmmsg the batch's first m messages to fd; returns how many datagrams
+ * failed. A message whose source address is gone is sent again without it
+ * and its first packet gets src_gone; *gso becomes 0 if the kernel refused
+ * UDP_SEGMENT. */
+u32 dp_send_msgs(struct dp_batch *b, int fd, u32 m, int *gso)
 {
     u32 done = 0, failed = 0, i;
     int tries = 0;
 
     if (fd < 0) {
         for (i = 0; i < m; i++)
-            failed += io->msg_segs[i];
+            failed += b->msg_segs[i];
         return failed;
     }
     while (done < m) {
         struct dp_pkt *pkt;
         struct msghdr *h;
-        int r = sendmmsg(fd, io->msgs + done, m - done, 0);
+        int r = sendmmsg(fd, b->msgs + done, m - done, 0);
         if (r > 0) {
             done += (u32)r;
             continue;
         }
         if (errno == EINTR || wait_writable(fd, &tries))
             continue;
-        h = &io->msgs[done].msg_hdr;
-        pkt = &io->pkt[io->msg_pkt[done]];
-        if (pkt->ep.has_src && source_gone(errno)) {
-            forget_source(dp, pkt);
-            pkt->ep.has_src = 0;
-            dp_fill_msg(h, &io->names[done], &io->cmsg[done], h->msg_iov,
-                        (u32)h->msg_iovlen, &pkt->ep, io->msg_segs[done] > 1 ?
+        h = &b->msgs[done].msg_hdr;
+        pkt = &b->pkt[b->msg_pkt[done]];
+        if (pkt->ep.has_src && !pkt->src_gone && source_gone(errno)) {
+            struct wgc_dp_endpoint ep;
+            pkt->src_gone = 1;
+            ep = send_ep(pkt);
+            dp_fill_msg(h, &b->names[done], &b->cmsg[done], h->msg_iov,
+                        (u32)h->msg_iovlen, &ep, b->msg_segs[done] > 1 ?
                         (u32)h->msg_iov[0].iov_len : 0);
             continue;
         }
-        if (io->msg_segs[done] > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE))
-            failed += send_unsegmented(dp, io, fd, done);
+        if (b->msg_segs[done] > 1 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE))
+            failed += send_unsegmented(b, fd, done, gso);
         else
-            failed += io->msg_segs[done];
+            failed += b->msg_segs[done];
         done++;
     }
     return failed;
 }
 
-int dp_send_one(struct wgc_dp *dp, i32 slot, const u8 *packet, size_t len)
+/* sendmsg one datagram (iov) to pkt->ep; 0 or -1. As dp_send_msgs, a gone
+ * source address sets pkt->src_gone and the datagram goes without it. */
+int dp_send_datagram(int fd, struct iovec *iov, struct dp_pkt *pkt)
 {
-    struct dp_pkt pkt;
+    struct wgc_dp_endpoint ep = send_ep(pkt);
     struct msghdr h;
-    struct iovec iov;
     union dp_sockaddr name;
     union dp_cmsg cmsg;
-    struct dp_peer *p;
-    struct dp_keypair *kp = NULL;
-    u64 now = dp_now_ns();
-    int fd, tries = 0;
+    int tries = 0;
 
-    memset(&pkt, 0, sizeof(pkt));
-    pkt.buf = dp->send_buf;
-    pkt.len = (u32)len;
-    if (len > 0)
-        memcpy(pkt.buf + DP_HEADER_LEN, packet, len);
-    pthread_mutex_lock(&dp->mu);
-    p = dp_peer_at(dp, slot);
-    if (p != NULL && p->endpoint.family != 0)
-        kp = dp_send_keypair(p, now);
-    if (kp != NULL) {
-        memset(pkt.buf + DP_HEADER_LEN + len, 0, dp_padded_len((u32)len, dp->mtu) - len);
-        dp_seal_prepare(dp, p, kp, &pkt, now, 0);
-    }
-    pthread_mutex_unlock(&dp->mu);
-    if (kp == NULL)
-        return -1;
-    wgc_wg_seal(pkt.buf + DP_HEADER_LEN, pkt.buf + DP_HEADER_LEN, pkt.len, NULL, 0,
-                pkt.counter, pkt.key);
-    wgc_wipe(pkt.key, 32);
-    fd = dp->udp_fd[pkt.ep.family == 6];
-    iov.iov_base = pkt.buf;
-    iov.iov_len = DP_HEADER_LEN + pkt.len + WGC_TAG_LEN;
-    dp_fill_msg(&h, &name, &cmsg, &iov, 1, &pkt.ep, 0);
+    dp_fill_msg(&h, &name, &cmsg, iov, 1, &ep, 0);
     while (fd >= 0) {
         if (sendmsg(fd, &h, 0) >= 0)
             return 0;
         if (errno == EINTR || wait_writable(fd, &tries))
             continue;
-        if (!pkt.ep.has_src || !source_gone(errno))
+        if (!ep.has_src || !source_gone(errno))
             break;
-        forget_source(dp, &pkt);
-        pkt.ep.has_src = 0;
-        dp_fill_msg(&h, &name, &cmsg, &iov, 1, &pkt.ep, 0);
+        pkt->src_gone = 1;
+        ep = send_ep(pkt);
+        dp_fill_msg(&h, &name, &cmsg, iov, 1, &ep, 0);
     }
     return -1;
 }

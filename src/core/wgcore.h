@@ -1,10 +1,8 @@
 /*
- * wgcore.h - the whole ABI of wgpy's C core.
- *
- * Rules: caller-owned buffers, sizes passed beside pointers, no allocation,
- * no printing, no aborting. Functions that can fail return 0 on success and
- * -1 on failure; on an authentication failure the output is left untouched.
- * In-place operation (dst == src) is allowed wherever noted.
+ * wgcore.h - the whole ABI of wgpy's C core, in two halves with their own
+ * rules: the crypto half (primitives, replay window, protocol constants) is
+ * pure and caller-owned; the datapath half (Linux only) allocates and runs
+ * threads. Each half opens with its rules.
  *
  * This file is parsed by cffi's cdef(): integer #defines, plain declarations
  * and structs only. No inline functions, no #if around declarations.
@@ -15,6 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ======================================================================
+ * Part 1: crypto. Rules: caller-owned buffers, sizes passed beside
+ * pointers, no allocation, no threads, no printing, no aborting. Functions
+ * that can fail return 0 on success and -1 on failure; on an authentication
+ * failure the output is left untouched. In-place operation (dst == src) is
+ * allowed wherever noted.
+ * ====================================================================== */
+
 #define WGC_KEY_LEN 32
 #define WGC_TAG_LEN 16
 #define WGC_NONCE_LEN 12
@@ -23,6 +29,16 @@
 #define WGC_BLAKE2S_OUT_LEN 32
 #define WGC_BLAKE2S_BLOCK_LEN 64
 #define WGC_MAC_LEN 16
+
+/* Protocol constants (the whitepaper's, as src/wgpy/protocol/constants.py,
+ * which a test compares with these): times in whole seconds. */
+#define WGC_REKEY_AFTER_MESSAGES 1152921504606846976ULL
+#define WGC_REJECT_AFTER_MESSAGES 18446744073709543423ULL
+#define WGC_REKEY_AFTER_TIME_S 120
+#define WGC_REJECT_AFTER_TIME_S 180
+#define WGC_REKEY_TIMEOUT_S 5
+#define WGC_KEEPALIVE_TIMEOUT_S 10
+#define WGC_PADDING_MULTIPLE 16
 
 /* ---- ChaCha20 (RFC 8439: 32-bit block counter, 96-bit nonce) ---- */
 
@@ -133,7 +149,6 @@ void wgc_wipe(void *p, size_t len);
  * counters, as the Linux kernel and wireguard-go) ---- */
 #define WGC_REPLAY_BLOCKS 128
 #define WGC_REPLAY_WINDOW 8128
-#define WGC_REJECT_AFTER_MESSAGES 18446744073709543423ULL
 struct wgc_replay {
     uint64_t last;
     uint64_t bitmap[WGC_REPLAY_BLOCKS];
@@ -146,18 +161,25 @@ int wgc_replay_check(struct wgc_replay *r, uint64_t counter);
 /* Which build this is: "portable", or names of SIMD paths compiled in. */
 const char *wgc_impl(void);
 
-/* ---- Datapath (datapath.c, dp_lpm.c, dp_io.c, dp_udp.c; Linux only) ----
+/* ======================================================================
+ * Part 2: the datapath (Linux only). Rules: unlike part 1, these calls
+ * allocate (config calls may; the workers never do), start and stop two
+ * worker threads, and own fds while running. Return 0 / -1 as part 1;
+ * every call is safe from any thread while the workers run, except
+ * wgc_dp_start, wgc_dp_stop and wgc_dp_free (one thread, the owner).
+ *
  * The per-packet fast path: two worker threads move transport packets
- * between a TUN fd and the UDP sockets without Python. TX: read TUN, route
- * by destination (allowed IPs), seal with the peer's current keypair,
- * sendmmsg. RX: recvmmsg, find the keypair by receiver index, open, replay
- * check, inner source check, write TUN. Everything else (handshakes, cookie
- * replies, unknown indices, packets for peers without a usable keypair) is
- * queued as an upcall and event_fd becomes readable. Offloads, where the
- * kernel has them: TSO/USO super-packets from a vnet_hdr TUN are cut into
- * segments, received segments of one flow are written back coalesced (GRO),
- * and datagrams to one peer go out as UDP_SEGMENT sends and come in as
- * UDP_GRO super-datagrams.
+ * between a TUN fd and the UDP sockets without Python (datapath.h lists
+ * the files). TX: read TUN, route by destination (allowed IPs), seal with
+ * the peer's current keypair, sendmmsg. RX: recvmmsg, find the keypair by
+ * receiver index, open, replay check, inner source check, write TUN.
+ * Everything else (handshakes, cookie replies, unknown indices, packets for
+ * peers without a usable keypair) is queued as an upcall and event_fd
+ * becomes readable. Offloads, where the kernel has them: TSO/USO
+ * super-packets from a vnet_hdr TUN are cut into segments, received
+ * segments of one flow are written back coalesced (GRO), and datagrams to
+ * one peer go out as UDP_SEGMENT sends and come in as UDP_GRO
+ * super-datagrams.
  *
  * Python owns the decisions and installs state: peers are slots, keypairs are
  * pushed per peer as the three slots previous/current/next (kept state, i.e.
@@ -165,7 +187,9 @@ const char *wgc_impl(void);
  * are replaced as a whole table. Per-peer counters, timestamps and event bits
  * accumulate in C; Python reads them with wgc_dp_poll + wgc_dp_peer_read.
  * Times are CLOCK_MONOTONIC nanoseconds (Python's time.monotonic clock).
- * Config calls may allocate; the workers never do.
+ * The sticky source address of a peer's endpoint (src) is C's: set with
+ * the endpoint, updated by roaming, cleared when a send finds it gone;
+ * Python reads it with wgc_dp_peer_read.
  */
 #define WGC_DP_UPCALLS 64
 /* Event bits of a peer (wgc_dp_peer_state.events). */
@@ -287,17 +311,17 @@ void wgc_dp_set_mtu(struct wgc_dp *dp, uint32_t mtu);
 /* A free peer slot (>= 0), or -1 when all max_peers are used. */
 int32_t wgc_dp_peer_add(struct wgc_dp *dp);
 /* Wipe the peer's keys, drop its routes and free the slot. */
-int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t peer);
-int wgc_dp_peer_set_endpoint(struct wgc_dp *dp, int32_t peer,
+int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t slot);
+int wgc_dp_peer_set_endpoint(struct wgc_dp *dp, int32_t slot,
                              const struct wgc_dp_endpoint *ep);
 /* Replace the peer's previous/current/next slots atomically. A keypair whose
  * local index is already installed for this peer keeps its send counter and
  * replay window; keypairs no longer named are wiped. -1 if a local index is
  * used by another peer or the slot is invalid (nothing changed). */
-int wgc_dp_peer_set_keypairs(struct wgc_dp *dp, int32_t peer,
+int wgc_dp_peer_set_keypairs(struct wgc_dp *dp, int32_t slot,
                              const struct wgc_dp_keypair kp[3]);
 /* Copy the peer's state out and clear its event bits. */
-int wgc_dp_peer_read(struct wgc_dp *dp, int32_t peer, struct wgc_dp_peer_state *out);
+int wgc_dp_peer_read(struct wgc_dp *dp, int32_t slot, struct wgc_dp_peer_state *out);
 /* Replace the allowed-IPs table. -1 on a bad entry (table unchanged). */
 int wgc_dp_set_allowed_ips(struct wgc_dp *dp, const struct wgc_dp_prefix *p, size_t n);
 /* Longest-prefix match: the peer slot for a 4- or 16-byte address, or -1. */
@@ -306,7 +330,7 @@ int32_t wgc_dp_lookup(struct wgc_dp *dp, uint8_t family, const uint8_t *addr);
 /* Seal one IP packet (len 0: keepalive) with the peer's current keypair and
  * send it to the peer's endpoint, sharing the workers' counter. -1 if the
  * peer has no usable keypair or no endpoint, or the send failed. */
-int wgc_dp_send(struct wgc_dp *dp, int32_t peer, const uint8_t *packet, size_t len);
+int wgc_dp_send(struct wgc_dp *dp, int32_t slot, const uint8_t *packet, size_t len);
 
 /* Peers with pending events, at most cap of them, removed from the queue. */
 size_t wgc_dp_poll(struct wgc_dp *dp, int32_t *peers, size_t cap);

@@ -2,7 +2,7 @@
  * fuzz_dp_rx.c - libFuzzer target for the data path's receive side: real UDP
  * datagrams on loopback (IPv4 and IPv6) go through udp_receive (recvmmsg,
  * IP_PKTINFO parsing, GRO segment split) and rx_batch (classify by receiver index, batch open,
- * replay check, inner length and source checks, TUN write) of dp_io.c's rx_socket, with
+ * replay check, inner length and source checks, TUN write) of dp_recv.c's rx_socket, with
  * one peer holding a current and a next keypair. The workers are not started:
  * the harness drives one batch at a time, so each run is deterministic.
  *
@@ -14,7 +14,7 @@
  * one bit after sealing, bit 3 send over IPv6, bit 4 receiver index 0x33333333.
  */
 #define _GNU_SOURCE
-#include "dp_io.c"   /* rx_socket and rx_batch are static: compile them in here */
+#include "dp_recv.c"   /* rx_socket and rx_batch are static: compile them in here */
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -61,7 +61,7 @@ static void setup(void)
     setsockopt(tun[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
     setsockopt(tun[1], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
     dp->tun_fd = tun[0];
-    dp_io_recv_layout(dp->rx_io, 0);
+    dp_batch_recv_layout(dp->rx.batch, 0);
     to4.sin_family = AF_INET;
     to4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     check(udp_pair(AF_INET, &rx4, &tx4, &to4, sizeof(to4)) == 0);
@@ -124,7 +124,7 @@ static u32 receive_all(int fd, u32 want)
     if (want == 0)
         return 0;
     while (poll(&p, 1, rounds == 0 ? 50 : 0) > 0 && (p.revents & POLLIN) && rounds < 1000) {
-        rx_socket(dp, dp->rx_io, fd);
+        rx_socket(dp, dp->rx.batch, fd);
         rounds++;
     }
     return want;
