@@ -278,6 +278,53 @@ int wgc_dp_peer_set_endpoint(struct wgc_dp *dp, int32_t slot, const struct wgc_d
     return p == NULL ? -1 : 0;
 }
 
+/* ---- the sticky source: dp_peer.endpoint is its one owner; Python asks
+ * here for its own sends (handshakes) rather than keeping a copy ---- */
+
+/* Under mu: the first peer whose endpoint is remote (family, addr, port). */
+static struct dp_peer *peer_at_endpoint(struct wgc_dp *dp, const struct wgc_dp_endpoint *remote)
+{
+    u32 i, seen = 0;
+    for (i = 0; i < dp->max_peers && seen < dp->n_peers; i++) {
+        const struct wgc_dp_endpoint *ep;
+        if (dp->peers[i] == NULL)
+            continue;
+        seen++;
+        ep = &dp->peers[i]->endpoint;
+        if (ep->family != 0 && ep->family == remote->family && ep->port == remote->port &&
+            memcmp(ep->addr, remote->addr, sizeof(ep->addr)) == 0)
+            return dp->peers[i];
+    }
+    return NULL;
+}
+
+int wgc_dp_source_for(struct wgc_dp *dp, struct wgc_dp_endpoint *remote)
+{
+    struct dp_peer *p;
+
+    pthread_mutex_lock(&dp->mu);
+    p = peer_at_endpoint(dp, remote);
+    if (p != NULL) {
+        remote->has_src = p->endpoint.has_src;
+        remote->src_ifindex = p->endpoint.src_ifindex;
+        memcpy(remote->src, p->endpoint.src, sizeof(remote->src));
+    }
+    pthread_mutex_unlock(&dp->mu);
+    return p == NULL ? -1 : 0;
+}
+
+int wgc_dp_forget_source(struct wgc_dp *dp, const struct wgc_dp_endpoint *remote)
+{
+    struct dp_peer *p;
+
+    pthread_mutex_lock(&dp->mu);
+    p = peer_at_endpoint(dp, remote);
+    if (p != NULL)
+        dp_forget_source(p);
+    pthread_mutex_unlock(&dp->mu);
+    return p == NULL ? -1 : 0;
+}
+
 /* The peer's installed keypair with this local index, if any. */
 static struct dp_keypair *own_keypair(struct dp_peer *p, u32 local_index)
 {

@@ -28,6 +28,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +193,14 @@ static inline struct dp_keypair *dp_find_keypair(struct wgc_dp *dp, u32 local_in
     while (kp != NULL && kp->local_index != local_index)
         kp = kp->hnext;
     return kp;
+}
+
+/* Under mu: the peer's sticky source is gone; sends let routing choose. */
+static inline void dp_forget_source(struct dp_peer *p)
+{
+    p->endpoint.has_src = 0;
+    p->endpoint.src_ifindex = 0;
+    memset(p->endpoint.src, 0, sizeof(p->endpoint.src));
 }
 
 /* Network byte order (IP and TCP headers). */

@@ -97,11 +97,8 @@ static void seal_prepare(struct wgc_dp *dp, struct dp_peer *p, struct dp_keypair
 static void forget_source(struct wgc_dp *dp, const struct dp_pkt *pkt)
 {
     struct dp_peer *p = dp_peer_at(dp, pkt->slot);
-    if (p != NULL && memcmp(&p->endpoint, &pkt->ep, sizeof(pkt->ep)) == 0) {
-        p->endpoint.has_src = 0;
-        p->endpoint.src_ifindex = 0;
-        memset(p->endpoint.src, 0, sizeof(p->endpoint.src));
-    }
+    if (p != NULL && memcmp(&p->endpoint, &pkt->ep, sizeof(pkt->ep)) == 0)
+        dp_forget_source(p);
 }
 
 /* ---- the TX worker ---- */

@@ -314,6 +314,14 @@ int32_t wgc_dp_peer_add(struct wgc_dp *dp);
 int wgc_dp_peer_remove(struct wgc_dp *dp, int32_t slot);
 int wgc_dp_peer_set_endpoint(struct wgc_dp *dp, int32_t slot,
                              const struct wgc_dp_endpoint *ep);
+/* The sticky source of the first peer whose endpoint is remote (family,
+ * addr, port): copied into remote's has_src, src and src_ifindex (has_src
+ * 0: none, or forgotten). -1 if no peer has that endpoint. */
+int wgc_dp_source_for(struct wgc_dp *dp, struct wgc_dp_endpoint *remote);
+/* That peer's sticky source is gone (a send failed with it): cleared, so
+ * sends let routing choose until a datagram from the peer tells a new one.
+ * -1 if no peer has that endpoint. */
+int wgc_dp_forget_source(struct wgc_dp *dp, const struct wgc_dp_endpoint *remote);
 /* Replace the peer's previous/current/next slots atomically. A keypair whose
  * local index is already installed for this peer keeps its send counter and
  * replay window; keypairs no longer named are wiped. -1 if a local index is

@@ -351,6 +351,19 @@ class Datapath:
         _to_endpoint(self._ep, endpoint, source)
         lib.wgc_dp_peer_set_endpoint(self._dp, slot, self._ep)
 
+    def source_for(self, endpoint):
+        """(True, C's sticky source (local bytes, ifindex) or None) when a peer's endpoint is
+        endpoint (host, port); (False, None) when none is."""
+        _to_endpoint(self._ep, endpoint, None)
+        if lib.wgc_dp_source_for(self._dp, self._ep) != 0:
+            return False, None
+        return True, _from_endpoint(self._ep)[1]
+
+    def forget_source(self, endpoint) -> None:
+        """The peer at endpoint (host, port) sends without its sticky source from now on."""
+        _to_endpoint(self._ep, endpoint, None)
+        lib.wgc_dp_forget_source(self._dp, self._ep)
+
     def set_keypairs(self, slot: int, keypairs) -> None:
         """keypairs: previous, current, next, each None or (send_key, recv_key, created_ns,
         local_index, remote_index, is_initiator, can_send). Raises ValueError if refused."""

@@ -13,6 +13,7 @@ import time
 import pytest
 from hypothesis import given, strategies as st
 
+from dpside import Side
 from wgpy import crypto
 from wgpy.daemon.udp import UdpSockets
 from wgpy.protocol.allowedips import AllowedIPs
@@ -74,31 +75,6 @@ def ipv4_packet(src: str, dst: str, payload: bytes = b"x" * 37) -> bytes:
     return header + payload
 
 
-class Side:
-    """One datapath with a fake TUN (socketpair) and real UDP sockets on loopback."""
-
-    def __init__(self, inner: str):
-        self.inner = inner
-        self.dp = Datapath(4, PACKET_MAX, 1420)
-        self.tun, self.tun_dp = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.tun_dp.setblocking(False)
-        self.tun.settimeout(2)
-        self.udp = UdpSockets()
-        self.port = self.udp.rebind(0, 0)
-        self.peer = self.dp.peer_add()
-
-    def start(self):
-        socks = self.udp.sockets
-        self.dp.start(self.tun_dp.fileno(), socks[socket.AF_INET].fileno(),
-                      socks[socket.AF_INET6].fileno() if socket.AF_INET6 in socks else -1)
-
-    def close(self):
-        self.dp.close()
-        self.udp.close()
-        self.tun.close()
-        self.tun_dp.close()
-
-
 def keypair(send, recv, local, remote, initiator=True, created=None):
     created_ns = time.monotonic_ns() if created is None else created
     return (send, recv, created_ns, local, remote, initiator, True)
@@ -106,7 +82,7 @@ def keypair(send, recv, local, remote, initiator=True, created=None):
 
 @pytest.fixture
 def pair():
-    a, b = Side("10.0.0.1"), Side("10.0.0.2")
+    a, b = Side(PACKET_MAX), Side(PACKET_MAX)
     a.dp.set_allowed_ips([(ipaddress.ip_network("10.0.0.2/32"), a.peer)])
     b.dp.set_allowed_ips([(ipaddress.ip_network("10.0.0.1/32"), b.peer)])
     a.dp.set_endpoint(a.peer, ("127.0.0.1", b.port))
@@ -169,6 +145,45 @@ def test_packets_cross_and_counters_flow_back(pair):
     reply = ipv4_packet("10.0.0.2", "10.0.0.1")
     b.tun.send(reply)
     assert a.tun.recv(4096) == reply
+
+
+def test_c_owns_the_sticky_source_and_answers_for_it(pair):
+    a, b = pair
+    a.tun.send(ipv4_packet("10.0.0.1", "10.0.0.2"))
+    b.tun.recv(4096)
+    learned = wait_events(b)[b.peer].source
+    assert learned == (socket.inet_aton("127.0.0.1"), 1)
+    assert b.dp.source_for(("127.0.0.1", a.port)) == (True, learned)
+    assert b.dp.source_for(("127.0.0.1", a.port + 1)) == (False, None)
+    b.dp.forget_source(("127.0.0.1", a.port))
+    assert b.dp.source_for(("127.0.0.1", a.port)) == (True, None)
+    assert b.dp.peer_read(b.peer).source is None
+    b.tun.send(ipv4_packet("10.0.0.2", "10.0.0.1"))     # routing chooses; still delivered
+    assert a.tun.recv(4096) == ipv4_packet("10.0.0.2", "10.0.0.1")
+
+
+def test_python_sends_ask_the_source_owner_and_tell_it_when_the_source_is_gone():
+    class Owner:
+        def __init__(self):
+            self.forgotten = []
+
+        def source_for(self, remote):       # an address this host does not have
+            return (socket.inet_aton("192.0.2.77"), 0)
+
+        def forget_source(self, remote):
+            self.forgotten.append(remote)
+
+    udp, owner = UdpSockets(), Owner()
+    udp.rebind(0, 0)
+    udp.source_owner = owner
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(2)
+        remote = ("127.0.0.1", rx.getsockname()[1])
+        assert udp.send(b"hello", remote) is None
+        assert rx.recv(64) == b"hello"
+    udp.close()
+    assert owner.forgotten == [remote]
 
 
 def test_replayed_and_forged_packets_are_dropped_without_moving_the_window(pair):

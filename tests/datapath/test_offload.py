@@ -13,8 +13,8 @@ import time
 
 import pytest
 
+from dpside import VNET, Side
 from wgpy import crypto
-from wgpy.daemon.udp import UdpSockets
 
 Datapath = crypto.Datapath
 PACKET_MAX = 2048
@@ -22,7 +22,6 @@ MTU = 1420
 K1, K2 = bytes(range(32)), bytes(range(100, 132))
 ADDR = {4: ("10.0.0.1", "10.0.0.2"), 6: ("fd00::1", "fd00::2")}
 FIN, PSH, ACK, CWR = 0x01, 0x08, 0x10, 0x80
-VNET = struct.Struct("=BBHHHH")     # virtio_net_hdr, host order (legacy TUN)
 GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4 = 0, 1, 4, 5
 UDP_SEGMENT, UDP_GRO = 103, 104
 TS_OPTION = bytes([1, 1, 8, 10]) + struct.pack("!II", 12345, 678)   # NOP NOP timestamps
@@ -92,42 +91,8 @@ def tso_vnet(packet: bytes, gso_size: int) -> bytes:
 
 # ---- two datapaths over loopback, with start flags ----
 
-class Side:
-    def __init__(self, flags: int):
-        self.flags = flags
-        self.dp = Datapath(4, PACKET_MAX, MTU)
-        self.tun, self.tun_dp = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        for s in (self.tun, self.tun_dp):   # room for 64 KiB super-packets
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.tun_dp.setblocking(False)
-        self.tun.settimeout(2)
-        self.udp = UdpSockets()
-        self.port = self.udp.rebind(0, 0)
-        self.peer = self.dp.peer_add()
-
-    def start(self):
-        socks = self.udp.sockets
-        self.dp.start(self.tun_dp.fileno(), socks[socket.AF_INET].fileno(),
-                      socks[socket.AF_INET6].fileno() if socket.AF_INET6 in socks else -1,
-                      self.flags)
-
-    def read(self):
-        """(vnet header fields or None, packet) of the next TUN write."""
-        data = self.tun.recv(1 << 17)
-        if self.flags & Datapath.VNET_HDR:
-            return VNET.unpack_from(data), data[VNET.size:]
-        return None, data
-
-    def close(self):
-        self.dp.close()
-        self.udp.close()
-        self.tun.close()
-        self.tun_dp.close()
-
-
 def make_pair(flags_a: int, flags_b: int):
-    a, b = Side(flags_a), Side(flags_b)
+    a, b = Side(PACKET_MAX, MTU, flags_a), Side(PACKET_MAX, MTU, flags_b)
     for side, me, other in ((a, 0, 1), (b, 1, 0)):
         side.dp.set_allowed_ips([(ipaddress.ip_network(ADDR[v][other]), side.peer)
                                  for v in (4, 6)])

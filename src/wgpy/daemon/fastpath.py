@@ -38,7 +38,11 @@ class FastPath:
         self._routes_dirty = True
         self._echo = False              # applying C's endpoint: do not push it back
         self._offload = None            # TUNSETOFFLOAD's start flags (asked at the first start)
+        # C owns the sticky source of every peer endpoint (udp.py asks source_for); this holds
+        # only the sources of the datagrams of the last event, for the replies they cause.
+        self._arrivals = {}             # (host, port) -> (local bytes, ifindex)
         dev.datapath = self
+        udp.source_owner = self
 
     # ---- lifecycle ----
 
@@ -76,6 +80,7 @@ class FastPath:
 
     def close(self) -> None:
         self.dev.datapath = None
+        self.udp.source_owner = self.udp
         self.dp.close()
 
     # ---- the Device's seam ----
@@ -127,8 +132,19 @@ class FastPath:
 
     def _push_endpoint(self, peer) -> None:
         endpoint = peer.endpoint
-        source = None if endpoint is None else self.udp.source_for(endpoint)
+        source = None if endpoint is None else self._arrivals.get(endpoint)
         self.dp.set_endpoint(self._slot(peer), endpoint, source)
+
+    # ---- the sticky sources UdpSockets.send uses ----
+
+    def source_for(self, remote):
+        """C's source for a peer's endpoint, else that of a datagram being answered."""
+        known, source = self.dp.source_for(remote)
+        return source if known else self._arrivals.get(remote)
+
+    def forget_source(self, remote) -> None:
+        self.dp.forget_source(remote)
+        self._arrivals.pop(remote, None)
 
     # ---- what the workers report ----
 
@@ -141,9 +157,11 @@ class FastPath:
             os.read(self.dp.event_fd(), 8)
         except BlockingIOError:
             pass
+        self._arrivals = {}
         for kind, data, remote, source in self.dp.upcalls():
             if kind == self.dp.UP_UDP:
-                self.udp.remember_source(remote, source)
+                if source is not None:
+                    self._arrivals[remote] = source
                 self.dev.receive_datagram(data, remote, now)
             else:
                 self.dev.receive_packet(data, now)
@@ -176,7 +194,6 @@ class FastPath:
         peer.rx_bytes += state.rx_bytes - seen.rx_bytes
         peer.tx_bytes += state.tx_bytes - seen.tx_bytes
         if state.endpoint is not None and state.endpoint != peer.endpoint:
-            self.udp.remember_source(state.endpoint, state.source)
             self._echo = True       # roaming happened in C already
             try:
                 peer.endpoint = state.endpoint

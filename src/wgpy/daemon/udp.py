@@ -113,6 +113,9 @@ class UdpSockets:
         self.port = 0
         self.fwmark = 0
         self._sources: "OrderedDict[Addr, Tuple[bytes, int]]" = OrderedDict()
+        # Who owns the sticky sources send() uses: this object while Python reads the sockets;
+        # the C datapath (a FastPath sets itself here) while its workers do.
+        self.source_owner = self
 
     def rebind(self, port: int, fwmark: int) -> int:
         """Move to (port, fwmark) all-or-nothing; return the bound port; OSError on failure."""
@@ -156,13 +159,16 @@ class UdpSockets:
         """The remembered (local address, ifindex) for remote, or None."""
         return self._sources.get(remote)
 
+    def forget_source(self, remote: Addr) -> None:
+        self._sources.pop(remote, None)
+
     def send(self, payload: bytes, remote: Addr) -> Optional[OSError]:
         """Send from the remembered source if any; returns the error instead of raising."""
         family = socket.AF_INET6 if ":" in remote[0] else socket.AF_INET
         sock = self.sockets.get(family)
         if sock is None:
             return OSError(errno.EAFNOSUPPORT, "no socket for this address family")
-        source = self._sources.get(remote)
+        source = self.source_owner.source_for(remote)
         if source is not None:
             try:
                 sock.sendmsg([payload], _pktinfo_cmsg(family, *source), 0, remote)
@@ -171,7 +177,7 @@ class UdpSockets:
                 if exc.errno not in (errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENETUNREACH):
                     return exc
                 # Our address went away (roaming, DHCP renew): forget it, let routing choose.
-                del self._sources[remote]
+                self.source_owner.forget_source(remote)
         try:
             sock.sendto(payload, remote)
         except OSError as exc:
