@@ -39,7 +39,7 @@ class FastPath:
         self._echo = False              # applying C's endpoint: do not push it back
         self._offload = None            # TUNSETOFFLOAD's start flags (asked at the first start)
         # C owns the sticky source of every peer endpoint (udp.py asks source_for); this holds
-        # only the sources of the datagrams of the last event, for the replies they cause.
+        # only where the last event's datagrams came to, for the replies they cause.
         self._arrivals = {}             # (host, port) -> (local bytes, ifindex)
         dev.datapath = self
         udp.source_owner = self
@@ -138,9 +138,11 @@ class FastPath:
     # ---- the sticky sources UdpSockets.send uses ----
 
     def source_for(self, remote):
-        """C's source for a peer's endpoint, else that of a datagram being answered."""
-        known, source = self.dp.source_for(remote)
-        return source if known else self._arrivals.get(remote)
+        """The address a datagram being answered came to (the freshest), else C's source for
+        the peer whose endpoint remote is."""
+        if remote in self._arrivals:
+            return self._arrivals[remote]
+        return self.dp.source_for(remote)[1]
 
     def forget_source(self, remote) -> None:
         self.dp.forget_source(remote)
