@@ -164,9 +164,10 @@ const char *wgc_impl(void);
 /* ======================================================================
  * Part 2: the datapath (Linux only). Rules: unlike part 1, these calls
  * allocate (config calls may; the workers never do), start and stop two
- * worker threads, and own fds while running. Return 0 / -1 as part 1;
- * every call is safe from any thread while the workers run, except
- * wgc_dp_start, wgc_dp_stop and wgc_dp_free (one thread, the owner).
+ * worker threads, and own fds while running. Return 0 / -1 as part 1.
+ * The calls on a running datapath take its lock, so they may overlap the
+ * workers; wgc_dp_start, wgc_dp_stop and wgc_dp_free belong to the one
+ * thread that owns the object.
  *
  * The per-packet fast path: two worker threads move transport packets
  * between a TUN fd and the UDP sockets without Python (datapath.h lists
@@ -189,7 +190,7 @@ const char *wgc_impl(void);
  * Times are CLOCK_MONOTONIC nanoseconds (Python's time.monotonic clock).
  * The sticky source address of a peer's endpoint (src) is C's: set with
  * the endpoint, updated by roaming, cleared when a send finds it gone;
- * Python reads it with wgc_dp_peer_read.
+ * Python's own sends ask for it (wgc_dp_source_for).
  */
 #define WGC_DP_UPCALLS 64
 /* Event bits of a peer (wgc_dp_peer_state.events). */

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <stdlib.h>
 
 #define PACKET_MAX 2048
 #define CUR_INDEX 0x11111111u
