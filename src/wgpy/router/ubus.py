@@ -2,9 +2,15 @@
 the `ubus` module exists (service.py checks).
 
 Registers `wireguard` (rpcd-mod-wireguard's methods), `luci.wireguard` (luci-proto-wireguard's)
-and `wgpy` (status, reload). Signatures are strict in python3-ubus (every declared argument is
-required), so methods with optional arguments declare none and read what they get. An object
-name already taken (rpcd-mod-wireguard or the ucode plugin installed too) is skipped.
+and `wgpy` (status, reload). An object name already taken (rpcd-mod-wireguard or the ucode
+plugin installed too) is skipped.
+
+python3-ubus checks signatures strictly: every declared argument is required and any other is
+refused with status 2 (invalid argument) before the callback runs. uhttpd adds
+`ubus_rpc_session` to every call made over HTTP, so an object must pick its callers:
+`luci.wireguard` is called by LuCI's pages through uhttpd and declares `ubus_rpc_session`;
+`wireguard` (read by local tools such as the Prometheus exporter) and `wgpy` are called on the
+router itself and declare only their own arguments. No rpcd ACL grants those two over HTTP.
 """
 
 from typing import Callable, Dict
@@ -15,6 +21,7 @@ from wgpy.router import control, handlers
 from wgpy.uci.store import Store
 
 SOCKET = "/var/run/ubus/ubus.sock"
+SESSION = "ubus_rpc_session"  # uhttpd's caller session id, added to every call over HTTP
 
 
 def _method(call: Callable[[dict], dict], signature: Dict[str, int]) -> dict:
@@ -26,6 +33,7 @@ def _method(call: Callable[[dict], dict], signature: Dict[str, int]) -> dict:
 def objects(store: Store) -> Dict[str, Dict[str, dict]]:
     """{object: {method: {"method": cb, "signature": {...}}}} as ubus.add wants them."""
     string = ubus.BLOBMSG_TYPE_STRING
+    web = {SESSION: string}
     snap = lambda: control.gather(store)  # noqa: E731 - read fresh on every call
     return {
         "wireguard": {
@@ -35,11 +43,11 @@ def objects(store: Store) -> Dict[str, Dict[str, dict]]:
             "pubkey": _method(handlers.wireguard_pubkey, {"private": string}),
         },
         "luci.wireguard": {
-            "getWgInstances": _method(lambda a: handlers.luci_get_wg_instances(snap()), {}),
-            "generateKeyPair": _method(lambda a: handlers.luci_generate_key_pair(), {}),
-            "generatePsk": _method(lambda a: handlers.luci_generate_psk(), {}),
+            "getWgInstances": _method(lambda a: handlers.luci_get_wg_instances(snap()), web),
+            "generateKeyPair": _method(lambda a: handlers.luci_generate_key_pair(), web),
+            "generatePsk": _method(lambda a: handlers.luci_generate_psk(), web),
             "getPublicAndPrivateKeyFromPrivate": _method(handlers.luci_public_from_private,
-                                                         {"privkey": string}),
+                                                         dict(web, privkey=string)),
         },
         "wgpy": {
             "status": _method(lambda a: handlers.wgpy_status(snap()), {}),
