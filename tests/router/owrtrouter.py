@@ -44,10 +44,6 @@ class OwrtRouter:
         with open(path, errors="replace") as f:
             return f.read()
 
-    def wait(self, seconds: float, *argv: str) -> None:
-        self.sh('owrt_router_wait "$@"', self.name, str(int(seconds)), *argv,
-                timeout=seconds + 30)
-
     def login(self, user: str, password: str) -> str:
         return self.sh('owrt_router_login "$@"', self.name, user, password).stdout.strip()
 

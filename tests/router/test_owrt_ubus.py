@@ -75,7 +75,7 @@ def rig(tmp_path_factory):
         # As /etc/init.d/wgpy runs it, with python3-ubus importable.
         service = box.spawn("service", "env", f"PYTHONPATH={owrt.PYLIB}",
                             WGPY, "-c", "/etc/config", "ubus")
-        box.wait(15, "ubus", "-t", "1", "wait_for", "wireguard", "luci.wireguard", "wgpy")
+        box.exec("ubus", "-t", "15", "wait_for", "wireguard", "luci.wireguard", "wgpy")
         box.exec(WGPY, "-c", "/etc/config", "up", ifname)
         assert lab.ok(lab.R, "ping", "-c1", "-W2", "10.77.0.2")
         yield lab, box, ifname, service
@@ -144,6 +144,9 @@ def test_cli_wireguard_and_wgpy_status_see_the_handshake(rig):
     assert code == 0 and public_key_of(keys["private"]) == keys["public"]
     _, pub = box.ubus("call", "wireguard", "pubkey", json.dumps({"private": keys["private"]}))
     assert pub == {"public": keys["public"]}
+    bad = box.exec("ubus", "call", "wireguard", "pubkey", '{"private": "bad"}', check=False)
+    assert (bad.returncode, "(Unknown error)" in bad.stderr) == (256 - 9, True)
+    assert "HandlerError: private: not a WireGuard key" in box.log("service")
 
 
 def test_cli_luci_wireguard_needs_the_session_argument(rig):
@@ -268,6 +271,7 @@ def test_peer_up_and_down_events(rig):
 def test_service_ends_on_sigterm(rig):
     """procd stops a service with SIGTERM: uloop inside python3-ubus must not swallow it."""
     lab, box, ifname, service = rig
+    with open(f"/proc/{service}/cmdline", "rb") as f:
+        assert f.read().split(b"\0")[-2:] == [b"ubus", b""]  # it is the service, still running
     os.kill(service, signal.SIGTERM)
     wait_for(lambda: not os.path.exists(f"/proc/{service}"), "the service to exit", timeout=5)
-    assert "Traceback" not in box.log("service")
