@@ -144,6 +144,11 @@ def test_cli_wireguard_and_wgpy_status_see_the_handshake(rig):
     assert code == 0 and public_key_of(keys["private"]) == keys["public"]
     _, pub = box.ubus("call", "wireguard", "pubkey", json.dumps({"private": keys["private"]}))
     assert pub == {"public": keys["public"]}
+    # A live reload through ubus keeps the running session.
+    before = wg_dump(lab, box, ifname)[1][4]
+    _, reloaded = box.ubus("call", "wgpy", "reload")
+    assert reloaded == {"interfaces": {ifname: {"ok": True, "errors": [], "warnings": []}}}
+    assert wg_dump(lab, box, ifname)[1][4] == before
     bad = box.exec("ubus", "call", "wireguard", "pubkey", '{"private": "bad"}', check=False)
     assert (bad.returncode, "(Unknown error)" in bad.stderr) == (256 - 9, True)
     assert "HandlerError: private: not a WireGuard key" in box.log("service")
@@ -243,6 +248,28 @@ def test_acl_denies_what_is_not_granted(rig):
     assert box.rpc(sid["stranger"], "luci.wireguard", "getWgInstances").get("error") == DENIED
     # Without a session (LuCI before login).
     assert box.rpc("0" * 32, "luci.wireguard", "getWgInstances").get("error") == DENIED
+
+
+def test_an_object_rpcd_already_serves_stays_its(tmp_path):
+    """luci-proto-wireguard installed too: its ucode plugin (run by the real rpcd) keeps
+    `luci.wireguard`; wgpy serves the two other objects beside it."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "network").write_text("\nconfig interface 'wgx'\n\toption proto 'wgpy'\n")
+    (tmp_path / "ucode").mkdir()
+    (tmp_path / "ucode" / "luci.wireguard").write_text(
+        "'use strict';\nreturn { 'luci.wireguard': { getWgInstances: "
+        "{ call: function() { return { owner: 'ucode' }; } } } };\n")
+    box = OwrtRouter(f"wgpyu{os.getpid() % 100000}")
+    try:
+        box.start(str(tmp_path / "config"), "--daemons", "ubusd rpcd",
+                  "--bind", f"{tmp_path / 'ucode'}:/usr/share/rpcd/ucode")
+        box.exec("ubus", "-t", "10", "wait_for", "luci.wireguard")
+        box.spawn("service", "env", f"PYTHONPATH={owrt.PYLIB}", WGPY, "-c", "/etc/config", "ubus")
+        box.exec("ubus", "-t", "15", "wait_for", "wireguard", "wgpy")
+        assert box.ubus("call", "luci.wireguard", "getWgInstances") == (0, {"owner": "ucode"})
+        assert box.ubus("call", "wgpy", "status")[1]["interfaces"]["wgx"]["up"] is False
+    finally:
+        box.stop()
 
 
 # ---- events; these change the interface, so they run last ----
