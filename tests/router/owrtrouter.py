@@ -8,19 +8,28 @@ import subprocess
 from support import owrt
 
 
+def sh(script: str, *args: str, check: bool = True, timeout: float = 60):
+    """`script` in bash after sourcing env.sh and router-ns.sh; "$@" is `args`."""
+    full = f'. "{owrt.ENV_SH}" && . "{owrt.ROUTER_NS}" && {script}'
+    result = subprocess.run(["bash", "-c", full, "owrt", *args], capture_output=True,
+                            text=True, env=owrt.env(), timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{script} {args} failed ({result.returncode}): "
+                             f"{result.stdout}{result.stderr}")
+    return result
+
+
+def shadow_entry(user: str, password: str) -> str:
+    """An /etc/shadow line for rpcd's `$p$user` logins."""
+    return sh('owrt_shadow_entry "$@"', user, password).stdout
+
+
 class OwrtRouter:
     def __init__(self, name: str) -> None:
         self.name = name
 
     def sh(self, script: str, *args: str, check: bool = True, timeout: float = 60):
-        """`script` after sourcing env.sh and router-ns.sh; "$@" is `args`."""
-        full = f'. "{owrt.ENV_SH}" && . "{owrt.ROUTER_NS}" && {script}'
-        result = subprocess.run(["bash", "-c", full, "owrt", *args], capture_output=True,
-                                text=True, env=owrt.env(), timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{script} {args} failed ({result.returncode}): "
-                                 f"{result.stdout}{result.stderr}")
-        return result
+        return sh(script, *args, check=check, timeout=timeout)
 
     def start(self, confdir: str, *options: str) -> None:
         self.sh('owrt_router_start "$@"', self.name, confdir, *options)

@@ -11,8 +11,8 @@ import os
 import signal
 
 import pytest
-from owrtrouter import OwrtRouter
-from routerlab import ENDPOINT, SERVER_PORT, wait_for
+from owrtrouter import OwrtRouter, shadow_entry
+from routerlab import ENDPOINT, SERVER_PORT, Lab, wait_for
 from test_end_to_end import network_config, router, server_peer_section, write
 
 from support import owrt
@@ -48,16 +48,10 @@ config login
 DENIED = {"code": -32002, "message": "Access denied"}
 
 
-def shadow_entry(user: str) -> str:
-    r = OwrtRouter("")
-    return r.sh('owrt_shadow_entry "$@"', user, PASSWORD).stdout
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     """Router R with ubusd + rpcd + uhttpd, an event listener, `wgpy ubus`, and interface
     wgrN up with a completed handshake to the wireguard-go server in S."""
-    from routerlab import Lab
     tmp = tmp_path_factory.mktemp("owrt-ubus")
     lab = Lab(tmp)
     (tmp / "config").mkdir()
@@ -65,7 +59,8 @@ def rig(tmp_path_factory):
     try:
         ifname, private = router(lab)
         write(lab, network_config(ifname, private, server_peer_section(ifname, lab.server_public)))
-        (tmp / "shadow").write_text("".join(shadow_entry(u) for u in ("root", "viewer", "stranger")))
+        (tmp / "shadow").write_text("".join(shadow_entry(user, PASSWORD)
+                                            for user in ("root", "viewer", "stranger")))
         (tmp / "rpcd").write_text(RPCD_CONF)
         box = OwrtRouter(lab.R)
         box.start(str(tmp / "config"), "--shadow", str(tmp / "shadow"),
@@ -99,7 +94,7 @@ def events(box):
     return out
 
 
-def wg_dump(lab, box, ifname):
+def wg_dump(box, ifname):
     """`wg show IFNAME dump` inside the router (its /var/run holds wgpyd's UAPI socket)."""
     lines = box.exec("wg", "show", ifname, "dump").stdout.strip().split("\n")
     return [line.split("\t") for line in lines]
@@ -145,10 +140,10 @@ def test_cli_wireguard_and_wgpy_status_see_the_handshake(rig):
     _, pub = box.ubus("call", "wireguard", "pubkey", json.dumps({"private": keys["private"]}))
     assert pub == {"public": keys["public"]}
     # A live reload through ubus keeps the running session.
-    before = wg_dump(lab, box, ifname)[1][4]
+    before = wg_dump(box, ifname)[1][4]
     _, reloaded = box.ubus("call", "wgpy", "reload")
     assert reloaded == {"interfaces": {ifname: {"ok": True, "errors": [], "warnings": []}}}
-    assert wg_dump(lab, box, ifname)[1][4] == before
+    assert wg_dump(box, ifname)[1][4] == before
     bad = box.exec("ubus", "call", "wireguard", "pubkey", '{"private": "bad"}', check=False)
     assert (bad.returncode, "(Unknown error)" in bad.stderr) == (256 - 9, True)
     assert "HandlerError: private: not a WireGuard key" in box.log("service")
@@ -177,7 +172,7 @@ def test_luci_page_calls_over_http(rig):
     reply = box.rpc(sid, "luci.wireguard", "getWgInstances")
     assert reply["result"][0] == 0, reply
     instance = reply["result"][1][ifname]
-    dump = wg_dump(lab, box, ifname)
+    dump = wg_dump(box, ifname)
     assert (instance["public_key"], instance["listen_port"], instance["fwmark"]) == \
         tuple(dump[0][1:4])
     [peer] = instance["peers"]
