@@ -249,7 +249,8 @@ def test_an_object_rpcd_already_serves_stays_its(tmp_path):
     """luci-proto-wireguard installed too: its ucode plugin (run by the real rpcd) keeps
     `luci.wireguard`; wgpy serves the two other objects beside it."""
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "network").write_text("\nconfig interface 'wgx'\n\toption proto 'wgpy'\n")
+    (tmp_path / "config" / "network").write_text(
+        "\nconfig interface 'wgx'\n\toption proto 'wgpy'\n")
     (tmp_path / "ucode").mkdir()
     (tmp_path / "ucode" / "luci.wireguard").write_text(
         "'use strict';\nreturn { 'luci.wireguard': { getWgInstances: "

@@ -1,6 +1,7 @@
-"""The ubus glue against a stand-in `ubus` module with python3-ubus's documented behaviour
-(Debian has no python3-ubus): objects registered as {method: {"method", "signature"}},
-strict signatures, replies through req.reply(dict), events through ubus.send."""
+"""The ubus glue against a stand-in `ubus` module with python3-ubus's documented behaviour,
+for `make check` (test_owrt_ubus.py runs it on the real ubusd, rpcd and uhttpd): objects
+registered as {method: {"method", "signature"}}, strict signatures, replies through
+req.reply(dict), events through ubus.send."""
 
 import sys
 import types
