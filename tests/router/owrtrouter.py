@@ -62,6 +62,13 @@ class OwrtRouter:
                       json.dumps(args or {})).stdout
         return json.loads(out)
 
+    def post(self, body) -> object:
+        """POST `body` (JSON-RPC, e.g. a batch list) to uhttpd's /ubus; -> the parsed reply."""
+        out = self.sh('owrt_router_exec "$1" curl -sS --max-time 10 '
+                      '-H "Content-Type: application/json" --data-binary "$2" '
+                      '"$(owrt_router_url "$1")/ubus"', self.name, json.dumps(body)).stdout
+        return json.loads(out)
+
     def ubus(self, *argv: str, check: bool = True):
         """The `ubus` CLI inside: -> (exit status, parsed JSON reply or None)."""
         result = self.exec("ubus", *argv, check=check)

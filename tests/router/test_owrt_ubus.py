@@ -239,6 +239,13 @@ def test_acl_denies_what_is_not_granted(rig):
     for method, args in (("generateKeyPair", {}), ("generatePsk", {}),
                          ("getPublicAndPrivateKeyFromPrivate", {"privkey": "x"})):
         assert box.rpc(sid["viewer"], "luci.wireguard", method, args).get("error") == DENIED
+    # LuCI's rpc.js sends the calls of one tick as a batch: each is checked on its own.
+    batch = [{"jsonrpc": "2.0", "id": n, "method": "call",
+              "params": [sid["viewer"], "luci.wireguard", method, {}]}
+             for n, method in enumerate(("getWgInstances", "generateKeyPair"))]
+    first, second = sorted(box.post(batch), key=lambda r: r["id"])
+    assert first["result"][0] == 0 and ifname in first["result"][1]
+    assert second["error"] == DENIED
     # Without the group nothing of it.
     assert box.rpc(sid["stranger"], "luci.wireguard", "getWgInstances").get("error") == DENIED
     # Without a session (LuCI before login).
