@@ -3,6 +3,7 @@ network + mount namespace) driven from Python tests. Each call runs the shell he
 same name in bash; paths inside are router paths (/etc/config, /var/run/ubus/ubus.sock)."""
 
 import json
+import os
 import subprocess
 
 from support import owrt
@@ -47,6 +48,13 @@ class OwrtRouter:
         out = self.sh('owrt_router_spawn "$@" && echo "$OWRT_SPAWNED_PID"',
                       self.name, label, *argv)
         return int(out.stdout.split()[-1])
+
+    def pid(self, label: str) -> int:
+        """PID of a daemon or spawned process, from the router's state (never by name: the
+        PID namespace is the host's)."""
+        path = self.sh('owrt_router_log "$@"', self.name, label).stdout.strip()
+        with open(os.path.join(os.path.dirname(os.path.dirname(path)), "daemons")) as f:
+            return [int(pid) for name, pid in (line.split() for line in f) if name == label][-1]
 
     def log(self, label: str) -> str:
         path = self.sh('owrt_router_log "$@"', self.name, label).stdout.strip()

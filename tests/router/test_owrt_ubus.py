@@ -275,6 +275,30 @@ def test_an_object_rpcd_already_serves_stays_its(tmp_path):
         box.stop()
 
 
+def test_objects_come_back_after_ubusd_restarts(tmp_path):
+    """procd respawns a dead ubusd; python3-ubus never notices, the service must."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "network").write_text(
+        "\nconfig interface 'wgx'\n\toption proto 'wgpy'\n")
+    box = OwrtRouter(f"wgpyu{os.getpid() % 100000}")
+    try:
+        box.start(str(tmp_path / "config"), "--daemons", "ubusd")
+        service = box.spawn("service", "env", f"PYTHONPATH={owrt.PYLIB}", WGPY,
+                            "-c", "/etc/config", "ubus")
+        box.exec("ubus", "-t", "15", "wait_for", "wireguard", "luci.wireguard", "wgpy")
+        ubusd = box.pid("ubusd")
+        os.kill(ubusd, signal.SIGTERM)
+        wait_for(lambda: not os.path.exists(f"/proc/{ubusd}"), "ubusd to exit")
+        box.spawn("ubusd", "/sbin/ubusd")
+        box.exec("ubus", "-t", "15", "wait_for", "wireguard", "luci.wireguard", "wgpy")
+        assert box.ubus("call", "wgpy", "status")[1]["interfaces"]["wgx"]["up"] is False
+        assert os.path.exists(f"/proc/{service}")  # the same process, not a restart
+        log = box.log("service")
+        assert "lost the ubus connection" in log and "registered on ubus again" in log
+    finally:
+        box.stop()
+
+
 # ---- events; these change the interface, so they run last ----
 
 def test_peer_up_and_down_events(rig):

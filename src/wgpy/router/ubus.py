@@ -13,6 +13,7 @@ refused with status 2 (invalid argument) before the callback runs. uhttpd adds
 router itself and declare only their own arguments. No rpcd ACL grants those two over HTTP.
 """
 
+import time
 from typing import Callable, Dict
 
 import ubus  # type: ignore[import-not-found]
@@ -63,22 +64,51 @@ def _reload(store: Store) -> dict:
 
 
 class Bus:
-    """The connection, the registered objects, and event sending."""
+    """The connection, the registered objects, and event sending. python3-ubus never notices
+    ubusd going away (procd restarts it; our objects are gone with it): `lost` probes with a
+    lookup, and `reconnect` registers everything again."""
 
     def __init__(self, store: Store, socket_path: str = SOCKET) -> None:
-        ubus.connect(socket_path=socket_path)
-        for name, methods in objects(store).items():
+        self.store, self.socket_path = store, socket_path
+        self._register()
+
+    def _register(self) -> None:
+        ubus.connect(socket_path=self.socket_path)
+        for name, methods in objects(self.store).items():
             if name in ubus.objects():
                 continue  # provided by rpcd already; theirs stays
             ubus.add(name, methods)
 
+    def lost(self) -> bool:
+        """True when not connected or ubusd no longer answers."""
+        if not ubus.get_connected():
+            return True
+        try:
+            ubus.objects("wgpy")  # any lookup: it fails once ubusd's socket is gone
+        except RuntimeError:
+            return True
+        return False
+
+    def reconnect(self) -> None:
+        """Connect and register again; raises OSError/RuntimeError while ubusd is down."""
+        if ubus.get_connected():
+            ubus.disconnect()
+        self._register()
+
     def serve(self, seconds: float) -> None:
-        """Answer calls for up to `seconds`."""
-        ubus.loop(max(1, int(seconds * 1000)))
+        """Answer calls for up to `seconds` (just wait while disconnected)."""
+        if ubus.get_connected():
+            ubus.loop(max(1, int(seconds * 1000)))
+        else:
+            time.sleep(seconds)
 
     def send(self, event: str, data: dict) -> None:
-        ubus.send(event, data)
+        """Broadcast an event; one sent while ubusd is gone is lost with its listeners."""
+        try:
+            ubus.send(event, data)
+        except RuntimeError:
+            pass
 
     def close(self) -> None:
-        ubus.disconnect()
-
+        if ubus.get_connected():
+            ubus.disconnect()
