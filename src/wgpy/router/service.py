@@ -4,7 +4,8 @@ Every TICK_S it reads the live devices, sends wgpy.peer.up/down events, and runs
 watchdog (re-resolve stale hostname peers, add peers DNS kept out at start). When OpenWrt's
 python3-ubus bindings are importable it also serves the `wireguard`, `luci.wireguard` and
 `wgpy` objects (router/ubus.py) between ticks, so no interpreter is spawned per call, and
-registers them again within a tick when ubusd comes back after a restart; without them it still does the watchdog work, and logs events to stderr instead.
+registers them again within a tick when ubusd comes back after a restart; without them it
+still does the watchdog work, and logs events to stderr instead.
 """
 
 import signal
