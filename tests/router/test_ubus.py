@@ -1,6 +1,7 @@
-"""The ubus glue against a stand-in `ubus` module with python3-ubus's documented behaviour
-(Debian has no python3-ubus): objects registered as {method: {"method", "signature"}},
-strict signatures, replies through req.reply(dict), events through ubus.send."""
+"""The ubus glue against a stand-in `ubus` module with python3-ubus's documented behaviour,
+for `make check` (test_owrt_ubus.py runs it on the real ubusd, rpcd and uhttpd): objects
+registered as {method: {"method", "signature"}}, strict signatures, replies through
+req.reply(dict), events through ubus.send."""
 
 import sys
 import types
@@ -28,7 +29,8 @@ def fake_ubus(monkeypatch):
     bus.registered, bus.sent, bus.calls = {}, [], []
     bus.connect = lambda socket_path: bus.calls.append(("connect", socket_path))
     bus.disconnect = lambda: bus.calls.append(("disconnect",))
-    bus.objects = lambda: {"luci.wireguard": {}}  # as if luci-proto-wireguard provided it
+    bus.objects = lambda path=None: {"luci.wireguard": {}}  # as if luci-proto-wireguard has it
+    bus.get_connected = lambda: True
     bus.loop = lambda timeout_ms: bus.calls.append(("loop", timeout_ms))
     bus.send = lambda event, data: bus.sent.append((event, data))
 

@@ -23,7 +23,8 @@ EVENT_DOWN = "wgpy.peer.down"
 
 
 class HandlerError(Exception):
-    """Bad arguments: ubus answers UBUS_STATUS_INVALID_ARGUMENT."""
+    """Bad arguments. python3-ubus answers any exception from a method with Unknown error
+    (status 9) and prints it: it cannot send rpcd-mod-wireguard's Invalid argument."""
 
 
 @dataclass

@@ -3,8 +3,9 @@
 Every TICK_S it reads the live devices, sends wgpy.peer.up/down events, and runs the built-in
 watchdog (re-resolve stale hostname peers, add peers DNS kept out at start). When OpenWrt's
 python3-ubus bindings are importable it also serves the `wireguard`, `luci.wireguard` and
-`wgpy` objects (router/ubus.py) between ticks, so no interpreter is spawned per call;
-without them it still does the watchdog work, and logs events to stderr instead.
+`wgpy` objects (router/ubus.py) between ticks, so no interpreter is spawned per call, and
+registers them again within a tick when ubusd comes back after a restart; without them it
+still does the watchdog work, and logs events to stderr instead.
 """
 
 import signal
@@ -60,6 +61,19 @@ def _open_bus(store: Store) -> Optional[object]:
         return None
 
 
+def _reconnect(bus, retrying: bool) -> bool:
+    """One attempt to register again after ubusd went away; -> True while it still fails
+    (later attempts are then quiet)."""
+    if not retrying:
+        _log(f"lost the ubus connection (ubusd restarted?): registering again every {TICK_S:g} s")
+    try:
+        bus.reconnect()
+    except (OSError, RuntimeError):
+        return True
+    _log("registered on ubus again")
+    return False
+
+
 def run(store: Store, bus: Optional[object] = None, rounds: Optional[int] = None) -> int:
     """Serve until SIGTERM (or for `rounds` ticks, for tests); -> exit status."""
     bus = bus if bus is not None else _open_bus(store)
@@ -68,8 +82,11 @@ def run(store: Store, bus: Optional[object] = None, rounds: Optional[int] = None
     attempts: Dict = {}
     send = bus.send if bus is not None else (lambda name, data: _log(f"{name} {data}"))
     done = 0
+    retrying = False
     try:
         while not stop.requested and (rounds is None or done < rounds):
+            if bus is not None and bus.lost():
+                retrying = _reconnect(bus, retrying)
             states = tick(store, states, attempts, time.monotonic(), send)
             done += 1
             deadline = time.monotonic() + TICK_S
