@@ -292,3 +292,27 @@ def test_first_start_prints_a_setup_code(tmp_path, monkeypatch, capsys):
     assert code != cli._first_start(passwords)
     passwords.set(PASSWORD)
     assert cli._first_start(passwords) is None
+
+
+# ---- threads: connections per source and in total ----
+
+def test_one_source_cannot_hold_every_connection(web):
+    """A source holding MAX_CONNECTIONS_PER_SOURCE idle connections is disconnected at once
+    on the next one; another source is still served."""
+    c, _ = web
+    held = [socket.create_connection(("127.0.0.1", c.port)) for _ in
+            range(server.MAX_CONNECTIONS_PER_SOURCE)]
+    try:
+        time.sleep(0.3)
+        assert raw(c.port, b"GET /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") == b""
+        other = socket.socket()
+        other.bind(("127.0.0.2", 0))
+        other.connect(("127.0.0.1", c.port))
+        other.sendall(b"GET /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert other.recv(100).startswith(b"HTTP/1.1 200")
+        other.close()
+    finally:
+        for s in held:
+            s.close()
+    time.sleep(0.3)
+    assert split(raw(c.port, b"GET /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))[0] == 200
