@@ -24,7 +24,6 @@ from collections import Counter
 
 from wgpy.web import auth
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_KIB = 40 * 1024
 NETWORK = """
 config interface 'wgbench0'

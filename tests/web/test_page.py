@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from webdata import PASSWORD, PEER_PUBLIC
+from webdata import PASSWORD
 from wgpy.uci.store import Store
 from wgpy.web import actions, api, auth, cli, reach, server
 
