@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from webclient import Client
 from webdata import PASSWORD
 from wgpy.uci.store import Store
 from wgpy.web import actions, api, auth, cli, hosts, server
@@ -234,13 +235,12 @@ def test_host_names_parse():
 
 @pytest.fixture
 def fresh(confdir, tmp_path):
-    """(Client, Api) of a server with no password yet and setup code c0de."""
+    """(Client, Api) of a server with no password yet and a setup code."""
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
     app = make_api(confdir, passwords, setup_code="c0de00112233")
     httpd = server.Server(("127.0.0.1", 0), app, cli.default_webroot())
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
-    from conftest import Client
     try:
         yield Client(httpd.server_address[1]), app
     finally:
