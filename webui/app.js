@@ -1,7 +1,10 @@
 /*
  * The shell of the page: login (or first-start password), the header with the router's
  * name, the tab menu, the interface chooser, and switching views on #hash changes.
- * Each view (view-*.js, wizard.js) is { title, render(ctx) -> Node or Promise, leave() }.
+ * Each view (view-*.js, wizard.js) is { title, render(ctx) -> Node or Promise, leave(),
+ * conflict(notice) }; the last two are optional. A save answered 409 (changed elsewhere
+ * since loaded) reloads the view, by its conflict() or by rendering it again, and puts the
+ * notice on top.
  */
 'use strict';
 
@@ -10,15 +13,24 @@ wgpy.app = (function () {
 	var state = { interfaces: [], ifname: null, view: null };
 	var viewNode = function () { return document.getElementById('view'); };
 
-	function loginForm(firstStart) {
+	/* firstStart: no password exists yet; setupOpen: the server printed a setup code */
+	function loginForm(firstStart, setupOpen) {
 		var password = E('input', { 'type': 'password', 'id': 'login-password', 'name': 'password',
 			'class': 'cbi-input-password', 'autocomplete': firstStart ? 'new-password' : 'current-password', 'required': true });
+		var code = E('input', { 'type': 'text', 'id': 'login-setup-code', 'name': 'setup_code', 'class': 'cbi-input-text',
+			'autocomplete': 'off', 'spellcheck': 'false', 'required': true });
 		var message = E('div', { 'id': 'login-message' });
+		if (firstStart && !setupOpen)
+			return E('div', { 'class': 'cbi-section login', 'id': 'login-form' }, [
+				E('h2', _('Set a password')),
+				wgpy.dom.notice('info', _('No password is set yet. Set one on the router with `wgpy passwd`, then reload this page.'))
+			]);
 		var form = E('form', { 'class': 'cbi-section login', 'id': 'login-form' }, [
 			E('h2', firstStart ? _('Set a password') : _('Authorization Required')),
 			E('p', firstStart
-				? _('No password is set yet. Choose the password for this page (at least 8 characters).')
+				? _('No password is set yet. Enter the setup code that wgpy web wrote to the system log (`logread | grep wgpy`) or to its console, and choose the password for this page (at least 8 characters).')
 				: _('Please enter the router\'s root password (or the wgpy password).')),
+			firstStart ? wgpy.dom.row(_('Setup code'), code) : null,
 			wgpy.dom.row(_('Password'), password),
 			message,
 			E('div', { 'class': 'cbi-page-actions' },
@@ -27,7 +39,9 @@ wgpy.app = (function () {
 		]);
 		form.addEventListener('submit', function (ev) {
 			ev.preventDefault();
-			wgpy.rpc.post(firstStart ? 'setup' : 'login', { password: password.value }).then(function (data) {
+			var request = firstStart ? wgpy.rpc.post('setup', { setup_code: code.value, password: password.value })
+				: wgpy.rpc.post('login', { password: password.value });
+			request.then(function (data) {
 				wgpy.rpc.csrf = data.csrf;
 				start();
 			}).catch(function (err) {
@@ -43,8 +57,10 @@ wgpy.app = (function () {
 		wgpy.rpc.csrf = null;
 		wgpy.dom.content(document.getElementById('header-right'), []);
 		return wgpy.rpc.get('session').then(function (s) {
-			wgpy.dom.content(viewNode(), loginForm(!s.password_set));
-			document.getElementById('login-password').focus();
+			wgpy.dom.content(viewNode(), loginForm(!s.password_set, s.setup_open));
+			var first = document.querySelector('#login-form input');
+			if (first)
+				first.focus();
 		});
 	}
 
@@ -99,13 +115,29 @@ wgpy.app = (function () {
 		if (needsInterface && !state.ifname) {
 			wgpy.dom.content(body, wgpy.dom.notice('info',
 				_('No wgpy interface is configured yet. Create one with Import.')));
-			return;
+			return Promise.resolve();
 		}
-		Promise.resolve(state.view.render(context())).then(function (node) {
+		return Promise.resolve(state.view.render(context())).then(function (node) {
 			if (state.view === wgpy.views[name])
 				wgpy.dom.content(body, node);
 		}).catch(function (err) {
 			wgpy.dom.content(body, wgpy.dom.notice('error', err.message));
+		});
+	}
+
+	/* a save answered 409 */
+	function conflict(err) {
+		var view = state.view;
+		var notice = E('div', { 'id': 'conflict-notice' }, wgpy.dom.notice('warning', [
+			_('This was changed elsewhere (another tab or device) after the page loaded it. The page now shows what is stored: check it and make your change again.'),
+			' (', err.message, ')'
+		]));
+		if (view && view.conflict)
+			return view.conflict(notice);
+		return render().then(function () {
+			var body = document.querySelector('.view-body');
+			if (body && state.view === view)
+				body.insertBefore(notice, body.firstChild);
 		});
 	}
 
@@ -134,6 +166,7 @@ wgpy.app = (function () {
 
 	document.addEventListener('DOMContentLoaded', function () {
 		wgpy.rpc.onLogout = showLogin;
+		wgpy.rpc.onConflict = conflict;
 		window.addEventListener('hashchange', function () { if (wgpy.rpc.csrf) render(); });
 		start().catch(function (err) {
 			wgpy.dom.content(viewNode(), wgpy.dom.notice('error', err.message));

@@ -64,6 +64,17 @@ wgpy.dom = {
 		return E('div', { 'class': 'alert-message ' + kind, 'role': kind === 'error' ? 'alert' : 'status' }, text);
 	},
 
+	/* a configured endpoint; a stored host that is not a valid name or address is shown
+	 * whole (clipped), as text, and marked, never cut at its first space */
+	endpoint: function (host, port) {
+		var shown = wgpy.fmt.endpoint(host, port);
+		if (shown !== null || !host)
+			return shown || '-';
+		return E('span', { 'class': 'invalid-value', 'title': wgpy.fmt.clip(host, 300) }, [
+			wgpy.fmt.clip(host, 40), ' ', wgpy.dom.badge(_('invalid endpoint'), 'danger')
+		]);
+	},
+
 	badge: function (text, kind) {
 		return E('span', { 'class': 'badge' + (kind ? ' badge-' + kind : '') }, text);
 	},

@@ -42,6 +42,33 @@ wgpy.fmt = {
 		return _('over a day ago');
 	},
 
+	/* at most `max` characters, with an ellipsis: a stored value may be any length */
+	clip: function (text, max) {
+		text = String(text);
+		return text.length > max ? text.substr(0, max - 1) + '…' : text;
+	},
+
+	/* "host:port" / "[v6]:port" for a valid endpoint host; null when the stored host is
+	 * not one (an old or hand-edited config), so the caller shows it as invalid */
+	endpoint: function (host, port) {
+		var bare = String(host || '').replace(/^\[(.*)\]$/, '$1');
+		if (!bare || wgpy.validate.checks.host(bare) !== null)
+			return null;
+		return (bare.indexOf(':') >= 0 ? '[' + bare + ']' : bare) + ':' + (port || 51820);
+	},
+
+	/* a schema error ({option, message}) as one line */
+	configError: function (e) {
+		if (typeof e === 'string')
+			return e;
+		return (e.option ? _('option %s', e.option) + ': ' : '') + (e.message || '');
+	},
+
+	/* how the page names a peer: its description, else its UCI section */
+	peerName: function (peer) {
+		return peer.description || (peer.section ? _('peer %s', peer.section) : _('Untitled peer'));
+	},
+
 	/* first 5 and last 6 characters, as LuCI abbreviates keys */
 	key: function (key) {
 		return key && key.length > 12 ? key.substr(0, 5) + '…' + key.substr(-6) : (key || '');

@@ -64,7 +64,7 @@ wgpy.views['import'] = (function () {
 						wgpy.dom.content(box, notes);
 				});
 			}).catch(function (err) {
-				if (!wgpy.validate.serverError(form, err))
+				if (!err.conflict && !wgpy.validate.serverError(form, err))
 					wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
 			});
 		});

@@ -32,7 +32,10 @@ wgpy.views.interface = (function () {
 			return;
 		wgpy.rpc.post(wgpy.rpc.path('interfaces', ctx.ifname, 'private-key')).then(function (result) {
 			return show().then(function () { wgpy.dom.content(message, applyNotice(result)); });
-		}).catch(function (err) { wgpy.dom.content(message, wgpy.dom.notice('error', err.message)); });
+		}).catch(function (err) {
+			if (!err.conflict)
+				wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
+		});
 	}
 
 	function settingsForm(detail) {
@@ -56,12 +59,13 @@ wgpy.views.interface = (function () {
 			if (!wgpy.validate.form(form))
 				return;
 			var v = function (n) { return form.elements[n].value.trim(); };
-			wgpy.rpc.put(wgpy.rpc.path('interfaces', ctx.ifname), {
-				listen_port: v('listen_port'), addresses: wgpy.validate.words(v('addresses')), mtu: v('mtu')
-			}).then(function (result) {
+			var data = { listen_port: v('listen_port'), addresses: wgpy.validate.words(v('addresses')), mtu: v('mtu') };
+			if (detail.revision !== undefined)
+				data.revision = detail.revision;
+			wgpy.rpc.put(wgpy.rpc.path('interfaces', ctx.ifname), data).then(function (result) {
 				wgpy.dom.content(message, applyNotice(result));
 			}).catch(function (err) {
-				if (!wgpy.validate.serverError(form, err))
+				if (!err.conflict && !wgpy.validate.serverError(form, err))
 					wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
 			});
 		});

@@ -2,7 +2,9 @@
  * Peers of the chosen interface: a table like LuCI's peer grid, and one form to add or
  * edit a peer (keypair and preshared-key generation, the next free address suggested),
  * plus disable/enable and delete. Fields are checked as they are typed (validate.js) and
- * again by the server, whose refusals appear under the field they name.
+ * again by the server, whose refusals appear under the field they name. Each save carries
+ * the revision the peer was loaded at; when another tab saved first (409), the peer is
+ * loaded again and the user is told (conflict()).
  *
  * Sample payload of GET /api/interfaces/wg0 (peers part):
  * { "peers": [ { "section": "phone", "description": "Phone", "public_key": "Cd…=",
@@ -13,7 +15,7 @@
 'use strict';
 
 wgpy.views.peers = (function () {
-	var ctx = null, body = null;
+	var ctx = null, body = null, editing = null, loaded = [];
 
 	function input(name, value, check, attrs) {
 		var node = E('input', Object.assign({ 'type': 'text', 'name': name, 'id': 'peer-' + name,
@@ -27,7 +29,17 @@ wgpy.views.peers = (function () {
 		return E('input', { 'type': 'checkbox', 'name': name, 'id': 'peer-' + name, 'checked': !!checked });
 	}
 
-	function formData(form) {
+	/* a notice above whatever the tab shows */
+	function tell(node) {
+		body.insertBefore(node, body.firstChild);
+	}
+
+	function failed(err) {
+		if (!err.conflict)
+			tell(wgpy.dom.notice('error', err.message));
+	}
+
+	function formData(form, peer) {
 		var v = function (n) { return form.elements[n].value.trim(); };
 		var c = function (n) { return form.elements[n].checked; };
 		var data = {
@@ -41,6 +53,8 @@ wgpy.views.peers = (function () {
 			data.preshared_key = v('preshared_key');
 		else if (form.elements.remove_psk && c('remove_psk'))
 			data.preshared_key = '';
+		if (peer.revision !== undefined)
+			data.revision = peer.revision;
 		return data;
 	}
 
@@ -70,10 +84,11 @@ wgpy.views.peers = (function () {
 
 	function editor(peer, suggestion) {
 		var isNew = !peer.section, privateBox = E('div', { 'class': 'generated-key' });
+		editing = peer.section || null;
 		var message = E('div'), form = null;
 		var keys = keyButtons(function () { return form; }, privateBox);
 		form = E('form', { 'class': 'cbi-section peer-editor', 'id': 'peer-form', 'novalidate': true }, [
-			E('h3', isNew ? _('New peer') : _('Edit peer %s', peer.description || peer.section)),
+			E('h3', isNew ? _('New peer') : _('Edit peer %s', wgpy.fmt.peerName(peer))),
 			wgpy.dom.row(_('Description'), input('description', peer.description, null, { 'maxlength': 128 })),
 			wgpy.dom.row(_('Public key'), input('public_key', peer.public_key, 'key', { 'spellcheck': 'false' }),
 				_('The peer\'s public key (44 characters of base64).')),
@@ -104,10 +119,10 @@ wgpy.views.peers = (function () {
 			if (!wgpy.validate.form(form))
 				return;
 			var path = wgpy.rpc.path('interfaces', ctx.ifname, 'peers');
-			var request = isNew ? wgpy.rpc.post(path, formData(form))
-				: wgpy.rpc.put(path + '/' + encodeURIComponent(peer.section), formData(form));
+			var request = isNew ? wgpy.rpc.post(path, formData(form, peer))
+				: wgpy.rpc.put(path + '/' + encodeURIComponent(peer.section), formData(form, peer));
 			request.then(show).catch(function (err) {
-				if (!wgpy.validate.serverError(form, err))
+				if (!err.conflict && !wgpy.validate.serverError(form, err))
 					wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
 			});
 		});
@@ -117,26 +132,26 @@ wgpy.views.peers = (function () {
 	function setDisabled(peer, disabled) {
 		var data = Object.assign({}, peer, { disabled: disabled });
 		delete data.section;
-		return wgpy.rpc.put(wgpy.rpc.path('interfaces', ctx.ifname, 'peers', peer.section), data).then(show);
+		return wgpy.rpc.put(wgpy.rpc.path('interfaces', ctx.ifname, 'peers', peer.section), data).then(show).catch(failed);
 	}
 
 	function remove(peer) {
-		if (!window.confirm(_('Delete peer "%s"? Its device will no longer connect.', peer.description || peer.section)))
+		if (!window.confirm(_('Delete peer "%s"? Its device will no longer connect.', wgpy.fmt.peerName(peer))))
 			return;
-		wgpy.rpc.del(wgpy.rpc.path('interfaces', ctx.ifname, 'peers', peer.section)).then(show);
+		wgpy.rpc.del(wgpy.rpc.path('interfaces', ctx.ifname, 'peers', peer.section)).then(show).catch(failed);
 	}
 
 	function row(peer) {
 		return E('tr', { 'class': 'tr', 'data-section': peer.section }, [
 			E('td', { 'class': 'td', 'data-title': _('Description') }, [
-				E('span', { 'class': 'peer-name' }, peer.description || _('Untitled peer')), ' ',
+				E('span', { 'class': 'peer-name' }, wgpy.fmt.peerName(peer)), ' ',
 				peer.disabled ? wgpy.dom.badge(_('Disabled'), 'notice') : null,
 				peer.preshared_key_set ? wgpy.dom.badge(_('PSK')) : null
 			]),
 			E('td', { 'class': 'td', 'data-title': _('Public key') }, E('code', { 'title': peer.public_key }, wgpy.fmt.key(peer.public_key))),
 			E('td', { 'class': 'td', 'data-title': _('Allowed IPs') }, peer.allowed_ips.join(', ') || _('(none)')),
 			E('td', { 'class': 'td', 'data-title': _('Endpoint') },
-				peer.endpoint_host ? wgpy.validate.words(peer.endpoint_host)[0] + ':' + (peer.endpoint_port || 51820) : '*'),
+				peer.endpoint_host ? wgpy.dom.endpoint(peer.endpoint_host, peer.endpoint_port) : '*'),
 			E('td', { 'class': 'td cbi-section-actions' }, [
 				wgpy.dom.button(_('Edit'), 'edit', function () { wgpy.dom.content(body, editor(peer)); }),
 				wgpy.dom.button(peer.disabled ? _('Enable') : _('Disable'), 'neutral', function () { setDisabled(peer, !peer.disabled); }),
@@ -146,9 +161,11 @@ wgpy.views.peers = (function () {
 	}
 
 	function show() {
+		editing = null;
 		var path = wgpy.rpc.path('interfaces', ctx.ifname);
 		return Promise.all([wgpy.rpc.get(path), wgpy.rpc.get(path + '/suggest')]).then(function (r) {
 			var detail = r[0], suggestion = r[1].addresses;
+			loaded = detail.peers;
 			wgpy.dom.content(body, [
 				E('h2', _('Peers of %s', ctx.ifname)),
 				detail.peers.length ? E('table', { 'class': 'table', 'id': 'peer-table' }, [
@@ -163,8 +180,21 @@ wgpy.views.peers = (function () {
 		});
 	}
 
+	/* a save answered 409: load the peers again; the peer being edited reopens with what
+	 * is stored now (unless it was deleted), under `notice` */
+	function conflict(notice) {
+		var section = editing;
+		return show().then(function () {
+			var peer = loaded.filter(function (p) { return p.section === section; })[0];
+			if (peer)
+				wgpy.dom.content(body, editor(peer));
+			tell(notice);
+		});
+	}
+
 	return {
 		title: _('Peers'),
+		conflict: conflict,
 		render: function (context) {
 			ctx = context;
 			body = E('div', { 'id': 'peers' });

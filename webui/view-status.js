@@ -65,22 +65,22 @@ wgpy.views.status = (function () {
 	function peerRow(ifname, peer) {
 		var state = STATES[peer.state] || [peer.state, 'notice'];
 		var handshake = peer.latest_handshake ? wgpy.fmt.age(peer.handshake_age_s) : _('Never');
-		var errors = (peer.errors || []).map(function (e) { return e.message || String(e); });
-		return E('tr', { 'class': 'tr peer-row' + (peer.state === 'stale' ? ' stale' : ''), 'data-key': peer.public_key }, [
+		var errors = (peer.errors || []).map(wgpy.fmt.configError);
+		return E('tr', { 'class': 'tr peer-row' + (peer.state === 'stale' ? ' stale' : ''), 'data-key': peer.public_key || peer.section }, [
 			E('td', { 'class': 'td', 'data-title': _('Peer') }, [
-				E('strong', { 'class': 'peer-name' }, peer.description || _('Untitled peer')), E('br'),
+				E('strong', { 'class': 'peer-name' }, wgpy.fmt.peerName(peer)), E('br'),
 				E('code', { 'title': peer.public_key }, wgpy.fmt.key(peer.public_key)), ' ',
 				wgpy.dom.badge(state[0], state[1]),
 				errors.length ? E('div', { 'class': 'peer-errors' }, errors.join('; ')) : null
 			]),
-			E('td', { 'class': 'td', 'data-title': _('Endpoint') }, peer.endpoint || peer.endpoint_host || '-'),
+			E('td', { 'class': 'td', 'data-title': _('Endpoint') }, peer.endpoint || wgpy.dom.endpoint(peer.endpoint_host)),
 			E('td', { 'class': 'td', 'data-title': _('Allowed IPs') }, (peer.allowed_ips || []).join(', ') || _('(none)')),
 			E('td', { 'class': 'td handshake' + (peer.state === 'stale' ? ' stale-mark' : ''), 'data-title': _('Latest handshake'),
 				'title': peer.state === 'stale' ? _('No handshake for more than 3 minutes') : null },
 				(peer.state === 'stale' ? '⚠ ' : '') + handshake),
 			E('td', { 'class': 'td rx', 'data-title': _('Received') }, wgpy.fmt.bytes(peer.rx_bytes)),
 			E('td', { 'class': 'td tx', 'data-title': _('Transmitted') }, wgpy.fmt.bytes(peer.tx_bytes)),
-			E('td', { 'class': 'td', 'data-title': _('Traffic') }, graph(ifname + '/' + peer.public_key, peer))
+			E('td', { 'class': 'td', 'data-title': _('Traffic') }, graph(ifname + '/' + (peer.public_key || peer.section), peer))
 		]);
 	}
 
@@ -88,7 +88,7 @@ wgpy.views.status = (function () {
 		var peers = iface.peers || [];
 		return E('div', { 'class': 'cbi-section', 'data-interface': ifname }, [
 			E('h3', [_('Interface %s', ifname), ' ', iface.up ? wgpy.dom.badge(_('up'), 'success') : wgpy.dom.badge(_('down'), 'danger')]),
-			(iface.errors || []).map(function (e) { return wgpy.dom.notice('error', e.message); }),
+			(iface.errors || []).map(function (e) { return wgpy.dom.notice('error', wgpy.fmt.configError(e)); }),
 			E('table', { 'class': 'table kv' }, [
 				E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('Public key')), E('td', { 'class': 'td' }, E('code', iface.public_key || _('(not generated yet)')))]),
 				E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('Listen port')), E('td', { 'class': 'td' }, iface.listen_port ? String(iface.listen_port) : _('random'))]),

@@ -6,7 +6,7 @@
  *
  * Sample payload of GET /api/interfaces/wg0/suggest:
  * { "addresses": ["10.66.0.3/32", "fd66::3/128"], "endpoint_hosts": ["home.example.net"],
- *   "endpoint_port": 51820, "dns": ["192.168.1.1"],
+ *   "endpoint_note": null, "endpoint_port": 51820, "dns": ["192.168.1.1"],
  *   "split_allowed_ips": ["10.66.0.0/24", "192.168.1.0/24"], "persistent_keepalive": 25 }
  */
 'use strict';
@@ -77,7 +77,8 @@ wgpy.views.wizard = (function () {
 			])),
 			wgpy.dom.row(_('Networks for split tunnel'), split),
 			wgpy.dom.row(_('Endpoint'), field('endpoint_host', s.endpoint_hosts[0] || '', 'requiredHost', { 'list': 'wizard-endpoint-hosts', 'placeholder': _('public address or DDNS name') }),
-				_('How the device reaches the router from the Internet: its public IP or DDNS name.')),
+				[_('How the device reaches the router from the Internet: its public IP or DDNS name.'),
+					s.endpoint_note ? E('div', { 'id': 'wizard-endpoint-note' }, wgpy.dom.notice('warning', s.endpoint_note)) : null]),
 			hosts,
 			wgpy.dom.row(_('Endpoint port'), field('endpoint_port', s.endpoint_port, 'port', { 'inputmode': 'numeric' })),
 			wgpy.dom.row(_('Tunnel address'), field('addresses', s.addresses.join(', '), 'someCidrs'),
@@ -97,7 +98,7 @@ wgpy.views.wizard = (function () {
 			wgpy.rpc.post(wgpy.rpc.path('interfaces', ctx.ifname, 'devices'), request(form)).then(function (answer) {
 				wgpy.dom.content(body, result(answer));
 			}).catch(function (err) {
-				if (!wgpy.validate.serverError(form, err))
+				if (!err.conflict && !wgpy.validate.serverError(form, err))
 					wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
 			});
 		});

@@ -120,8 +120,9 @@ def test_root_password_from_shadow(confdir, tmp_path):
 
 def test_first_start_setup(confdir, tmp_path):
     passwords = auth.Passwords(str(tmp_path / "sub" / "web.passwd"), str(tmp_path / "none"))
-    app = api.Api(actions.Context(Store(str(confdir))), passwords)
-    setup = lambda pw: app.handle(api.Request("POST", "/api/setup", {"password": pw}))  # noqa: E731
+    app = api.Api(actions.Context(Store(str(confdir))), passwords, setup_code="c0de")
+    setup = lambda pw: app.handle(api.Request(  # noqa: E731
+        "POST", "/api/setup", {"password": pw, "setup_code": "c0de"}))
     assert app.handle(api.Request("GET", "/api/session")).body["password_set"] is False
     assert setup("short").status == 400
     answer = setup("a long enough password")

@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -56,10 +57,14 @@ class Api:
 
     def __init__(self, ctx: actions.Context, passwords: auth.Passwords,
                  sessions: Optional[auth.Sessions] = None,
-                 limiter: Optional[auth.RateLimiter] = None) -> None:
+                 gate: Optional[auth.LoginGate] = None,
+                 setup_code: Optional[str] = None) -> None:
         self.ctx, self.passwords = ctx, passwords
         self.sessions = sessions or auth.Sessions()
-        self.limiter = limiter or auth.RateLimiter()
+        self.gate = gate or auth.LoginGate()
+        # While no password exists, whoever shows this code sets it; None: nobody can.
+        self.setup_code = setup_code
+        self._setup_lock = threading.Lock()
         ifname, peer = r"(?P<ifname>[A-Za-z0-9_]+)", r"(?P<peer>[A-Za-z0-9_@\[\]-]+)"
         # (method, path pattern, handler, public: answers without a session)
         self.routes: List[Tuple[str, "re.Pattern[str]", Handler, bool]] = [
@@ -128,8 +133,10 @@ class Api:
 
     def get_session(self, req: Request) -> Response:
         session = self.sessions.get(req.session_token)
-        out = {"authenticated": session is not None,
-               "password_set": self.passwords.source() is not None}
+        password_set = self.passwords.source() is not None
+        out = {"authenticated": session is not None, "password_set": password_set}
+        if not password_set:
+            out["setup_open"] = self.setup_code is not None
         if session is not None:
             out.update(csrf=session.csrf, hostname=views.hostname(self.ctx.store),
                        password_source=self.passwords.source())
@@ -140,27 +147,51 @@ class Api:
         return Response(200, {"csrf": session.csrf},
                         {"Set-Cookie": session_cookie(session.token)})
 
+    def _checked(self, req: Request, check: Callable[[], bool]) -> Optional[Response]:
+        """Run a password check through the gate; -> None if it passed, else the answer:
+        429 or 503 without running it, 401 when it failed."""
+        refused = self.gate.begin(req.client)
+        if refused is not None:
+            status, wait = refused
+            message = "too many failed logins; try again later" if status == 429 else \
+                "busy checking other logins; try again in a moment"
+            return Response(status, {"error": message}, {"Retry-After": str(wait)})
+        ok = False
+        try:
+            ok = check()
+        finally:
+            self.gate.end(req.client, ok)
+        return None if ok else _error(401, "wrong password")
+
     def login(self, req: Request) -> Response:
-        wait = self.limiter.retry_after(req.client)
-        if wait is not None:
-            return Response(429, {"error": "too many failed logins; try again later"},
-                            {"Retry-After": str(wait)})
         password = validate.text(self._body(req), "password")
-        if not password or not self.passwords.verify(password):
-            self.limiter.failed(req.client)
-            return _error(401, "wrong password")
-        return self._start_session()
+        refused = self._checked(req, lambda: bool(password) and self.passwords.verify(password))
+        return refused or self._start_session()
 
     def setup(self, req: Request) -> Response:
-        """First start: whoever reaches the LAN page first sets wgpy's password, as on a
-        fresh OpenWrt; refused once any password exists."""
+        """First start: the visitor who shows the setup code from the console or the
+        system log sets wgpy's password; refused once any password exists."""
+        body = self._body(req)
+        code, password = validate.text(body, "setup_code"), validate.text(body, "password")
         if self.passwords.source() is not None:
             return _error(403, "a password is already set; log in")
-        try:
-            self.passwords.set(validate.text(self._body(req), "password"))
-        except ValueError as exc:
-            raise FieldError("password", str(exc)) from None
-        return self._start_session()
+        if len(password) < auth.MIN_PASSWORD_LEN:
+            raise FieldError("password", f"the password needs at least "
+                                         f"{auth.MIN_PASSWORD_LEN} characters")
+
+        def set_if_code_matches() -> bool:
+            with self._setup_lock:
+                if self.setup_code is None or not hmac.compare_digest(
+                        code.strip().lower().encode(), self.setup_code.encode()):
+                    return False
+                self.passwords.set(password)
+                self.setup_code = None
+                return True
+        refused = self._checked(req, set_if_code_matches)
+        if refused is not None and refused.status == 401:
+            return _error(401, "wrong setup code: it is in the system log (logread) or on "
+                               "the console where wgpy web started", field="setup_code")
+        return refused or self._start_session()
 
     def logout(self, req: Request) -> Response:
         self.sessions.drop(req.session_token or "")

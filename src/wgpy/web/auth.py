@@ -1,5 +1,5 @@
-"""Who may use the page: the password check, sessions with their CSRF token, and the
-login rate limit.
+"""Who may use the page: the password check, sessions with their CSRF token, the gate
+before every password check, and the one-time setup code.
 
 The password is root's from /etc/shadow when root has one (as LuCI logs in), checked with
 crypt(3); otherwise wgpy's own, set by `wgpy passwd` or on first start and stored as an
@@ -11,6 +11,7 @@ turn these answers into cookies and status codes.
 import base64
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 import threading
@@ -18,7 +19,7 @@ import time
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, Optional
+from typing import Callable, Deque, Dict, Optional, Tuple
 
 SHADOW = "/etc/shadow"
 PASSWD_FILE = "/etc/wgpy/web.passwd"
@@ -27,10 +28,24 @@ SESSION_IDLE_S = 3600  # LuCI's default sessiontime
 MAX_SESSIONS = 64
 # scrypt at 16 MiB: about 0.1 s on a router-class CPU, expensive enough for an offline guess.
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-# Login attempts: per client and for everybody together (a LAN full of bots).
+# Password checks at once: each scrypt check holds 16 MiB, so this bounds what requests can
+# make the server allocate before anybody is logged in (docs/security.md, "Login").
+MAX_CONCURRENT_CHECKS = 1
+# Failed checks in FAILURE_WINDOW_S: per source, and the total beyond which every source
+# is down to one try (LoginGate).
 MAX_FAILURES_PER_CLIENT = 5
 MAX_FAILURES_TOTAL = 30
 FAILURE_WINDOW_S = 300.0
+MAX_SOURCES = 1024
+IPV6_SOURCE_PREFIX = 64
+# 12 hex digits: typed by hand; guesses go through LoginGate like passwords.
+SETUP_CODE_BYTES = 6
+
+
+def new_setup_code() -> str:
+    """The one-time code that lets the first visitor set the password: printed on the
+    console or the system log, where only the router's owner reads it."""
+    return secrets.token_hex(SETUP_CODE_BYTES)
 
 
 def _crypt():
@@ -165,33 +180,70 @@ class Sessions:
             self._by_token.pop(token, None)
 
 
+def source_of(client: str) -> str:
+    """What the limits count per source: an IPv4 address, or an IPv6 /64 (one host may use
+    any address of its /64, so counting addresses would let it start afresh at will)."""
+    try:
+        address = ipaddress.ip_address(client.split("%")[0])
+    except ValueError:
+        return client
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_SOURCE_PREFIX}", strict=False))
+    return str(address)
+
+
 @dataclass
-class RateLimiter:
-    """Failed logins in the last FAILURE_WINDOW_S, per client and in total."""
+class LoginGate:
+    """What stands before every password check (login and first-start setup).
+
+    A check charges a failure to its source before it runs, and takes it back only on
+    success, so a burst from one source gets MAX_FAILURES_PER_CLIENT checks, not one per
+    request. At most MAX_CONCURRENT_CHECKS run at once; a request finding them busy is
+    answered at once and not charged. The limits are per source: an attacker's failures
+    never lock out another address. Once MAX_FAILURES_TOTAL failures are in the window,
+    every source is down to one try, so many addresses do not multiply the guesses much,
+    while the owner at a clean address still gets in.
+    """
     clock: Callable[[], float] = time.monotonic
     _per_client: Dict[str, Deque[float]] = field(default_factory=dict)
     _total: Deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_CHECKS))
 
     def _trim(self, times: Deque[float]) -> None:
         while times and self.clock() - times[0] > FAILURE_WINDOW_S:
             times.popleft()
 
-    def retry_after(self, client: str) -> Optional[int]:
-        """Seconds the client must wait before trying again, or None if it may try now."""
+    def begin(self, client: str) -> Optional[Tuple[int, int]]:
+        """Before a check: None when it may run now (a failure is charged and a slot
+        taken: call end()), else (HTTP status, seconds to wait): 429 when the source is
+        over its limit, 503 when every slot is busy."""
+        source = source_of(client)
         with self._lock:
-            mine = self._per_client.get(client, deque())
+            mine = self._per_client.setdefault(source, deque())
             self._trim(mine)
             self._trim(self._total)
-            for times, limit in ((mine, MAX_FAILURES_PER_CLIENT),
-                                 (self._total, MAX_FAILURES_TOTAL)):
-                if len(times) >= limit:
-                    return max(1, int(FAILURE_WINDOW_S - (self.clock() - times[0])) + 1)
+            limit = MAX_FAILURES_PER_CLIENT if len(self._total) < MAX_FAILURES_TOTAL else 1
+            if len(mine) >= limit:
+                return 429, max(1, int(FAILURE_WINDOW_S - (self.clock() - mine[0])) + 1)
+            if not self._slots.acquire(blocking=False):
+                return 503, 1
+            mine.append(self.clock())
+            self._total.append(mine[-1])
+            if len(self._per_client) > MAX_SOURCES:  # forget the quietest sources first
+                self._per_client.pop(next(iter(self._per_client)))
             return None
 
-    def failed(self, client: str) -> None:
+    def end(self, client: str, ok: bool) -> None:
+        """After the check begin() allowed: free its slot; success takes the charge back."""
         with self._lock:
-            self._per_client.setdefault(client, deque()).append(self.clock())
-            self._total.append(self.clock())
-            if len(self._per_client) > 1024:  # forget the quietest clients first
-                self._per_client.pop(next(iter(self._per_client)))
+            if ok:
+                mine = self._per_client.get(source_of(client))
+                if mine:
+                    stamp = mine.pop()
+                    if stamp in self._total:
+                        self._total.remove(stamp)
+        self._slots.release()

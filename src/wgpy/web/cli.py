@@ -73,15 +73,18 @@ def passwd_main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
-def _first_start(passwords: auth.Passwords) -> None:
-    """No password anywhere yet: ask on a terminal, else the first visitor sets it."""
+def _first_start(passwords: auth.Passwords) -> Optional[str]:
+    """No password anywhere yet: ask on a terminal; else -> a one-time setup code, printed
+    here (the system log under procd), which the page asks for with the new password."""
     if passwords.source() is not None:
-        return
+        return None
     if sys.stdin.isatty():
         passwords.set(_ask_password())
-    else:
-        sys.stderr.write("wgpy web: no password is set yet; the first visitor of the page "
-                         "chooses it (or run `wgpy passwd`)\n")
+        return None
+    code = auth.new_setup_code()
+    sys.stderr.write(f"wgpy web: no password is set yet; open the page and enter the setup "
+                     f"code {code} with a new password (or run `wgpy passwd`)\n")
+    return code
 
 
 def web_main(argv: Optional[List[str]] = None) -> int:
@@ -95,8 +98,9 @@ def web_main(argv: Optional[List[str]] = None) -> int:
     passwords = auth.Passwords(args.passwd_file, args.shadow)
     try:
         address = server.parse_listen(args.listen or _uci_listen(store) or DEFAULT_LISTEN)
-        _first_start(passwords)
-        httpd = server.Server(address, api.Api(actions.Context(store), passwords),
+        setup_code = _first_start(passwords)
+        httpd = server.Server(address, api.Api(actions.Context(store), passwords,
+                                               setup_code=setup_code),
                               args.webroot, args.verbose)
     except (ValueError, OSError) as exc:
         sys.stderr.write(f"wgpy web: {exc}\n")

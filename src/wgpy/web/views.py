@@ -14,7 +14,7 @@ from typing import List, Optional
 from wgpy.router import control, handlers
 from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store, UciError
-from wgpy.web import alloc, uciedit
+from wgpy.web import alloc, reach, uciedit
 
 _TRUE = frozenset(("1", "yes", "on", "true", "enabled"))  # libuci's booleans, as the schema
 
@@ -158,20 +158,6 @@ def _lan(store: Store, package: syntax.Package) -> Optional[ipaddress.IPv4Interf
         return None
 
 
-def endpoint_candidates(store: Store, package: syntax.Package) -> List[str]:
-    """Names a phone can reach the router by: enabled DDNS names, an FQDN hostname, a
-    static WAN address, in that order (LuCI's export offers the same kinds)."""
-    out = [entry["lookup_host"] for entry in uciedit.sections_of(store, "ddns", "service")
-           if entry.get("lookup_host") and entry.get("enabled", "1") == "1"]
-    name = hostname(store)
-    if "." in name:
-        out.append(name)
-    wan = uciedit.interface_section(package, "wan")
-    if wan is not None and uciedit.option_text(wan, "proto") == "static":
-        out += [w.split("/")[0] for w in uciedit.option_list(wan, "ipaddr")]
-    return list(dict.fromkeys(out))
-
-
 def suggest(store: Store, package: syntax.Package, section: syntax.Section) -> dict:
     """Defaults for the wizard: addresses, endpoints, port, DNS, split-tunnel networks."""
     ifname = section.name or ""
@@ -179,9 +165,11 @@ def suggest(store: Store, package: syntax.Package, section: syntax.Section) -> d
     lan = _lan(store, package)
     split = [str(a.network) for a in own] + ([str(lan.network)] if lan else [])
     dns = [str(lan.ip)] if lan else [str(a.ip) for a in own[:1]]
+    hosts, note = reach.suggest(store, package, hostname(store))
     return {
         "addresses": suggest_addresses(package, ifname),
-        "endpoint_hosts": endpoint_candidates(store, package),
+        "endpoint_hosts": hosts,
+        "endpoint_note": note,
         "endpoint_port": _int(uciedit.option_text(section, "listen_port")),
         "dns": dns,
         "split_allowed_ips": list(dict.fromkeys(split)),
