@@ -43,10 +43,8 @@ _NO_ICMP_TOO_BIG = """table inet blackhole {
 """
 # W: 'D' -> SIZE bytes; 'U' + data until EOF -> the count received, as text.
 _WEB_SERVER = f"""
-import socket
-srv = socket.create_server(("0.0.0.0", {WEB_PORT}))
-while True:
-    conn, _ = srv.accept()
+import socket, threading
+def serve(conn):
     conn.settimeout(60)
     try:
         if conn.recv(1) == b"D":
@@ -59,6 +57,9 @@ while True:
     except OSError:
         pass
     conn.close()
+srv = socket.create_server(("0.0.0.0", {WEB_PORT}))
+while True:
+    threading.Thread(target=serve, args=(srv.accept()[0],), daemon=True).start()
 """
 # L: one transfer; prints the bytes that arrived (download) or that W confirmed (upload).
 _CLIENT = f"""
@@ -160,6 +161,17 @@ class MtuLab(Lab):
                 "Ip6FragCreates": int(v6["Ip6FragCreates"]),
                 "Ip6ReasmReqds": int(v6["Ip6ReasmReqds"])}
 
+    def count_df(self) -> None:
+        """Count R's outer IPv4 datagrams with and without DF (GSO batches included: DF
+        is copied from the batch to its segments)."""
+        self.run(self.R, "nft", "-f", "-", input=(
+            "table ip df {\n chain out {\n  type filter hook output priority 0;\n"
+            f'  udp dport {SERVER_PORT} ip frag-off & 0x4000 == 0x4000 counter\n'
+            f'  udp dport {SERVER_PORT} ip frag-off & 0x4000 == 0 counter\n }}\n}}\n'))
+
+    def df_counts(self) -> list:
+        return counts_of(self, "ip", "df")
+
     def status(self) -> dict:
         return json.loads(self.wgpy(self.R, "status", "--json").stdout
                           )["interfaces"][self.ifname_r]
@@ -179,11 +191,14 @@ def test_big_transfers_neither_stall_nor_fragment(mtulab, row):
     wan_mtu, hop_mtu, family = ROWS[row]
     mtulab.build_path(wan_mtu, hop_mtu)
     mtulab.router_up(family)
+    mtulab.count_df()
     in_use = mtulab.status()["mtu_in_use"]
     assert (in_use["mtu"], in_use["source"]) == (1392, "auto"), in_use
     assert mtulab.transfer("D") == SIZE
     assert mtulab.transfer("U") == SIZE
     assert set(mtulab.fragments(mtulab.R).values()) == {0}
+    with_df, without_df = mtulab.df_counts()
+    assert with_df == 0 and (without_df > 100 or family == 6)
 
 
 @pytest.mark.parametrize("row,mtu", [("pppoe-ipv6", 1420), ("dslite-ipv4", 1440)])
@@ -194,12 +209,17 @@ def test_control_a_fixed_mtu_stalls(mtulab, row, mtu):
     mtulab.router_up(family, mtu=mtu)
     assert mtulab.status()["mtu_in_use"]["source"] == "config"
     assert mtulab.transfer("D") < SIZE
+    # Uploads pass, but only through fragments: the router's own on PPPoE (what the
+    # test above forbids), the hop's beyond it on DS-Lite (no DF: see daemon/udp.py).
+    assert mtulab.transfer("U") == SIZE
+    made = mtulab.fragments(mtulab.R)
+    assert (made["Ip6FragCreates"] > 0) == (row == "pppoe-ipv6")
 
 
-def counts_of(lab) -> list:
-    """The packet counts of R's `sizes` counters, in rule order."""
+def counts_of(lab, family: str = "inet", table: str = "sizes") -> list:
+    """The packet counts of the counters in one of R's nft tables, in rule order."""
     return [int(line.split("packets ")[1].split()[0]) for line in lab.run(
-        lab.R, "nft", "list", "table", "inet", "sizes").stdout.splitlines()
+        lab.R, "nft", "list", "table", family, table).stdout.splitlines()
         if "counter packets" in line]
 
 
