@@ -245,3 +245,20 @@ def test_lowered_mtu_reaches_the_padding(mtulab):
     assert mtulab.ok(mtulab.R, "ping", "-c3", "-i0.2", "-W2", "-M", "do", "-s",
                      str(1380 - 28), "10.77.0.2")
     assert counts_of(mtulab) == [3, 3, 0]   # 1380 + 80: wgpyd followed the link at once
+
+
+def test_wan_back_with_another_mtu(mtulab):
+    """The watchdog round (the `wgpy ubus` service's tick) follows a WAN MTU change."""
+    mtulab.build_path(1500, 1500)
+    ifname = mtulab.router_up(4)
+    assert mtulab.status()["mtu_in_use"]["mtu"] == 1392
+    mtulab.run(mtulab.R, "ip", "link", "set", "dev", "vRW", "mtu", "1400")
+    messages = mtulab.python(mtulab.R, (
+        "import json, time\nfrom wgpy.router import control\nfrom wgpy.uci.store import Store\n"
+        f"print(json.dumps(control.watchdog_round(Store({str(mtulab.tmp_path / 'config')!r}), "
+        "{}, time.monotonic())))"))
+    assert messages == [f"{ifname}: MTU 1328: endpoint 10.68.0.2 via vRW (MTU 1400): "
+                        "1400 - 60, rounded down to 16"]
+    assert mtulab.status()["mtu_in_use"]["mtu"] == 1328
+    assert "mtu 1328 " in mtulab.run(mtulab.R, "ip", "link", "show", "dev", ifname).stdout
+    assert mtulab.transfer("D") == SIZE
