@@ -110,18 +110,21 @@ def _configure(conf: schema.InterfaceConfig, resolver: resolve.Resolver, netifd:
     old = netconf.load_state(conf.name)
     skipped = [e.as_dict() for e in plan.skipped]
     endpoints = [e for e in plan.endpoints.values() if e]
+    whole_lan = netconf.whole_lan(plan.active(conf))
     if netifd:
-        state = netconf.NetState(conf.name, netifd=True, skipped=skipped,
-                                 mss_clamp=netconf.whole_lan(plan.active(conf)))
-        netconf.set_mtu(state, netconf.choose_mtu(conf, endpoints))
+        new = netconf.NetState(conf.name, netifd=True, skipped=skipped, mss_clamp=whole_lan)
+        netconf.set_mtu(new, netconf.choose_mtu(conf, endpoints))
         netconf.ip("link", "set", "dev", conf.name, "up")
-        firewall.clamp_mss(conf.name, state.mss_clamp)
+        if whole_lan or (old and old.mss_clamp):
+            new.mss_clamp = firewall.clamp_mss(conf.name, whole_lan) and whole_lan
         result.netifd_lines = _netifd_lines(conf, plan)
-        netconf.save_state(state)
-        return
-    new = netconf.desired_state(conf, plan.active(conf), endpoints, old)
-    new.skipped = skipped
-    netconf.apply(new, old)
+    else:
+        new = netconf.desired_state(conf, plan.active(conf), endpoints, old)
+        new.skipped = skipped
+        netconf.apply(new, old)
+    if whole_lan and not new.mss_clamp:
+        result.warnings.append(f"{conf.name}: cannot clamp the TCP MSS (nft missing or "
+                               "refused): LAN clients depend on ICMP for the tunnel's MTU")
     netconf.save_state(new)
 
 

@@ -75,7 +75,7 @@ def _nft(*args: str, script: str = "") -> Optional[str]:
 
 def clamp_mss(ifname: str, on: bool) -> bool:
     """Clamp (or stop clamping) the MSS of TCP forwarded through ifname; False if nft is
-    missing or refused (the caller warns: LAN clients then rely on ICMP)."""
+    missing or refused it (then LAN clients depend on ICMP for the tunnel MTU)."""
     element = f'{{ "{ifname}" }}'
     if on:
         script = _MSS_RULESET + f"add element inet {MSS_TABLE} tunnels {element}\n"

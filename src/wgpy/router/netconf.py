@@ -217,7 +217,8 @@ def apply(new: NetState, old: Optional[NetState]) -> None:
         if dst not in new.host_routes:
             ip("route", "del", *_route_args(dst, via), check=False)
     if new.mss_clamp or old.mss_clamp:
-        firewall.clamp_mss(dev, new.mss_clamp)
+        clamped = firewall.clamp_mss(dev, new.mss_clamp)
+        new.mss_clamp = new.mss_clamp and clamped
 
 
 def set_mtu(state: NetState, choice: mtu_policy.Choice) -> bool:
