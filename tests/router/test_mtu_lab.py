@@ -248,10 +248,13 @@ def test_lowered_mtu_reaches_the_padding(mtulab):
 
 
 def test_wan_back_with_another_mtu(mtulab):
-    """The watchdog round (the `wgpy ubus` service's tick) follows a WAN MTU change."""
+    """The watchdog round (the `wgpy ubus` service's tick) follows a WAN MTU change;
+    `down` removes the MSS clamp with the tunnel."""
     mtulab.build_path(1500, 1500)
     ifname = mtulab.router_up(4)
     assert mtulab.status()["mtu_in_use"]["mtu"] == 1392
+    assert f'"{ifname}"' in mtulab.run(mtulab.R, "nft", "list", "table", "inet",
+                                       "wgpy_mssfix").stdout
     mtulab.run(mtulab.R, "ip", "link", "set", "dev", "vRW", "mtu", "1400")
     messages = mtulab.python(mtulab.R, (
         "import json, time\nfrom wgpy.router import control\nfrom wgpy.uci.store import Store\n"
@@ -262,3 +265,5 @@ def test_wan_back_with_another_mtu(mtulab):
     assert mtulab.status()["mtu_in_use"]["mtu"] == 1328
     assert "mtu 1328 " in mtulab.run(mtulab.R, "ip", "link", "show", "dev", ifname).stdout
     assert mtulab.transfer("D") == SIZE
+    mtulab.wgpy(mtulab.R, "down", ifname)
+    assert not mtulab.ok(mtulab.R, "nft", "list", "table", "inet", "wgpy_mssfix")
