@@ -17,7 +17,7 @@ chooses an MTU (1420 unless told; wg-quick takes route MTU - 80 without rounding
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from wgpy.protocol.constants import PADDING_MULTIPLE
 
@@ -45,21 +45,22 @@ def _fit(path_mtu: int, version: int) -> int:
     return max(MIN_MTU, mtu - mtu % PADDING_MULTIPLE)
 
 
+def _explain(ip: str, path_mtu: int, dev: str) -> str:
+    version = ipaddress.ip_address(ip).version
+    assumed = min(path_mtu, ASSUMED_PATH_MTU[version])
+    beyond = "" if assumed == path_mtu else f", path beyond assumed {assumed}"
+    return (f"endpoint {ip} via {dev} (MTU {path_mtu}{beyond}): "
+            f"{assumed} - {OVERHEAD[version]}, rounded down to 16")
+
+
 def choose(configured: Optional[int], paths: Dict[str, Tuple[int, str]]) -> Choice:
     """configured: UCI `mtu` or None; paths: endpoint IP -> (route/device MTU, device)."""
     if configured is not None:
         return Choice(configured, "config", "option mtu")
     if not paths:
         mtu = min(_fit(p, v) for v, p in ASSUMED_PATH_MTU.items())
-        return Choice(mtu, "assumed", "no peer endpoint known yet: path assumed at most "
-                                      f"{ASSUMED_PATH_MTU[4]} (IPv4) / {ASSUMED_PATH_MTU[6]} (IPv6)")
-    best: List = []
-    for ip, (path_mtu, dev) in sorted(paths.items()):
-        version = ipaddress.ip_address(ip).version
-        mtu = _fit(path_mtu, version)
-        if not best or mtu < best[0]:
-            assumed = min(path_mtu, ASSUMED_PATH_MTU[version])
-            note = "" if assumed == path_mtu else f", path beyond assumed {assumed}"
-            best = [mtu, f"endpoint {ip} via {dev} (MTU {path_mtu}{note}): "
-                         f"{assumed} - {OVERHEAD[version]}, rounded down to 16"]
-    return Choice(best[0], "auto", best[1])
+        return Choice(mtu, "assumed", f"no peer endpoint known yet: path assumed at most "
+                      f"{ASSUMED_PATH_MTU[4]} (IPv4) / {ASSUMED_PATH_MTU[6]} (IPv6)")
+    mtu, ip = min((_fit(p, ipaddress.ip_address(ip).version), ip)
+                  for ip, (p, _) in paths.items())
+    return Choice(mtu, "auto", _explain(ip, *paths[ip]))
