@@ -9,6 +9,7 @@ housekeeping tick would be simpler but leaves up to a second in which packets ar
 past the new MTU and leave too big for the path the MTU was lowered for.
 """
 
+import errno
 import fcntl
 import socket
 import struct
@@ -55,10 +56,12 @@ class MtuWatch:
             try:
                 if not self.sock.recv(_DRAIN_BYTES):
                     break
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                continue  # ENOBUFS: events were lost; the check below covers them
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    break   # drained (EAGAIN)
+                # ENOBUFS: events were lost; the check below covers them
         self.check()
 
     def check(self) -> None:
