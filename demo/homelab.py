@@ -89,6 +89,8 @@ class Demo:
                                              lab.netns("web"))
         lab.veth(self.lan, "eth0", self.router, "lan0")
         lab.veth(self.router, "wan0", self.internet, "isp0")
+        for ns, dev in ((self.router, "wan0"), (self.internet, "isp0")):
+            lab.run(ns, "ip", "link", "set", dev, "mtu", "1492")  # a PPPoE-sized WAN
         lab.veth(self.vpn, "eth0", self.internet, "vpn0")
         lab.veth(self.web, "eth0", self.internet, "web0")
         for ns, dev, cidr in ((self.lan, "eth0", LAN_CLIENT), (self.router, "lan0", LAN_GW),

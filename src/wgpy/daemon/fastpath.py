@@ -78,6 +78,10 @@ class FastPath:
     def stop(self) -> None:
         self.dp.stop()
 
+    def set_mtu(self, mtu: int) -> None:
+        """The TUN's MTU changed: C pads to it (and so sizes its UDP GSO runs) from now on."""
+        self.dp.set_mtu(mtu)
+
     def close(self) -> None:
         self.dev.datapath = None
         self.udp.source_owner = self.udp

@@ -4,7 +4,8 @@ and its connections, plus a signal wake-up pipe, and one timer taken from dev.ge
 This is the only place with a real clock (time.monotonic). After every event the Device's
 outgoing queues are drained to the UDP sockets and the TUN. With a FastPath (the C datapath,
 the default), the C workers own the TUN and the UDP receive side; the loop watches their
-event fd instead and syncs their activity before running timers. The loop ends on SIGTERM/SIGINT,
+event fd instead and syncs their activity before running timers. An MtuWatch (mtu.py) makes
+any change of the TUN's MTU reach the padding in Python and C. The loop ends on SIGTERM/SIGINT,
 when the interface is deleted, or when our UAPI socket file is removed; `run` says which.
 """
 
@@ -15,6 +16,7 @@ import time
 from typing import Callable, Optional
 
 from wgpy.daemon.log import peer_name
+from wgpy.daemon.mtu import MtuWatch
 from wgpy.daemon.tun import Tun, TunGone
 from wgpy.daemon.udp import UdpSockets
 from wgpy.uapi.protocol import ENOANO, UapiError, apply_set, parse_set, render_get
@@ -57,10 +59,13 @@ class Loop:
         else:
             self._sel.register(self.fastpath, selectors.EVENT_READ, self._on_datapath)
         self._register_udp()
+        mtu_watch = MtuWatch(self.tun.name, self.dev.mtu, self._on_mtu)
+        self._sel.register(mtu_watch, selectors.EVENT_READ, self._on_mtu_event)
         try:
             while self.stop_reason is None:
                 self._turn()
         finally:
+            mtu_watch.close()
             if self.fastpath is not None:
                 self.fastpath.stop()
             signal.set_wakeup_fd(old_wakeup)
@@ -142,6 +147,15 @@ class Loop:
         fastpath.on_event(self.clock())
         if fastpath.tun_gone():
             raise TunGone("reading the TUN failed in the datapath")
+
+    def _on_mtu_event(self, watch: MtuWatch, mask) -> None:
+        watch.on_readable()
+
+    def _on_mtu(self, mtu: int) -> None:
+        self.dev.mtu = mtu
+        if self.fastpath is not None:
+            self.fastpath.set_mtu(mtu)
+        self.log.debug("MTU of %s is now %d", self.tun.name, mtu)
 
     def _on_udp(self, sock, mask) -> None:
         for data, remote in self.udp.receive(sock, BATCH):

@@ -1,10 +1,18 @@
 """The UDP side: one IPv4 and one IPv6 (V6ONLY) socket on the same port, fwmark, and
-"sticky" source addresses.
+"sticky" source addresses, and the DF policy.
 
 Replies must leave from the address the peer wrote to, or peers behind multi-address or
 multi-WAN routers drop them. So every datagram is read with IP_PKTINFO / IPV6_PKTINFO and the
 local address is remembered per remote (host, port) — that is, per peer endpoint, since the
 Device only deals in (host, port) — and used again as the source when sending there.
+
+DF: as the kernel's WireGuard (socket.c sets ignore_df and sends IPv4 without DF), never DF,
+on every send path alike (Python's, C's single datagrams and UDP GSO batches, whose
+segments inherit the socket's choice). A datagram that meets a smaller hop beyond the router
+is then fragmented there instead of vanishing where ICMP is filtered; the tunnel MTU
+(router/mtu.py) keeps datagrams within the known path, so none are fragmented here.
+wireguard-go leaves the system default (IP_PMTUDISC_WANT), where DF depends on the size
+and a UDP GSO batch larger than the MTU leaves without it while single datagrams carry it.
 """
 
 import errno
@@ -21,6 +29,9 @@ SO_RCVBUFFORCE = 33
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
 IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
+IP_MTU_DISCOVER = getattr(socket, "IP_MTU_DISCOVER", 10)
+IPV6_MTU_DISCOVER = getattr(socket, "IPV6_MTU_DISCOVER", 23)
+PMTUDISC_DONT = 0   # IP_PMTUDISC_DONT and IPV6_PMTUDISC_DONT: no DF, fragment if needed
 _IN_PKTINFO = "=I4s4s"    # ifindex, spec_dst (source to use), addr (header destination)
 _IN6_PKTINFO = "=16sI"    # addr, ifindex
 
@@ -39,8 +50,10 @@ def _open_socket(family: int, port: int, fwmark: int) -> socket.socket:
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_DONT)
         else:
             sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+            sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_DONT)
         for option in (SO_RCVBUFFORCE, SO_SNDBUFFORCE):
             try:
                 sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)

@@ -89,6 +89,8 @@ def _print_status(status: dict) -> None:
                   f"{iface['listen_port']}")
         if iface["addresses"]:
             print(f"  addresses: {', '.join(iface['addresses'])}")
+        if iface.get("mtu_in_use"):
+            print(f"  mtu: {iface['mtu_in_use']['mtu']} ({iface['mtu_in_use']['reason']})")
         for error in iface["errors"]:
             print(f"  error: {error['message']} (section '{error['section']}', "
                   f"option '{error['option']}')")

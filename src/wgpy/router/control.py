@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from wgpy import crypto
-from wgpy.router import apply, netconf, resolve
+from wgpy.router import apply, firewall, netconf, resolve
 from wgpy.router.handlers import Snapshot
 from wgpy.uapi import client
 from wgpy.uci import schema
@@ -109,17 +109,22 @@ def _configure(conf: schema.InterfaceConfig, resolver: resolve.Resolver, netifd:
     result.warnings += [str(e) for e in conf.peer_errors + plan.skipped]
     old = netconf.load_state(conf.name)
     skipped = [e.as_dict() for e in plan.skipped]
-    if netifd:
-        if conf.mtu is not None:
-            netconf.ip("link", "set", "dev", conf.name, "mtu", str(conf.mtu))
-        netconf.ip("link", "set", "dev", conf.name, "up")
-        result.netifd_lines = _netifd_lines(conf, plan)
-        netconf.save_state(netconf.NetState(conf.name, netifd=True, skipped=skipped))
-        return
     endpoints = [e for e in plan.endpoints.values() if e]
-    new = netconf.desired_state(conf, plan.active(conf), endpoints, old)
-    new.skipped = skipped
-    netconf.apply(new, old)
+    whole_lan = netconf.whole_lan(plan.active(conf))
+    if netifd:
+        new = netconf.NetState(conf.name, netifd=True, skipped=skipped, mss_clamp=whole_lan)
+        netconf.set_mtu(new, netconf.choose_mtu(conf, endpoints))
+        netconf.ip("link", "set", "dev", conf.name, "up")
+        if whole_lan or (old and old.mss_clamp):
+            new.mss_clamp = firewall.clamp_mss(conf.name, whole_lan) and whole_lan
+        result.netifd_lines = _netifd_lines(conf, plan)
+    else:
+        new = netconf.desired_state(conf, plan.active(conf), endpoints, old)
+        new.skipped = skipped
+        netconf.apply(new, old)
+    if whole_lan and not new.mss_clamp:
+        result.warnings.append(f"{conf.name}: cannot clamp the TCP MSS (nft missing or "
+                               "refused): LAN clients depend on ICMP for the tunnel's MTU")
     netconf.save_state(new)
 
 
@@ -224,6 +229,7 @@ def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
         state = netconf.load_state(ifname)
         if state is not None and ifname in snap.devices:
             snap.skipped[ifname] = state.skipped
+            snap.mtu[ifname] = state.mtu_choice
     return snap
 
 
@@ -249,10 +255,27 @@ def watchdog_round(store: Store, attempts: Dict, now: float,
 def _watchdog_interface(conf: schema.InterfaceConfig, attempts: Dict, now: float,
                         resolver: resolve.Resolver) -> List[str]:
     live = {p["public_key"]: p for p in client.get(conf.name)["peers"]}
+    messages = _refresh_mtu(conf, list(live.values()))
     due = resolve.due_for_reresolve(conf.peers, live, time.time(), attempts, conf.name, now)
     if not due:
-        return []
+        return messages
     state = netconf.load_state(conf.name)
     result = Result(conf.name)
     _configure(conf, resolver, bool(state and state.netifd), result)
-    return [f"{conf.name}: re-resolved {', '.join(p.section for p in due)}"] + result.warnings
+    return messages + [f"{conf.name}: re-resolved {', '.join(p.section for p in due)}"] + \
+        result.warnings
+
+
+def _refresh_mtu(conf: schema.InterfaceConfig, live_peers: List[dict]) -> List[str]:
+    """Without UCI `mtu`: follow the endpoints (roaming) and the WAN (back with another
+    MTU); the link change reaches wgpyd's padding by itself."""
+    state = netconf.load_state(conf.name)
+    if conf.mtu is not None or state is None:
+        return []
+    endpoints = [p["endpoint"] for p in live_peers if p.get("endpoint")]
+    choice = netconf.choose_mtu(conf, endpoints)
+    before = state.mtu_choice
+    changed = netconf.set_mtu(state, choice)
+    if state.mtu_choice != before:
+        netconf.save_state(state)
+    return [f"{conf.name}: MTU {choice.mtu}: {choice.reason}"] if changed else []

@@ -1,4 +1,5 @@
-"""Putting a tunnel into OpenWrt's `wan` firewall zone, for "send the whole LAN through it".
+"""Putting a tunnel into OpenWrt's `wan` firewall zone, for "send the whole LAN through it",
+and clamping the TCP MSS of what it forwards.
 
 LAN traffic routed into a tunnel must be masqueraded to the tunnel address, or the VPN
 server drops it: on OpenWrt that is what the `wan` zone (masq 1) does for every network
@@ -9,6 +10,7 @@ the web UI's import does it in one step. Nothing happens where there is no firew
 
 import os
 import subprocess
+from typing import Optional
 
 from wgpy.uci import syntax
 from wgpy.uci.store import Store, UciError
@@ -41,4 +43,45 @@ def join_wan_zone(store: Store, ifname: str) -> bool:
         if os.access(FIREWALL_INIT, os.X_OK):
             subprocess.run([FIREWALL_INIT, "reload"], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return True
+
+
+# ---- TCP MSS clamping for tunnels that carry the LAN (OpenWrt's zone option mtu_fix) ----
+
+MSS_TABLE = "wgpy_mssfix"
+# Forwarded SYNs in and out of a listed tunnel get an MSS that fits the route's MTU (that
+# is, the tunnel's), in the mangle slot as fw4's mtu_fix, so LAN clients never depend on
+# ICMP "too big" for TCP. Our own table: fw4 reloads only replace table inet fw4.
+_MSS_RULESET = f"""table inet {MSS_TABLE} {{
+	set tunnels {{ type ifname; }}
+	chain forward {{ type filter hook forward priority mangle; policy accept; }}
+}}
+flush chain inet {MSS_TABLE} forward
+add rule inet {MSS_TABLE} forward oifname @tunnels tcp flags syn / syn,rst \
+tcp option maxseg size set rt mtu
+add rule inet {MSS_TABLE} forward iifname @tunnels tcp flags syn / syn,rst \
+tcp option maxseg size set rt mtu
+"""
+
+
+def _nft(*args: str, script: str = "") -> Optional[str]:
+    """Run nft; -> its output, None if it failed or is not installed."""
+    try:
+        result = subprocess.run(["nft", *args], input=script, text=True, capture_output=True)
+    except OSError:
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def clamp_mss(ifname: str, on: bool) -> bool:
+    """Clamp (or stop clamping) the MSS of TCP forwarded through ifname; False if nft is
+    missing or refused it (then LAN clients depend on ICMP for the tunnel MTU)."""
+    element = f'{{ "{ifname}" }}'
+    if on:
+        script = _MSS_RULESET + f"add element inet {MSS_TABLE} tunnels {element}\n"
+        return _nft("-f", "-", script=script) is not None
+    _nft("-f", "-", script=f"delete element inet {MSS_TABLE} tunnels {element}\n")
+    listing = _nft("list", "set", "inet", MSS_TABLE, "tunnels")
+    if listing is not None and "elements" not in listing:
+        _nft("delete", "table", "inet", MSS_TABLE)
     return True

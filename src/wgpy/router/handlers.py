@@ -36,6 +36,7 @@ class Snapshot:
     configs: Dict[str, InterfaceConfig] = field(default_factory=dict)
     config_error: Optional[str] = None
     skipped: Dict[str, List[dict]] = field(default_factory=dict)  # ifname -> DNS errors
+    mtu: Dict[str, Optional[dict]] = field(default_factory=dict)  # ifname -> mtu.Choice dict
 
 
 def _b64(raw: bytes) -> str:
@@ -202,6 +203,7 @@ def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: Optional[dict]) 
         "fwmark": (dev or {}).get("fwmark", 0),
         "addresses": [str(a) for a in conf.addresses],
         "mtu": conf.mtu,
+        "mtu_in_use": snap.mtu.get(conf.name),   # {mtu, source, reason}; None when down
         "errors": [e.as_dict() for e in conf.errors],
         "peers": peers,
     }

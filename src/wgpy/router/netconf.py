@@ -1,6 +1,9 @@
 """Addresses, MTU and routes of a wgpy interface, through `ip` (iproute2), when no netifd
 does it for us; plus the record of what was added, so `down` and `reload` undo exactly that.
 
+The MTU is UCI's `mtu`, else chosen from the routes towards the peers' endpoints (mtu.py);
+a tunnel that carries the whole LAN (a routed /0) gets its forwarded TCP MSS clamped.
+
 Routes for allowed_ips are added when a peer sets route_allowed_ips. A /0 becomes its two
 /1 halves, which win over the WAN default route without replacing it (so nothing competes on
 metrics, OW#9448, and `down` restores the old path by itself). An endpoint that falls inside
@@ -14,8 +17,10 @@ import json
 import os
 import subprocess
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
+from wgpy.router import firewall
+from wgpy.router import mtu as mtu_policy
 from wgpy.router.resolve import endpoint_ip
 from wgpy.uci.schema import InterfaceConfig, PeerConfig
 
@@ -36,6 +41,8 @@ class NetState:
     host_routes: Dict[str, dict] = field(default_factory=dict)  # dst -> {gateway?, dev}
     skipped: List[dict] = field(default_factory=list)  # peers left out for DNS, for status
     netifd: bool = False  # netifd owns addresses and routes; we only keep `skipped`
+    mtu_choice: Optional[dict] = None  # mtu.Choice.as_dict(): the MTU and why, for status
+    mss_clamp: bool = False
 
 
 # ---- what we want (pure) ----
@@ -69,6 +76,12 @@ def host_route_targets(conf: InterfaceConfig, endpoints: List[str], routed: List
             if dst not in out:
                 out.append(dst)
     return out
+
+
+def whole_lan(peers: List[PeerConfig]) -> bool:
+    """True when a peer routes a /0 into the tunnel: LAN traffic is forwarded through it."""
+    return any(net.prefixlen == 0 for peer in peers if peer.route_allowed_ips
+               for net in peer.allowed_ips)
 
 
 def best_route(dst: str, table: List[dict], exclude_dev: str) -> Optional[dict]:
@@ -107,6 +120,46 @@ def route_table(version: int) -> List[dict]:
     return json.loads(ip("-j", f"-{version}", "route", "show", "table", "main") or "[]")
 
 
+def _device_mtu(dev: str) -> Optional[int]:
+    try:
+        with open(f"/sys/class/net/{dev}/mtu", encoding="ascii") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def path_mtu(address: str, ifname: str, fwmark: int) -> Optional[Tuple[int, str]]:
+    """(MTU, device) of the way to address as the kernel sends our UDP there: the route's
+    mtu (or a learned path MTU) if it has one, else its device's; our own tunnel is never
+    the way (the host route keeps endpoints off it, or will once added). None: no route."""
+    version = ipaddress.ip_address(address).version
+    mark = ["mark", str(fwmark)] if fwmark else []
+    try:
+        routes = json.loads(ip("-j", f"-{version}", "route", "get", address, *mark) or "[]")
+    except (NetconfError, ValueError):
+        routes = []
+    route = routes[0] if routes else None
+    if route is None or route.get("dev") == ifname:
+        route = best_route(address, route_table(version), ifname)
+        if route is None:
+            return None
+    metric = next((m["mtu"] for m in route.get("metrics", []) if "mtu" in m), None)
+    mtu = metric or _device_mtu(route["dev"])
+    return None if mtu is None else (mtu, route["dev"])
+
+
+def choose_mtu(conf: InterfaceConfig, endpoints: List[str]) -> mtu_policy.Choice:
+    """UCI's mtu, else the automatic one over the endpoints' paths."""
+    paths: Dict[str, Tuple[int, str]] = {}
+    if conf.mtu is None:
+        for uapi_endpoint in endpoints:
+            address = endpoint_ip(uapi_endpoint)
+            found = path_mtu(address, conf.name, conf.fwmark)
+            if found is not None:
+                paths[address] = found
+    return mtu_policy.choose(conf.mtu, paths)
+
+
 def _host_routes(conf: InterfaceConfig, targets: List[str], old: Dict[str, dict]) -> Dict:
     routes = {}
     tables = {4: None, 6: None}
@@ -126,10 +179,12 @@ def desired_state(conf: InterfaceConfig, peers: List[PeerConfig], endpoints: Lis
     """The state to reach: addresses, tunnel routes and the endpoint host routes."""
     routed = routed_networks(peers)
     targets = host_route_targets(conf, endpoints, routed)
-    return NetState(ifname=conf.name, mtu=conf.mtu,
+    choice = choose_mtu(conf, endpoints)
+    return NetState(ifname=conf.name, mtu=choice.mtu, mtu_choice=choice.as_dict(),
                     addresses=[str(a) for a in conf.addresses],
                     routes=[str(n) for n in routed],
-                    host_routes=_host_routes(conf, targets, old.host_routes if old else {}))
+                    host_routes=_host_routes(conf, targets, old.host_routes if old else {}),
+                    mss_clamp=whole_lan(peers))
 
 
 def _route_args(dst: str, via: dict) -> List[str]:
@@ -161,12 +216,27 @@ def apply(new: NetState, old: Optional[NetState]) -> None:
     for dst, via in old.host_routes.items():
         if dst not in new.host_routes:
             ip("route", "del", *_route_args(dst, via), check=False)
+    if new.mss_clamp or old.mss_clamp:
+        clamped = firewall.clamp_mss(dev, new.mss_clamp)
+        new.mss_clamp = new.mss_clamp and clamped
+
+
+def set_mtu(state: NetState, choice: mtu_policy.Choice) -> bool:
+    """Move the link to choice.mtu if it differs (wgpyd follows); -> whether it changed."""
+    state.mtu_choice = choice.as_dict()
+    if state.mtu == choice.mtu:
+        return False
+    ip("link", "set", "dev", state.ifname, "mtu", str(choice.mtu))
+    state.mtu = choice.mtu
+    return True
 
 
 def remove_host_routes(state: NetState) -> None:
-    """Undo the host routes (the only things that outlive the link)."""
+    """Undo the host routes and the MSS clamp (the only things that outlive the link)."""
     for dst, via in state.host_routes.items():
         ip("route", "del", *_route_args(dst, via), check=False)
+    if state.mss_clamp:
+        firewall.clamp_mss(state.ifname, False)
 
 
 def delete_link(ifname: str) -> bool:
