@@ -145,8 +145,8 @@ class Lab:
     # ---- wgpy ----
 
     def wgpy(self, ns: str, *args, check=True):
-        """`python -m wgpy.router.command -c CONFDIR ARGS` inside `ns`."""
-        return self.run(ns, PYTHON, "-m", "wgpy.router.command", "-c",
+        """`python -m wgpy.cli -c CONFDIR ARGS` inside `ns`."""
+        return self.run(ns, PYTHON, "-m", "wgpy.cli", "-c",
                         str(self.tmp_path / "config"), *args, check=check, timeout=60)
 
     def python(self, ns: str, code: str):

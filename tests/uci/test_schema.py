@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from wgpy.crypto import generate_private_key
-from wgpy.router import command
+from wgpy import cli
 from wgpy.uci import schema, syntax
 
 PATH = "/etc/config/network"
@@ -126,7 +126,7 @@ def test_up_refuses_and_leaves_the_file_alone(tmp_path, capsys, extra, option, m
     text = config(extra, peer("a", PEER_A))
     path.write_text(text)
     before = path.stat().st_mtime_ns
-    assert command.main(["-c", str(tmp_path), "up", "wg0"]) == 1
+    assert cli.main(["-c", str(tmp_path), "up", "wg0"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"{path} line" in err and "section 'wg0'" in err and f"option '{option}'" in err
@@ -135,7 +135,7 @@ def test_up_refuses_and_leaves_the_file_alone(tmp_path, capsys, extra, option, m
 
 def test_unreadable_file_is_reported_with_its_line(tmp_path, capsys):
     (tmp_path / "network").write_text("config interface 'wg0'\n\toption proto 'wgpy\n")
-    assert command.main(["-c", str(tmp_path), "up", "wg0"]) == 1
+    assert cli.main(["-c", str(tmp_path), "up", "wg0"]) == 1
     assert f"{tmp_path}/network line 2: parse error" in capsys.readouterr().err
 
 

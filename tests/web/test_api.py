@@ -16,7 +16,8 @@ import pytest
 from webdata import PASSWORD, PEER_PUBLIC
 from wgpy.uci.store import Store
 from wgpy.uci import syntax
-from wgpy.web import actions, api, auth, cli, server
+from wgpy import cli
+from wgpy.web import actions, api, auth, server
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 KEY2 = "yTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -135,10 +136,10 @@ def test_first_start_setup(confdir, tmp_path):
 def test_passwd_command(tmp_path, monkeypatch):
     path = tmp_path / "pw"
     monkeypatch.setattr("sys.stdin", io.StringIO("new password 1\n"))
-    assert cli.passwd_main(["--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 0
+    assert cli.main(["passwd", "--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 0
     assert auth.Passwords(str(path), str(tmp_path / "x")).verify("new password 1")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert cli.passwd_main(["--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 1
+    assert cli.main(["passwd", "--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 1
 
 
 # ---- reading ----
