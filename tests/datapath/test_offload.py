@@ -14,9 +14,9 @@ import time
 import pytest
 
 from wgpy import crypto
+from wgpy.daemon.datapath import Datapath
 from wgpy.daemon.udp import UdpSockets
 
-Datapath = crypto.Datapath
 PACKET_MAX = 2048
 MTU = 1420
 K1, K2 = bytes(range(32)), bytes(range(100, 132))
