@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from wgpy.uapi import protocol as p
+from wgpy.uapi import text as p
 
 KEY = "a8" * 32
 ZERO = "00" * 32

@@ -41,7 +41,7 @@ def new_key() -> str:
     return base64.b64encode(crypto.generate_private_key()).decode()
 
 
-def apply_live(ctx: Context, ifname: str) -> dict:
+def reload_running(ctx: Context, ifname: str) -> dict:
     """Reload a running interface from UCI; -> {ok, errors, warnings}."""
     if not client.is_live(ifname):
         return {"ok": True, "errors": [],
@@ -94,7 +94,7 @@ def add_peer(ctx: Context, ifname: str, body: dict) -> dict:
         section = uciedit.add_section(package, f"wireguard_{ifname}")
         uciedit.set_options(section, opts)
         uciedit.save(ctx.store, package)
-        return {"section": section.name, "apply": apply_live(ctx, ifname)}
+        return {"section": section.name, "apply": reload_running(ctx, ifname)}
 
 
 def update_peer(ctx: Context, ifname: str, label: str, body: dict) -> dict:
@@ -107,7 +107,7 @@ def update_peer(ctx: Context, ifname: str, label: str, body: dict) -> dict:
         _check_peer(package, ifname, opts, current=section)
         uciedit.set_options(section, opts)
         uciedit.save(ctx.store, package)
-        return {"section": label, "apply": apply_live(ctx, ifname)}
+        return {"section": label, "apply": reload_running(ctx, ifname)}
 
 
 def delete_peer(ctx: Context, ifname: str, label: str) -> dict:
@@ -115,7 +115,7 @@ def delete_peer(ctx: Context, ifname: str, label: str) -> dict:
         package = uciedit.load(ctx.store)
         uciedit.delete_section(package, _peer_section(package, ifname, label))
         uciedit.save(ctx.store, package)
-        return {"section": label, "apply": apply_live(ctx, ifname)}
+        return {"section": label, "apply": reload_running(ctx, ifname)}
 
 
 def update_interface(ctx: Context, ifname: str, body: dict) -> dict:
@@ -125,7 +125,7 @@ def update_interface(ctx: Context, ifname: str, body: dict) -> dict:
         package = uciedit.load(ctx.store)
         uciedit.set_options(interface_section(package, ifname), opts)
         uciedit.save(ctx.store, package)
-        return {"apply": apply_live(ctx, ifname)}
+        return {"apply": reload_running(ctx, ifname)}
 
 
 def regenerate_key(ctx: Context, ifname: str) -> dict:
@@ -135,7 +135,7 @@ def regenerate_key(ctx: Context, ifname: str) -> dict:
         package = uciedit.load(ctx.store)
         uciedit.set_options(interface_section(package, ifname), {"private_key": private})
         uciedit.save(ctx.store, package)
-        return {"public_key": schema.public_key_of(private), "apply": apply_live(ctx, ifname)}
+        return {"public_key": schema.public_key_of(private), "apply": reload_running(ctx, ifname)}
 
 
 def _server_key(package: syntax.Package, section: syntax.Section) -> str:
@@ -202,7 +202,7 @@ def add_device(ctx: Context, ifname: str, body: dict) -> dict:
         peer = uciedit.add_section(package, f"wireguard_{ifname}")
         uciedit.set_options(peer, opts)
         uciedit.save(ctx.store, package)
-        applied = apply_live(ctx, ifname)
+        applied = reload_running(ctx, ifname)
     text = wgquick.render_client(
         client_private, addresses, req["dns"], server_public, psk, req["allowed_ips"],
         wgquick.format_endpoint(req["endpoint_host"], int(port)), req["keepalive"])
@@ -254,7 +254,7 @@ def import_config(ctx: Context, body: dict) -> dict:
             _add_peers(package, ifname, peers)
             uciedit.save(ctx.store, package)
             return {"interface": ifname, "warnings": conf.warnings,
-                    "apply": apply_live(ctx, ifname)}
+                    "apply": reload_running(ctx, ifname)}
     ifname = validate.ifname(body, "name")
     if not conf.private_key or not conf.addresses:
         raise FieldError("config", "[Interface] needs PrivateKey and Address to create an "

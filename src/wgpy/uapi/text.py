@@ -1,7 +1,7 @@
 """The UAPI text protocol (what `wg` speaks), as pure functions over a Device.
 
 `parse_set` turns the body of a `set=1` request into a typed `SetRequest` or raises
-`UapiError` carrying the negative errno wireguard-go would answer. `apply_set` then applies
+`UapiError` carrying the negative errno wireguard-go would answer. `execute_set` then applies
 it in wireguard-go's order; the only step that can still fail (binding a new listen port or
 fwmark, done through the caller's `Network`) runs first, so a failed request changes nothing.
 `render_get` produces the `get=1` answer. No sockets, clocks or logging live here: the
@@ -115,7 +115,7 @@ class SetRequest:
 
 
 class Network(Protocol):
-    """What apply_set needs from the daemon's UDP side."""
+    """What execute_set needs from the daemon's UDP side."""
 
     def rebind(self, listen_port: int, fwmark: int) -> int:
         """Bind (port, mark) all-or-nothing; return the real port; raise OSError on failure."""
@@ -295,7 +295,7 @@ def _apply_peer_ops(dev, peer, created: bool, ops: List[PeerOp], now: float) -> 
             dev.allowed_ips.remove(op.network, peer)
 
 
-def apply_set(dev, request: SetRequest, now: float, net: Optional[Network] = None) -> None:
+def execute_set(dev, request: SetRequest, now: float, net: Optional[Network] = None) -> None:
     """Apply a parsed request; raises UapiError(EADDRINUSE) before any change if binding fails."""
     _apply_network(dev, request.device_ops, net)
     for op in request.device_ops:
@@ -314,7 +314,7 @@ def apply_set(dev, request: SetRequest, now: float, net: Optional[Network] = Non
 def handle_set(dev, lines: List[str], now: float, net: Optional[Network] = None) -> int:
     """Parse then apply a set=1 body; return the errno to answer (0 or negative)."""
     try:
-        apply_set(dev, parse_set(lines), now, net)
+        execute_set(dev, parse_set(lines), now, net)
     except UapiError as exc:
         return -exc.errno
     return 0
