@@ -6,6 +6,7 @@ import ipaddress
 
 from routerlab import genkey
 
+from wgpy.keys import is_key
 from wgpy.router import handlers, netconf, resolve, syncconf
 from wgpy.uapi.client import b64_to_hex, parse_get
 from wgpy.uci import schema, syntax
@@ -136,10 +137,6 @@ def test_best_route_skips_our_device_and_prefers_longest_then_metric():
 
 
 # ---- handlers without a daemon ----
-
-def is_key(text):
-    return schema.is_key(text)
-
 
 def test_key_handlers_have_openwrt_shapes():
     keys = handlers.wireguard_genkey()

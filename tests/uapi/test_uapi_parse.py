@@ -130,5 +130,5 @@ def test_error_messages_never_contain_keys():
 
 
 def test_format_endpoint():
-    assert p.format_endpoint(("10.0.0.1", 5)) == "10.0.0.1:5"
-    assert p.format_endpoint(("fd00::1", 5)) == "[fd00::1]:5"
+    assert p.format_endpoint("10.0.0.1", 5) == "10.0.0.1:5"
+    assert p.format_endpoint("fd00::1", 5) == "[fd00::1]:5"

@@ -169,8 +169,8 @@ def test_status_interfaces_detail_suggest_openapi(client):
 def test_keys(client):
     status, pair = client.call("POST", "/api/keys/keypair")
     assert status == 200
-    from wgpy.uci.schema import is_key, public_key_of
-    assert is_key(pair["private_key"]) and public_key_of(pair["private_key"]) == pair["public_key"]
+    from wgpy.keys import is_key, public_key
+    assert is_key(pair["private_key"]) and public_key(pair["private_key"]) == pair["public_key"]
     status, psk = client.call("POST", "/api/keys/psk")
     assert is_key(psk["preshared_key"])
 
@@ -280,8 +280,8 @@ def test_add_device(client, confdir):
     conf = body["config"]
     private = conf.split("PrivateKey = ")[1].split("\n")[0]
     assert private not in (confdir / "network").read_text()  # never stored
-    from wgpy.uci.schema import public_key_of
-    assert public_key_of(private) == body["public_key"]
+    from wgpy.keys import public_key
+    assert public_key(private) == body["public_key"]
     server_public = client.call("GET", "/api/interfaces/wgwebapi0")[1]["public_key"]
     assert f"PublicKey = {server_public}\n" in conf
     for line in ("Address = 10.99.0.3/32, fd99::3/128", "DNS = 192.168.7.1",

@@ -8,7 +8,6 @@ Under netifd (`netifd=True`) addresses and routes are not set here but returned 
 for the proto handler to pass to proto_add_* (see package/wgpy/files/wgpy.sh).
 """
 
-import base64
 import os
 import shutil
 import signal
@@ -19,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from wgpy import crypto
+from wgpy import keys
 from wgpy.router import netconf, resolve, syncconf
 from wgpy.router.handlers import Snapshot
 from wgpy.uapi import client
@@ -80,7 +79,7 @@ def _ensure_key(store: Store, conf: schema.InterfaceConfig) -> None:
     """`private_key 'generate'` (or none): make one and save it, as OpenWrt's handler does."""
     if not conf.generate_key:
         return
-    conf.private_key = base64.b64encode(crypto.generate_private_key()).decode()
+    conf.private_key = keys.generate()
     store.set_option(CONFIG, conf.name, "private_key", conf.private_key)
 
 

@@ -322,9 +322,9 @@ def handle_set(dev, lines: List[str], now: float, net: Optional[Network] = None)
 
 # ---- get ----
 
-def format_endpoint(endpoint: Tuple[str, int]) -> str:
-    """(host, port) -> `a.b.c.d:port` or `[v6]:port`."""
-    host, port = endpoint
+def format_endpoint(host: str, port: int) -> str:
+    """`a.b.c.d:port` or `[v6]:port`, as UAPI, `wg` and wg-quick files write an endpoint
+    (LuCI PR 6593 was a wizard that forgot the brackets)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -340,7 +340,7 @@ def _peer_lines(dev, peer) -> List[str]:
              f"preshared_key={(peer.preshared_key or _ZERO_KEY).hex()}",
              "protocol_version=1"]
     if peer.endpoint is not None:
-        lines.append(f"endpoint={format_endpoint(peer.endpoint)}")
+        lines.append(f"endpoint={format_endpoint(*peer.endpoint)}")
     sec, nsec = _handshake_time(peer.last_handshake_wall)
     lines += [f"last_handshake_time_sec={sec}", f"last_handshake_time_nsec={nsec}",
               f"tx_bytes={peer.tx_bytes}", f"rx_bytes={peer.rx_bytes}",
