@@ -40,8 +40,8 @@ def _up_arguments(p: argparse.ArgumentParser) -> None:
 def _web_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listen", metavar="ADDR:PORT",
                    help="default: UCI wgpy.web.listen, else 127.0.0.1:8080")
-    p.add_argument("--webroot", metavar="DIR", help="the page's files (default: the "
-                   "copy inside the wgpy package, else /usr/share/wgpy/webui)")
+    p.add_argument("--webroot", metavar="DIR", help="the page's files (default: the copy "
+                   "inside the wgpy package, else the OpenWrt package's)")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     _passwd_arguments(p)
 
@@ -199,12 +199,9 @@ def _passwd(args) -> int:
 
 # name -> (help, add the command's arguments, run it: -> exit status)
 COMMANDS = {
-    "up": ("start wgpyd and apply keys, peers, addresses and routes", _up_arguments,
-           _change),
-    "down": ("stop wgpyd and remove what up added", _targets,
-             _change),
-    "reload": ("apply UCI changes live; unchanged peers keep their sessions", _targets,
-               _change),
+    "up": ("start wgpyd and apply keys, peers, addresses and routes", _up_arguments, _change),
+    "down": ("stop wgpyd and remove what up added", _targets, _change),
+    "reload": ("apply UCI changes live; unchanged peers keep their sessions", _targets, _change),
     "status": ("interfaces, peers, handshakes, transfer, config errors",
                lambda p: p.add_argument("--json", action="store_true"), _status),
     "showconf": ("the running config in wg-quick form, descriptions as comments",
