@@ -137,7 +137,7 @@ class Demo:
     # ---- the router: wgpy ----
 
     def wgpy(self, *args, check: bool = True, input=None):
-        return self.lab.run(self.router, PYTHON, "-m", "wgpy.router.command", "-c",
+        return self.lab.run(self.router, PYTHON, "-m", "wgpy.cli", "-c",
                             self.confdir, *args, check=check, input=input, env=self.env)
 
     def router_keys(self):
@@ -356,7 +356,7 @@ def preflight() -> str:
     if missing:
         return f"missing tools; install the Debian packages: {' '.join(missing)}"
     try:
-        import wgpy.router.command  # noqa: F401
+        import wgpy.cli  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - a stale C core fails with AttributeError
         return (f"wgpy does not import in {PYTHON} ({type(exc).__name__}: {exc}); "
                 "run `make build` and use .venv/bin/python")

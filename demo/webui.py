@@ -41,11 +41,9 @@ def start(lab: Lab, ns: str, confdir: str, listen: str, env: dict) -> str:
     # password would be the one the page asks for, and the demo could not tell it.
     no_shadow = os.path.join(lab.tmp, "no-shadow")
     auth = ["--passwd-file", passwd_file, "--shadow", no_shadow]
-    lab.run(ns, PYTHON, "-c", "import sys; from wgpy.web import passwd_main; "
-            "sys.exit(passwd_main(sys.argv[1:]))", *auth, input=password + "\n", env=env)
-    lab.spawn("webui", ns, PYTHON, "-c", "import sys; from wgpy.web import web_main; "
-              "sys.exit(web_main(sys.argv[1:]))", "-c", confdir, *auth, "--listen", listen,
-              env=env)
+    lab.run(ns, PYTHON, "-m", "wgpy.cli", "passwd", *auth, input=password + "\n", env=env)
+    lab.spawn("webui", ns, PYTHON, "-m", "wgpy.cli", "-c", confdir, "web", *auth,
+              "--listen", listen, env=env)
     host, port = listen.rsplit(":", 1)
     wait_for(lambda: lab.ok(ns, PYTHON, "-c", f"import socket; socket.create_connection("
                             f"('{host}', {port}), 2).close()"),

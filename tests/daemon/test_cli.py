@@ -3,7 +3,7 @@
 import pytest
 
 from wgpy import __version__
-from wgpy.cli import _parse_args, wgpyd_main
+from wgpy.daemon.main import _parse_args, main as wgpyd_main
 
 
 @pytest.mark.parametrize("argv,expected", [

@@ -5,10 +5,9 @@ test_offload.py (tests/datapath is on sys.path as the directory of those tests).
 import socket
 import struct
 
-from wgpy import crypto
+from wgpy.daemon.datapath import Datapath
 from wgpy.daemon.udp import UdpSockets
 
-Datapath = crypto.Datapath
 VNET = struct.Struct("=BBHHHH")     # virtio_net_hdr, host order (legacy TUN)
 
 

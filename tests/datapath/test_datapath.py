@@ -15,10 +15,10 @@ from hypothesis import given, strategies as st
 
 from dpside import Side
 from wgpy import crypto
+from wgpy.daemon.datapath import Datapath
 from wgpy.daemon.udp import UdpSockets
 from wgpy.protocol.allowedips import AllowedIPs
 
-Datapath = crypto.Datapath
 PACKET_MAX = 2048
 K1, K2 = bytes(range(32)), bytes(range(100, 132))
 

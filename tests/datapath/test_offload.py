@@ -15,8 +15,8 @@ import pytest
 
 from dpside import VNET, Side
 from wgpy import crypto
+from wgpy.daemon.datapath import Datapath
 
-Datapath = crypto.Datapath
 PACKET_MAX = 2048
 MTU = 1420
 K1, K2 = bytes(range(32)), bytes(range(100, 132))

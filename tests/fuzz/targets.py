@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE.parent / "protocol"))   # wgtestlib
 
 from wgpy import crypto                                 # noqa: E402
 from wgpy.protocol import cookie, messages               # noqa: E402
-from wgpy.uapi import protocol as uapi                   # noqa: E402
+from wgpy.uapi import text as uapi                   # noqa: E402
 from wgpy.uapi import server as uapi_server              # noqa: E402
 from wgpy.uci import schema, store, syntax               # noqa: E402
 from wgtestlib import Pair                               # noqa: E402
@@ -153,7 +153,7 @@ def fuzz_uapi(data: bytes) -> None:
         assert uapi.render_get(dev) == before, "a refused request changed the device"
     else:
         # Applied to a throw-away device: a valid request may legitimately change state.
-        uapi.apply_set(_uapi_device(), request, 1000.0)
+        uapi.execute_set(_uapi_device(), request, 1000.0)
     _framing(b"set=1\n" + data + b"\n\n")
 
 

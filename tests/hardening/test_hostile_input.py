@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from wgpy.router import handlers
-from wgpy.uapi import protocol as uapi
+from wgpy.uapi import text as uapi
 from wgpy.uci import schema, store
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
                                   "listen_port=" + "0" * 30 + "1" * 30])
 def test_uapi_huge_integers_are_einval(line):
     """Regression: int() refuses > 4,300 digits with ValueError, which the daemon answered
-    with ENOANO and a traceback instead of EINVAL (fixed in uapi/protocol.py parse_uint)."""
+    with ENOANO and a traceback instead of EINVAL (fixed in uapi/text.py parse_uint)."""
     with pytest.raises(uapi.UapiError) as exc:
         uapi.parse_set([line])
     assert exc.value.errno == uapi.EINVAL

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from wgpy._wgcore import ffi, lib
+from wgpy._native import ffi, lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORE = ROOT / "src" / "core"

@@ -11,7 +11,6 @@ The server's endpoint sits behind R's default gateway, so a 0.0.0.0/0 tunnel rou
 swallow it without the host route wgpy adds.
 """
 
-import base64
 import itertools
 import json
 import os
@@ -22,9 +21,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 from netlab import stop_process, wait_for  # noqa: E402  (one copy of the process helpers)
 
-from wgpy.crypto import generate_private_key
+from wgpy import keys
 from wgpy.uapi.client import peer_pid
-from wgpy.uci.schema import public_key_of
 
 PYTHON = sys.executable
 ENDPOINT = "10.55.0.1"
@@ -41,8 +39,8 @@ def tag() -> str:
 
 def genkey():
     """(private, public) in base64, from wgpy's own crypto."""
-    private = base64.b64encode(generate_private_key()).decode()
-    return private, public_key_of(private)
+    private = keys.generate()
+    return private, keys.public_key(private)
 
 
 class Lab:
@@ -145,8 +143,8 @@ class Lab:
     # ---- wgpy ----
 
     def wgpy(self, ns: str, *args, check=True):
-        """`python -m wgpy.router.command -c CONFDIR ARGS` inside `ns`."""
-        return self.run(ns, PYTHON, "-m", "wgpy.router.command", "-c",
+        """`python -m wgpy.cli -c CONFDIR ARGS` inside `ns`."""
+        return self.run(ns, PYTHON, "-m", "wgpy.cli", "-c",
                         str(self.tmp_path / "config"), *args, check=check, timeout=60)
 
     def python(self, ns: str, code: str):

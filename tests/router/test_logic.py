@@ -6,7 +6,8 @@ import ipaddress
 
 from routerlab import genkey
 
-from wgpy.router import apply, handlers, netconf, resolve
+from wgpy.keys import is_key
+from wgpy.router import handlers, netconf, resolve, syncconf
 from wgpy.uapi.client import b64_to_hex, parse_get
 from wgpy.uci import schema, syntax
 
@@ -44,12 +45,12 @@ def no_dns(host, port):
     raise resolve.ResolveError(f"cannot resolve '{host}'")
 
 
-# ---- apply.plan ----
+# ---- syncconf.plan ----
 
 def test_first_plan_sets_everything():
     c = conf(peer("a", A, extra="\toption endpoint_host '192.0.2.1'\n"
                                "\toption persistent_keepalive '25'\n"))
-    p = apply.plan(c, {"listen_port": 40000, "peers": []})
+    p = syncconf.plan(c, {"listen_port": 40000, "peers": []})
     assert p.lines == [f"private_key={b64_to_hex(PRIVATE)}", f"public_key={b64_to_hex(A)}",
                        "endpoint=192.0.2.1:51820", "persistent_keepalive_interval=25",
                        "replace_allowed_ips=true", "allowed_ip=10.0.0.2/32"]
@@ -58,7 +59,7 @@ def test_first_plan_sets_everything():
 
 def test_plan_like_syncconf_never_replaces_peers():
     c = conf(peer("a", A) + peer("b", B, "10.0.0.3/32", "\toption persistent_keepalive '5'\n"))
-    p = apply.plan(c, device(live(A), live(B, ("10.0.0.3/32",)), live(C)))
+    p = syncconf.plan(c, device(live(A), live(B, ("10.0.0.3/32",)), live(C)))
     assert "replace_peers=true" not in p.lines
     assert p.lines == [f"public_key={b64_to_hex(C)}", "remove=true",
                        f"public_key={b64_to_hex(B)}", "persistent_keepalive_interval=5"]
@@ -67,17 +68,17 @@ def test_plan_like_syncconf_never_replaces_peers():
 
 def test_unchanged_config_gives_an_empty_plan():
     c = conf(peer("a", A, extra="\toption endpoint_host '192.0.2.1'\n"))
-    assert apply.plan(c, device(live(A, endpoint="192.0.2.1:51820"))).lines == []
+    assert syncconf.plan(c, device(live(A, endpoint="192.0.2.1:51820"))).lines == []
 
 
 def test_unresolvable_peer_is_skipped_and_a_running_one_kept():
     c = conf(peer("a", A, extra="\toption endpoint_host 'x.invalid'\n")
              + peer("b", B, "10.9.0.0/16"))
-    fresh = apply.plan(c, device(), no_dns)
+    fresh = syncconf.plan(c, device(), no_dns)
     [error] = fresh.skipped
     assert (error.section, error.option) == ("a", "endpoint_host")
     assert fresh.added == [B] and [p.section for p in fresh.active(c)] == ["b"]
-    running = apply.plan(c, device(live(A, endpoint="192.0.2.7:51820")), no_dns)
+    running = syncconf.plan(c, device(live(A, endpoint="192.0.2.7:51820")), no_dns)
     assert A not in running.removed and A in running.endpoints
 
 
@@ -136,10 +137,6 @@ def test_best_route_skips_our_device_and_prefers_longest_then_metric():
 
 
 # ---- handlers without a daemon ----
-
-def is_key(text):
-    return schema.is_key(text)
-
 
 def test_key_handlers_have_openwrt_shapes():
     keys = handlers.wireguard_genkey()

@@ -16,7 +16,7 @@ from routerlab import ENDPOINT, SERVER_PORT, Lab, wait_for
 from test_end_to_end import network_config, router, server_peer_section, write
 
 from support import owrt
-from wgpy.uci.schema import public_key_of
+from wgpy.keys import public_key as public_key_of
 
 pytestmark = [pytest.mark.netns,
               pytest.mark.skipif(owrt.skip_reason() is not None, reason=str(owrt.skip_reason()))]

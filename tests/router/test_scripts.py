@@ -151,7 +151,7 @@ def test_proto_handler_with_the_real_wgpy(lab):
         ifname, lab.server_public, allowed="0.0.0.0/0",
         extra="\toption route_allowed_ips '1'\n")))
     wrapper = lab.tmp_path / "wgpy-real"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m wgpy.router.command "
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -m wgpy.cli "
                        f"-c {lab.tmp_path}/config \"$@\"\n")
     wrapper.chmod(0o755)
     calls = lab.tmp_path / "calls"

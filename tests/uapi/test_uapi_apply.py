@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wgpy.uapi import protocol as p
+from wgpy.uapi import text as p
 
 device = pytest.importorskip("wgpy.protocol.device")
 

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from wgpy.uapi import protocol as p
+from wgpy.uapi import text as p
 
 KEY = "a8" * 32
 ZERO = "00" * 32
@@ -130,5 +130,5 @@ def test_error_messages_never_contain_keys():
 
 
 def test_format_endpoint():
-    assert p.format_endpoint(("10.0.0.1", 5)) == "10.0.0.1:5"
-    assert p.format_endpoint(("fd00::1", 5)) == "[fd00::1]:5"
+    assert p.format_endpoint("10.0.0.1", 5) == "10.0.0.1:5"
+    assert p.format_endpoint("fd00::1", 5) == "[fd00::1]:5"

@@ -2,23 +2,20 @@
 section and option, `wgpy up` refuses or skips accordingly, and the file is byte-for-byte
 untouched. Runs without root: the interfaces fail before any daemon would start."""
 
-import base64
-
 import pytest
 
-from wgpy.crypto import generate_private_key
-from wgpy.router import command
+from wgpy import cli, keys
 from wgpy.uci import schema, syntax
 
 PATH = "/etc/config/network"
 
 
 def key() -> str:
-    return base64.b64encode(generate_private_key()).decode()
+    return keys.generate()
 
 
 PRIVATE = key()
-PEER_A, PEER_B = schema.public_key_of(key()), schema.public_key_of(key())
+PEER_A, PEER_B = keys.public_key(key()), keys.public_key(key())
 
 
 def config(iface_extra: str = "", peers: str = "") -> str:
@@ -98,7 +95,7 @@ def test_a_bad_peer_is_skipped_and_the_rest_stay(extra, option, message):
 
 
 def test_duplicate_and_own_public_keys():
-    own = schema.public_key_of(PRIVATE)
+    own = keys.public_key(PRIVATE)
     conf = load(config(peers=peer("a", PEER_A) + peer("b", PEER_A) + peer("me", own)))
     assert [p.section for p in conf.peers] == ["a"]
     dup, me = conf.peer_errors
@@ -126,7 +123,7 @@ def test_up_refuses_and_leaves_the_file_alone(tmp_path, capsys, extra, option, m
     text = config(extra, peer("a", PEER_A))
     path.write_text(text)
     before = path.stat().st_mtime_ns
-    assert command.main(["-c", str(tmp_path), "up", "wg0"]) == 1
+    assert cli.main(["-c", str(tmp_path), "up", "wg0"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"{path} line" in err and "section 'wg0'" in err and f"option '{option}'" in err
@@ -135,13 +132,13 @@ def test_up_refuses_and_leaves_the_file_alone(tmp_path, capsys, extra, option, m
 
 def test_unreadable_file_is_reported_with_its_line(tmp_path, capsys):
     (tmp_path / "network").write_text("config interface 'wg0'\n\toption proto 'wgpy\n")
-    assert command.main(["-c", str(tmp_path), "up", "wg0"]) == 1
+    assert cli.main(["-c", str(tmp_path), "up", "wg0"]) == 1
     assert f"{tmp_path}/network line 2: parse error" in capsys.readouterr().err
 
 
 def test_keys_must_be_in_canonical_base64():
     """`wg` refuses a key whose last character carries stray low bits; so do we."""
-    from wgpy.uci.schema import is_key
+    from wgpy.keys import is_key
     assert is_key("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=")
     assert not is_key("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dh=")
     assert not is_key("xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg")

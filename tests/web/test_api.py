@@ -16,7 +16,8 @@ import pytest
 from webdata import PASSWORD, PEER_PUBLIC
 from wgpy.uci.store import Store
 from wgpy.uci import syntax
-from wgpy.web import actions, api, auth, cli, server
+from wgpy import cli
+from wgpy.web import actions, api, auth, server
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 KEY2 = "yTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -136,10 +137,10 @@ def test_first_start_setup(confdir, tmp_path):
 def test_passwd_command(tmp_path, monkeypatch):
     path = tmp_path / "pw"
     monkeypatch.setattr("sys.stdin", io.StringIO("new password 1\n"))
-    assert cli.passwd_main(["--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 0
+    assert cli.main(["passwd", "--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 0
     assert auth.Passwords(str(path), str(tmp_path / "x")).verify("new password 1")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert cli.passwd_main(["--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 1
+    assert cli.main(["passwd", "--passwd-file", str(path), "--shadow", str(tmp_path / "x")]) == 1
 
 
 # ---- reading ----
@@ -169,8 +170,8 @@ def test_status_interfaces_detail_suggest_openapi(client):
 def test_keys(client):
     status, pair = client.call("POST", "/api/keys/keypair")
     assert status == 200
-    from wgpy.uci.schema import is_key, public_key_of
-    assert is_key(pair["private_key"]) and public_key_of(pair["private_key"]) == pair["public_key"]
+    from wgpy.keys import is_key, public_key
+    assert is_key(pair["private_key"]) and public_key(pair["private_key"]) == pair["public_key"]
     status, psk = client.call("POST", "/api/keys/psk")
     assert is_key(psk["preshared_key"])
 
@@ -280,8 +281,8 @@ def test_add_device(client, confdir):
     conf = body["config"]
     private = conf.split("PrivateKey = ")[1].split("\n")[0]
     assert private not in (confdir / "network").read_text()  # never stored
-    from wgpy.uci.schema import public_key_of
-    assert public_key_of(private) == body["public_key"]
+    from wgpy.keys import public_key
+    assert public_key(private) == body["public_key"]
     server_public = client.call("GET", "/api/interfaces/wgwebapi0")[1]["public_key"]
     assert f"PublicKey = {server_public}\n" in conf
     for line in ("Address = 10.99.0.3/32, fd99::3/128", "DNS = 192.168.7.1",

@@ -85,7 +85,7 @@ class Lab:
 
     def wgpy(self, confdir, *args: str):
         """The router command (`wgpy -c DIR ...`) inside ns R."""
-        return self.ns(self.router, PYTHON, "-m", "wgpy.router.command", "-c", str(confdir),
+        return self.ns(self.router, PYTHON, "-m", "wgpy.cli", "-c", str(confdir),
                        *args)
 
     def router_up(self, confdir) -> None:
@@ -95,7 +95,7 @@ class Lab:
         self.pids.append(pid)
 
     def start_web(self, confdir, port: int, passwd_file) -> None:
-        self.spawn(self.router, PYTHON, "-m", "wgpy.web.cli", "-c", str(confdir),
+        self.spawn(self.router, PYTHON, "-m", "wgpy.cli", "-c", str(confdir), "web",
                    "--listen", f"127.0.0.1:{port}", "--passwd-file", str(passwd_file),
                    "--shadow", str(self.tmp / "no-shadow"), log="web.log")
         wait_for(lambda: self.ns(self.router, "python3", "-c",

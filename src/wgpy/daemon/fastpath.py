@@ -1,7 +1,7 @@
-"""The bridge between the sans-I/O Device and the C datapath (wgpy.crypto.Datapath).
+"""The bridge between the sans-I/O Device and the C datapath (daemon/datapath.py).
 
 Downwards it mirrors what the Device decides: keypair slots, endpoints, allowed IPs and
-peer removal arrive through the Device's datapath seam (`changed`), and transport packets
+peer removal arrive through the Device's fast-path seam (`changed`), and transport packets
 Python originates (keepalives, staged packets) go through C so the send counter stays C's.
 Upwards it turns what the C workers report into Device calls, with the loop's clock:
 upcalls (handshakes, cookie replies, packets waiting for a session) are fed to the Device;
@@ -14,7 +14,7 @@ and at most every SYNC_INTERVAL_S while traffic flows.
 import os
 import socket
 
-from wgpy import crypto
+from wgpy.daemon.datapath import Datapath, DpPeerState
 from wgpy.protocol.constants import MAX_PEERS, REJECT_AFTER_MESSAGES
 
 # How stale the timers' view of traffic may get while packets flow: the timers act on
@@ -30,7 +30,7 @@ class FastPath:
 
     def __init__(self, dev, tun, udp, log) -> None:
         self.dev, self.tun, self.udp, self.log = dev, tun, udp, log
-        self.dp = crypto.Datapath(MAX_PEERS, PACKET_MAX, dev.mtu)
+        self.dp = Datapath(MAX_PEERS, PACKET_MAX, dev.mtu)
         self.next_sync = None           # monotonic deadline of the next activity sync
         self._slots = {}                # Peer -> slot
         self._peers = {}                # slot -> Peer
@@ -41,7 +41,7 @@ class FastPath:
         # C owns the sticky source of every peer endpoint (udp.py asks source_for); this holds
         # only where the last event's datagrams came to, for the replies they cause.
         self._arrivals = {}             # (host, port) -> (local bytes, ifindex)
-        dev.datapath = self
+        dev.fastpath = self
         udp.source_owner = self
 
     # ---- lifecycle ----
@@ -83,7 +83,7 @@ class FastPath:
         self.dp.set_mtu(mtu)
 
     def close(self) -> None:
-        self.dev.datapath = None
+        self.dev.fastpath = None
         self.udp.source_owner = self.udp
         self.dp.close()
 
@@ -123,7 +123,7 @@ class FastPath:
         if slot is None:
             slot = self.dp.peer_add()
             self._slots[peer], self._peers[slot] = slot, peer
-            self._seen[slot] = crypto.DpPeerState()
+            self._seen[slot] = DpPeerState()
         return slot
 
     def _push_keypairs(self, peer) -> None:

@@ -19,7 +19,7 @@ from wgpy.daemon.log import peer_name
 from wgpy.daemon.mtu import MtuWatch
 from wgpy.daemon.tun import Tun, TunGone
 from wgpy.daemon.udp import UdpSockets
-from wgpy.uapi.protocol import ENOANO, UapiError, apply_set, parse_set, render_get
+from wgpy.uapi.text import ENOANO, UapiError, execute_set, parse_set, render_get
 from wgpy.uapi.server import Connection, Listener
 
 # Packets handled per readiness event before yielding to the other sources, so a busy
@@ -193,7 +193,7 @@ class Loop:
                     self.fastpath.sync(self.clock())    # counters and roaming from C
                 return render_get(self.dev)
             request = parse_set(body)
-            apply_set(self.dev, request, self.clock(), self)
+            execute_set(self.dev, request, self.clock(), self)
             self.log.debug("UAPI: set applied: %d device ops, peers %s", len(request.device_ops),
                            " ".join(peer_name(p.public_key) for p in request.peers) or "-")
             return "errno=0\n\n"
@@ -205,7 +205,7 @@ class Loop:
             return f"errno={-ENOANO}\n\n"
 
     def rebind(self, listen_port: int, fwmark: int) -> int:
-        """The `Network` hook for apply_set: move the UDP sockets, keeping the selector in step."""
+        """The `Network` hook of execute_set: move the UDP sockets, keeping the selector in step."""
         if self.fastpath is None:
             for sock in self.udp.sockets.values():
                 self._sel.unregister(sock)

@@ -8,7 +8,6 @@ prefix moves it to the new peer; removal needs the exact prefix and owner;
 networks_of() lists a peer's prefixes in insertion order.
 """
 
-import ipaddress
 
 _BITS = {4: 32, 6: 128}
 
@@ -126,8 +125,3 @@ def _address(packet: bytes, v4_offset: int, v6_offset: int):
     if version == 6 and len(packet) >= 40:
         return bytes(packet[v6_offset:v6_offset + 16])
     return None
-
-
-def parse_network(text: str):
-    """An ip_network from "addr/len" text, host bits masked off (as wg does)."""
-    return ipaddress.ip_network(text, strict=False)

@@ -7,10 +7,10 @@ drops[reason] and returns. Rule 2: no I/O and no clock here; the caller passes
 `now` (monotonic seconds) and drains datagrams_to_send()/packets_to_deliver().
 Rule 3: a transport packet counts only after AEAD authentication AND the replay
 check, in that order, so forged packets cannot move the replay window.
-The datapath seam: with `dev.datapath` set (the daemon's C fast path), changes of
+The fast-path seam: with `dev.fastpath` set (the daemon's C data path), changes of
 keypair slots, endpoints, allowed IPs and peers are reported to it through
-datapath.changed(kind, peer), and transport packets are handed to it unsealed
-(datapath.send_transport); it reports key confirmation back via keypair_confirmed().
+fastpath.changed(kind, peer), and transport packets are handed to it unsealed
+(fastpath.send_transport); it reports key confirmation back via keypair_confirmed().
 """
 
 import collections
@@ -56,13 +56,13 @@ class Device:
         self._under_load_until = -1.0
         self._outgoing = []
         self._delivered = []
-        self.datapath = None
+        self.fastpath = None
         self.allowed_ips.on_change = lambda: self._changed("allowed_ips", None)
 
     def _changed(self, kind: str, peer) -> None:
-        """Report "keypairs", "endpoint", "allowed_ips" or "peer_removed" to the datapath."""
-        if self.datapath is not None:
-            self.datapath.changed(kind, peer)
+        """Report "keypairs", "endpoint", "allowed_ips" or "peer_removed" to the fast path."""
+        if self.fastpath is not None:
+            self.fastpath.changed(kind, peer)
 
     # ---- configuration ----
 
@@ -131,7 +131,7 @@ class Device:
 
     # ---- output queues ----
 
-    def _emit(self, peer: Peer, payload: bytes) -> None:
+    def queue_datagram(self, peer: Peer, payload: bytes) -> None:
         """Queue payload for peer's endpoint; without one it is dropped (as a failed send)."""
         if peer.endpoint is None:
             self.drops["no_endpoint"] += 1
@@ -139,11 +139,14 @@ class Device:
         peer.tx_bytes += len(payload)
         self._outgoing.append((payload, peer.endpoint))
 
-    def _emit_plain(self, peer: Peer, packet: bytes) -> None:
-        """Hand an unsealed transport packet (b"" = keepalive) to the datapath."""
-        if peer.endpoint is None:
+    def send_transport(self, peer: Peer, packet: bytes) -> None:
+        """A transport packet for peer: sealed by the Peer and queued (no fast path), or
+        unsealed (b"" = keepalive) and handed to the fast path, which owns the counter."""
+        if self.fastpath is None:
+            self.queue_datagram(peer, packet)
+        elif peer.endpoint is None:
             self.drops["no_endpoint"] += 1
-        elif not self.datapath.send_transport(peer, packet):
+        elif not self.fastpath.send_transport(peer, packet):
             self.drops["datapath_refused"] += 1
 
     def keypair_confirmed(self, peer: Peer, local_index: int, now: float) -> None:

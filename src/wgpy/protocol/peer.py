@@ -2,9 +2,9 @@
 (kernel peer.c + send.c, wireguard-go peer.go + send.go).
 
 Decisions about sending live here: when to initiate, when to stage packets
-waiting for a session, how to pad and number transport packets. Bytes leave
-through device._emit(); nothing here knows sockets. Rule: only our own code
-calls these methods, so misuse may raise; remote bytes never reach here raw.
+waiting for a session, how to pad and number transport packets. Bytes leave through
+device.queue_datagram() and device.send_transport(); nothing here knows sockets. Rule: only
+our own code calls these methods, so misuse may raise; remote bytes never reach here raw.
 """
 
 import base64
@@ -139,7 +139,7 @@ class Peer:
         data = self.cookie_generator.add_macs(msg.pack(), now)
         self.timers.timers_any_authenticated_packet_traversal(now)
         self.timers.timers_any_authenticated_packet_sent(now)
-        self.device._emit(self, data)
+        self.device.queue_datagram(self, data)
 
     def begin_symmetric_session(self, now: float) -> bool:
         """Turn the finished handshake into a keypair in the right slot."""
@@ -191,8 +191,8 @@ class Peer:
                 self.send_handshake_initiation(now, is_retry=False)
                 return
             batch, data_sent = [], False
-            # With a datapath, C numbers and seals (it owns the send counter).
-            offload = self.device.datapath is not None
+            # With a fast path, C numbers and seals (it owns the send counter).
+            offload = self.device.fastpath is not None
             while self.staged and keypair.send_counter < REJECT_AFTER_MESSAGES:
                 packet = self.staged.popleft()
                 batch.append(packet if offload else self._seal(keypair, packet))
@@ -209,9 +209,8 @@ class Peer:
     def _send_transport_batch(self, batch, data_sent: bool, now: float) -> None:
         self.timers.timers_any_authenticated_packet_traversal(now)
         self.timers.timers_any_authenticated_packet_sent(now)
-        emit = self.device._emit if self.device.datapath is None else self.device._emit_plain
-        for datagram in batch:
-            emit(self, datagram)
+        for packet in batch:
+            self.device.send_transport(self, packet)
         if data_sent:
             self.timers.timers_data_sent(now)
         self.keep_key_fresh_sending(now)

@@ -3,12 +3,11 @@ start wgpyd, push the config over UAPI, set addresses and routes, and gather sta
 
 Parse everything first, then act: an interface with a bad option is never started and an
 interface that is running is left alone when its new config is bad. Peers are applied with
-apply.plan (never replace_peers), so `reload` keeps the sessions of unchanged peers.
+syncconf.plan (never replace_peers), so `reload` keeps the sessions of unchanged peers.
 Under netifd (`netifd=True`) addresses and routes are not set here but returned as lines
 for the proto handler to pass to proto_add_* (see package/wgpy/files/wgpy.sh).
 """
 
-import base64
 import os
 import shutil
 import signal
@@ -19,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from wgpy import crypto
-from wgpy.router import apply, firewall, netconf, resolve
+from wgpy import keys
+from wgpy.router import firewall, netconf, resolve, syncconf
 from wgpy.router.handlers import Snapshot
 from wgpy.uapi import client
 from wgpy.uci import schema
@@ -80,18 +79,18 @@ def _ensure_key(store: Store, conf: schema.InterfaceConfig) -> None:
     """`private_key 'generate'` (or none): make one and save it, as OpenWrt's handler does."""
     if not conf.generate_key:
         return
-    conf.private_key = base64.b64encode(crypto.generate_private_key()).decode()
+    conf.private_key = keys.generate()
     store.set_option(CONFIG, conf.name, "private_key", conf.private_key)
 
 
-def _push(conf: schema.InterfaceConfig, resolver: resolve.Resolver) -> apply.Plan:
-    plan = apply.plan(conf, client.get(conf.name), resolver)
+def _push(conf: schema.InterfaceConfig, resolver: resolve.Resolver) -> syncconf.Plan:
+    plan = syncconf.plan(conf, client.get(conf.name), resolver)
     if plan.lines:
         client.set_lines(conf.name, plan.lines)
     return plan
 
 
-def _netifd_lines(conf: schema.InterfaceConfig, plan: apply.Plan) -> List[str]:
+def _netifd_lines(conf: schema.InterfaceConfig, plan: syncconf.Plan) -> List[str]:
     """`address4|address6 IP PREFIX`, `route4|route6 NET PREFIX`, `hostdep IP` lines."""
     lines = [f"address{a.version} {a.ip} {a.network.prefixlen}" for a in conf.addresses]
     lines += [f"route{n.version} {n.network_address} {n.prefixlen}"
@@ -121,7 +120,7 @@ def _configure(conf: schema.InterfaceConfig, resolver: resolve.Resolver, netifd:
     else:
         new = netconf.desired_state(conf, plan.active(conf), endpoints, old)
         new.skipped = skipped
-        netconf.apply(new, old)
+        netconf.transition(new, old)
     if whole_lan and not new.mss_clamp:
         result.warnings.append(f"{conf.name}: cannot clamp the TCP MSS (nft missing or "
                                "refused): LAN clients depend on ICMP for the tunnel's MTU")

@@ -10,13 +10,12 @@
 Handlers read a `Snapshot` (gathered by control.py) and never do I/O themselves.
 """
 
-import base64
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from wgpy import crypto
+from wgpy import keys
 from wgpy.router.resolve import is_stale
-from wgpy.uci.schema import InterfaceConfig, is_key
+from wgpy.uci.schema import InterfaceConfig
 
 EVENT_UP = "wgpy.peer.up"
 EVENT_DOWN = "wgpy.peer.down"
@@ -39,21 +38,6 @@ class Snapshot:
     mtu: Dict[str, Optional[dict]] = field(default_factory=dict)  # ifname -> mtu.Choice dict
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-def _keypair() -> Tuple[str, str]:
-    private = crypto.generate_private_key()
-    return _b64(private), _b64(crypto.public_key(private))
-
-
-def _pubkey_or_none(private_b64: str) -> Optional[str]:
-    if not isinstance(private_b64, str) or not is_key(private_b64):
-        return None
-    return _b64(crypto.public_key(base64.b64decode(private_b64)))
-
-
 def _description(snap: Snapshot, ifname: str, public_key: str) -> Optional[str]:
     conf = snap.configs.get(ifname)
     peer = conf.peer(public_key) if conf else None
@@ -70,7 +54,7 @@ def wireguard_status(snap: Snapshot) -> dict:
     for ifname, dev in snap.devices.items():
         entry: dict = {"ifindex": snap.ifindex.get(ifname, 0)}
         if dev.get("private_key"):
-            entry["public_key"] = _pubkey_or_none(dev["private_key"])
+            entry["public_key"] = keys.public_key(dev["private_key"])
         for key in ("listen_port", "fwmark"):
             if dev.get(key):
                 entry[key] = dev[key]
@@ -94,18 +78,18 @@ def _wireguard_peer(peer: dict) -> dict:
 
 def wireguard_genkey() -> dict:
     """`wireguard genkey`: {private, public}."""
-    private, public = _keypair()
-    return {"private": private, "public": public}
+    private = keys.generate()
+    return {"private": private, "public": keys.public_key(private)}
 
 
 def wireguard_genpsk() -> dict:
     """`wireguard genpsk`: {preshared}."""
-    return {"preshared": _b64(crypto.generate_private_key())}
+    return {"preshared": keys.generate()}
 
 
 def wireguard_pubkey(args: dict) -> dict:
     """`wireguard pubkey {private}`: {public}; raises HandlerError on a bad key."""
-    public = _pubkey_or_none(args.get("private"))
+    public = keys.public_key(args.get("private"))
     if public is None:
         raise HandlerError("private: not a WireGuard key")
     return {"public": public}
@@ -122,7 +106,7 @@ def luci_get_wg_instances(snap: Snapshot) -> dict:
         fwmark = dev.get("fwmark", 0)
         out[ifname] = {
             "name": ifname,
-            "public_key": _pubkey_or_none(dev.get("private_key", "")) or "(none)",
+            "public_key": keys.public_key(dev.get("private_key", "")) or "(none)",
             "listen_port": str(dev.get("listen_port", 0)),
             "fwmark": f"0x{fwmark:x}" if fwmark else "off",
             "peers": [_luci_peer(snap, ifname, p) for p in dev["peers"]],
@@ -150,20 +134,20 @@ def _luci_peer(snap: Snapshot, ifname: str, peer: dict) -> dict:
 
 def luci_generate_key_pair() -> dict:
     """`luci.wireguard generateKeyPair`: {keys: {priv, pub}}."""
-    private, public = _keypair()
-    return {"keys": {"priv": private, "pub": public}}
+    private = keys.generate()
+    return {"keys": {"priv": private, "pub": keys.public_key(private)}}
 
 
 def luci_generate_psk() -> dict:
     """`luci.wireguard generatePsk`: {psk}."""
-    return {"psk": _b64(crypto.generate_private_key())}
+    return {"psk": keys.generate()}
 
 
 def luci_public_from_private(args: dict) -> dict:
     """`luci.wireguard getPublicAndPrivateKeyFromPrivate {privkey}`: {keys: {priv, pub}};
     pub is "" for a bad key, as `wg pubkey` failing gives in the ucode plugin."""
     private = args.get("privkey", "")
-    return {"keys": {"priv": private, "pub": _pubkey_or_none(private) or ""}}
+    return {"keys": {"priv": private, "pub": keys.public_key(private) or ""}}
 
 
 # ---- object `wgpy` ----
@@ -198,7 +182,7 @@ def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: Optional[dict]) 
               for key, p in live.items() if key not in configured]
     return {
         "up": dev is not None,
-        "public_key": _pubkey_or_none((dev or {}).get("private_key", "")),
+        "public_key": keys.public_key((dev or {}).get("private_key", "")),
         "listen_port": (dev or {}).get("listen_port"),
         "fwmark": (dev or {}).get("fwmark", 0),
         "addresses": [str(a) for a in conf.addresses],

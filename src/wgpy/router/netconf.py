@@ -191,7 +191,7 @@ def _route_args(dst: str, via: dict) -> List[str]:
     return [dst] + (["via", via["gateway"]] if "gateway" in via else []) + ["dev", via["dev"]]
 
 
-def apply(new: NetState, old: Optional[NetState]) -> None:
+def transition(new: NetState, old: Optional[NetState]) -> None:
     """Move the system from `old` (None: fresh link) to `new`; host routes go in first so
     the endpoint stays reachable while the tunnel routes change."""
     old = old or NetState(new.ifname)

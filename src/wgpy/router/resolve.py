@@ -11,6 +11,7 @@ import ipaddress
 import socket
 from typing import Callable, Dict, List, Optional, Tuple
 
+from wgpy.uapi.text import format_endpoint
 from wgpy.uci.schema import PeerConfig
 
 # WireGuard's REJECT_AFTER_TIME: past it no session can still be valid (wireguard_watchdog
@@ -32,11 +33,6 @@ def is_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def format_endpoint(ip: str, port: int) -> str:
-    """`ip:port`, with IPv6 bracketed, as UAPI and `wg` write it."""
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
 def system_resolver(host: str, port: int) -> str:

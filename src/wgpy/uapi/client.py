@@ -6,11 +6,12 @@ the router needs no wg binary.
 `interfaces` lists the sockets that answer, like `wg show interfaces`.
 """
 
-import base64
 import os
 import socket
 import struct
 from typing import Dict, List, Optional
+
+from wgpy import keys
 
 SOCKET_DIR = "/var/run/wireguard"
 TIMEOUT_S = 5.0
@@ -35,12 +36,12 @@ def socket_path(ifname: str, directory: str = SOCKET_DIR) -> str:
 
 def hex_to_b64(hex_key: str) -> str:
     """A UAPI hex key as `wg` prints it."""
-    return base64.b64encode(bytes.fromhex(hex_key)).decode()
+    return keys.encode(bytes.fromhex(hex_key))
 
 
 def b64_to_hex(b64_key: str) -> str:
-    """A base64 key as UAPI wants it (caller must pass a valid key)."""
-    return base64.b64decode(b64_key).hex()
+    """A base64 key as UAPI wants it; ValueError if it is not a key."""
+    return keys.decode(b64_key).hex()
 
 
 def _exchange(ifname: str, request: str, directory: str) -> List[str]:

@@ -4,7 +4,7 @@
 0755, socket 0600 via umask 077, a stale file replaced, a live one refused). A `Connection`
 turns bytes into whole `get`/`set` operations for a handler and queues its answers; it never
 blocks, serves several operations per connection, and a bad line only costs that connection.
-What the requests mean is `wgpy.uapi.protocol`'s business; when to read or write is the loop's.
+What the requests mean is `wgpy.uapi.text`'s business; when to read or write is the loop's.
 """
 
 import errno

@@ -8,19 +8,16 @@ out (`InterfaceConfig.peer_errors`) and the rest still come up. Nothing here doe
 resolve.py's job, so a hostname is only checked for syntax.
 """
 
-import base64
-import binascii
 import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
-from wgpy import crypto
+from wgpy import keys
 from wgpy.uci.syntax import Package, Section
 
 PROTO = "wgpy"
 DEFAULT_ENDPOINT_PORT = 51820
-KEY_B64_LEN = 44
 _TRUE = frozenset(("1", "yes", "on", "true", "enabled"))
 _FALSE = frozenset(("0", "no", "off", "false", "disabled"))
 _HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+\Z")
@@ -136,26 +133,9 @@ class _Reader:
             if required:
                 raise self.error(option, "is missing")
             return None
-        if not is_key(value):
+        if not keys.is_key(value):
             raise self.error(option, "is not a WireGuard key (44 characters of base64)")
         return value
-
-
-def is_key(text: str) -> bool:
-    """True if `text` is a base64 WireGuard key as `wg` prints it."""
-    if len(text) != KEY_B64_LEN or not text.endswith("="):
-        return False
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    # Canonical form only: `wg` refuses a last character with stray low bits.
-    return len(raw) == crypto.KEY_LEN and base64.b64encode(raw).decode() == text
-
-
-def public_key_of(private_b64: str) -> str:
-    """The base64 public key for a base64 private key (caller must pass a valid key)."""
-    return base64.b64encode(crypto.public_key(base64.b64decode(private_b64))).decode()
 
 
 def parse_network(text: str) -> Network:
@@ -262,7 +242,7 @@ def _peer(path: str, package: Package, section: Section) -> Optional[PeerConfig]
 
 
 def _add_peers(path: str, package: Package, conf: InterfaceConfig) -> None:
-    own = public_key_of(conf.private_key) if conf.private_key else None
+    own = keys.public_key(conf.private_key)
     seen: Dict[str, str] = {}
     for section in package.sections:
         if section.type != f"wireguard_{conf.name}":

@@ -7,15 +7,15 @@ peers keep their sessions. An interface that is not running is only written; it 
 change up when it comes up. Read-only views live in views.py.
 """
 
-import base64
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import List
 
-from wgpy import crypto
+from wgpy import keys
 from wgpy.router import control, firewall, resolve
 from wgpy.uapi import client
+from wgpy.uapi.text import format_endpoint
 from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store
 from wgpy.web import uciedit, validate, views, wgquick
@@ -36,12 +36,7 @@ class Context:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def new_key() -> str:
-    """A fresh base64 private key (also used as a preshared key)."""
-    return base64.b64encode(crypto.generate_private_key()).decode()
-
-
-def apply_live(ctx: Context, ifname: str) -> dict:
+def reload_running(ctx: Context, ifname: str) -> dict:
     """Reload a running interface from UCI; -> {ok, errors, warnings}."""
     if not client.is_live(ifname):
         return {"ok": True, "errors": [],
@@ -68,7 +63,7 @@ def _check_peer(package: syntax.Package, ifname: str, opts: validate.Options,
     """Refuse a duplicate or own public key, and allowed IPs overlapping another enabled
     peer's (the overlap that silently blanks the earlier peer, OW#16210)."""
     own = uciedit.option_text(interface_section(package, ifname), "private_key")
-    if schema.is_key(own) and schema.public_key_of(own) == opts["public_key"]:
+    if keys.public_key(own) == opts["public_key"]:
         raise FieldError("public_key", "is this interface's own public key")
     taken = {}
     for label, section in uciedit.peer_sections(package, ifname):
@@ -94,7 +89,7 @@ def add_peer(ctx: Context, ifname: str, body: dict) -> dict:
         section = uciedit.add_section(package, f"wireguard_{ifname}")
         uciedit.set_options(section, opts)
         uciedit.save(ctx.store, package)
-        return {"section": section.name, "apply": apply_live(ctx, ifname)}
+        return {"section": section.name, "apply": reload_running(ctx, ifname)}
 
 
 def update_peer(ctx: Context, ifname: str, label: str, body: dict) -> dict:
@@ -107,7 +102,7 @@ def update_peer(ctx: Context, ifname: str, label: str, body: dict) -> dict:
         _check_peer(package, ifname, opts, current=section)
         uciedit.set_options(section, opts)
         uciedit.save(ctx.store, package)
-        return {"section": label, "apply": apply_live(ctx, ifname)}
+        return {"section": label, "apply": reload_running(ctx, ifname)}
 
 
 def delete_peer(ctx: Context, ifname: str, label: str) -> dict:
@@ -115,7 +110,7 @@ def delete_peer(ctx: Context, ifname: str, label: str) -> dict:
         package = uciedit.load(ctx.store)
         uciedit.delete_section(package, _peer_section(package, ifname, label))
         uciedit.save(ctx.store, package)
-        return {"section": label, "apply": apply_live(ctx, ifname)}
+        return {"section": label, "apply": reload_running(ctx, ifname)}
 
 
 def update_interface(ctx: Context, ifname: str, body: dict) -> dict:
@@ -125,25 +120,25 @@ def update_interface(ctx: Context, ifname: str, body: dict) -> dict:
         package = uciedit.load(ctx.store)
         uciedit.set_options(interface_section(package, ifname), opts)
         uciedit.save(ctx.store, package)
-        return {"apply": apply_live(ctx, ifname)}
+        return {"apply": reload_running(ctx, ifname)}
 
 
 def regenerate_key(ctx: Context, ifname: str) -> dict:
     """A new private key: every peer must be given the new public key before it reconnects."""
-    private = new_key()
+    private = keys.generate()
     with ctx.lock:
         package = uciedit.load(ctx.store)
         uciedit.set_options(interface_section(package, ifname), {"private_key": private})
         uciedit.save(ctx.store, package)
-        return {"public_key": schema.public_key_of(private), "apply": apply_live(ctx, ifname)}
+        return {"public_key": keys.public_key(private), "apply": reload_running(ctx, ifname)}
 
 
 def _server_key(package: syntax.Package, section: syntax.Section) -> str:
     """The interface's private key; one is generated and saved if it has none yet (as
     `private_key 'generate'` asks), so a device can be added before the first start."""
     private = uciedit.option_text(section, "private_key")
-    if not schema.is_key(private):
-        private = new_key()
+    if not keys.is_key(private):
+        private = keys.generate()
         uciedit.set_options(section, {"private_key": private})
     return private
 
@@ -183,7 +178,7 @@ def add_device(ctx: Context, ifname: str, body: dict) -> dict:
     """The wizard: a new peer with a generated keypair, applied live; -> the client config.
     The client's private key is only in the answer, never written anywhere."""
     req = _device_request(body)
-    client_private, psk = new_key(), (new_key() if req["psk"] else None)
+    client_private, psk = keys.generate(), (keys.generate() if req["psk"] else None)
     with ctx.lock:
         package = uciedit.load(ctx.store)
         section = interface_section(package, ifname)
@@ -195,17 +190,17 @@ def add_device(ctx: Context, ifname: str, body: dict) -> dict:
             raise FieldError("endpoint_port", "the interface has no fixed listen port; set "
                                               "one under Interface first")
         opts = {"description": req["description"],
-                "public_key": schema.public_key_of(client_private),
+                "public_key": keys.public_key(client_private),
                 "preshared_key": psk, "allowed_ips": addresses}
         _check_peer(package, ifname, opts)
-        server_public = schema.public_key_of(_server_key(package, section))
+        server_public = keys.public_key(_server_key(package, section))
         peer = uciedit.add_section(package, f"wireguard_{ifname}")
         uciedit.set_options(peer, opts)
         uciedit.save(ctx.store, package)
-        applied = apply_live(ctx, ifname)
+        applied = reload_running(ctx, ifname)
     text = wgquick.render_client(
         client_private, addresses, req["dns"], server_public, psk, req["allowed_ips"],
-        wgquick.format_endpoint(req["endpoint_host"], int(port)), req["keepalive"])
+        format_endpoint(req["endpoint_host"], int(port)), req["keepalive"])
     return {"section": peer.name, "public_key": opts["public_key"], "config": text,
             "filename": _filename(req["description"]), "apply": applied}
 
@@ -254,7 +249,7 @@ def import_config(ctx: Context, body: dict) -> dict:
             _add_peers(package, ifname, peers)
             uciedit.save(ctx.store, package)
             return {"interface": ifname, "warnings": conf.warnings,
-                    "apply": apply_live(ctx, ifname)}
+                    "apply": reload_running(ctx, ifname)}
     ifname = validate.ifname(body, "name")
     if not conf.private_key or not conf.addresses:
         raise FieldError("config", "[Interface] needs PrivateKey and Address to create an "

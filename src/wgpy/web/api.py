@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from wgpy.uci import schema
+from wgpy import keys
 from wgpy.uci.store import UciError
 from wgpy.web import actions, auth, uciedit, validate, views
 from wgpy.web.validate import FieldError
@@ -244,9 +244,8 @@ class Api:
         return Response(201, actions.import_config(self.ctx, self._body(req)))
 
     def keypair(self, req: Request) -> Response:
-        private = actions.new_key()
-        return Response(200, {"private_key": private,
-                              "public_key": schema.public_key_of(private)})
+        private = keys.generate()
+        return Response(200, {"private_key": private, "public_key": keys.public_key(private)})
 
     def psk(self, req: Request) -> Response:
-        return Response(200, {"preshared_key": actions.new_key()})
+        return Response(200, {"preshared_key": keys.generate()})

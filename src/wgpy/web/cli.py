@@ -1,7 +1,4 @@
-"""`wgpy web` and `wgpy passwd`: argument parsing and start-up only.
-
-    wgpy [-c DIR] web [--listen ADDR:PORT] [--webroot DIR] [--passwd-file FILE] [-v]
-    wgpy passwd [--passwd-file FILE]
+"""`wgpy web` and `wgpy passwd`: start-up only (wgpy/cli.py parses their options).
 
 The listen address comes from --listen, else from UCI `wgpy.web.listen` (section `web` of
 config `wgpy` in DIR), else 127.0.0.1:8080, so a development box never exposes the page.
@@ -9,25 +6,25 @@ config `wgpy` in DIR), else 127.0.0.1:8080, so a development box never exposes t
 is not a terminal (for scripts).
 """
 
-import argparse
 import getpass
 import os
 import sys
-from typing import List, Optional
+from typing import Optional
 
-from wgpy.uci.store import DEFAULT_CONFDIR, Store
+from wgpy.uci.store import Store
 from wgpy.web import actions, api, auth, server, uciedit
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
-_HERE = os.path.dirname(os.path.abspath(__file__))
-# A source checkout serves ../../../webui; an installed package, the packaged copy.
-WEBROOTS = (os.path.join(_HERE, "..", "..", "..", "webui"), "/usr/share/wgpy/webui")
+# The page ships inside the package (wgpy/webui: a source checkout, a wheel); the OpenWrt
+# package leaves that copy out and installs the page where uhttpd can serve it too.
+WEBROOTS = (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "webui"),
+            "/usr/share/wgpy/webui")
 
 
 def default_webroot() -> str:
     for path in WEBROOTS:
         if os.path.isfile(os.path.join(path, "index.html")):
-            return os.path.realpath(path)
+            return path
     return WEBROOTS[-1]
 
 
@@ -38,15 +35,10 @@ def _uci_listen(store: Store) -> Optional[str]:
     return None
 
 
-def _parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog)
-    parser.add_argument("-c", dest="confdir", default=DEFAULT_CONFDIR, metavar="DIR",
-                        help="UCI config directory (default %(default)s)")
-    parser.add_argument("--passwd-file", default=os.environ.get("WGPY_WEB_PASSWD",
-                                                                auth.PASSWD_FILE),
-                        help="where wgpy's own password hash is kept")
-    parser.add_argument("--shadow", default=auth.SHADOW, help=argparse.SUPPRESS)
-    return parser
+def _passwords(passwd_file: Optional[str], shadow: Optional[str]) -> auth.Passwords:
+    """--passwd-file, else $WGPY_WEB_PASSWD, else wgpy's own file; --shadow for tests."""
+    return auth.Passwords(passwd_file or os.environ.get("WGPY_WEB_PASSWD", auth.PASSWD_FILE),
+                          shadow or auth.SHADOW)
 
 
 def _ask_password() -> str:
@@ -59,15 +51,15 @@ def _ask_password() -> str:
     return first
 
 
-def passwd_main(argv: Optional[List[str]] = None) -> int:
-    """Entry point of `wgpy passwd`."""
-    args = _parser("wgpy passwd").parse_args(argv)
+def passwd(passwd_file: Optional[str] = None, shadow: Optional[str] = None) -> int:
+    """`wgpy passwd`: -> exit status."""
+    passwords = _passwords(passwd_file, shadow)
     try:
-        auth.Passwords(args.passwd_file, args.shadow).set(_ask_password())
+        passwords.set(_ask_password())
     except (ValueError, OSError) as exc:
         sys.stderr.write(f"wgpy passwd: {exc}\n")
         return 1
-    if auth.root_hash(args.shadow) is not None:
+    if auth.root_hash(passwords.shadow_path) is not None:
         sys.stderr.write("wgpy passwd: note: root has a password in /etc/shadow; the page "
                          "asks for that one\n")
     return 0
@@ -87,25 +79,23 @@ def _first_start(passwords: auth.Passwords) -> Optional[str]:
     return code
 
 
-def web_main(argv: Optional[List[str]] = None) -> int:
-    """Entry point of `wgpy web`: serve until interrupted."""
-    parser = _parser("wgpy web")
-    parser.add_argument("--listen", metavar="ADDR:PORT", help=f"default {DEFAULT_LISTEN}")
-    parser.add_argument("--webroot", default=default_webroot(), metavar="DIR")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
-    args = parser.parse_args(argv)
-    store = Store(args.confdir)
-    passwords = auth.Passwords(args.passwd_file, args.shadow)
+def serve(confdir: str, listen: Optional[str] = None, webroot: Optional[str] = None,
+          passwd_file: Optional[str] = None, shadow: Optional[str] = None,
+          verbose: bool = False) -> int:
+    """`wgpy web`: serve until interrupted; -> exit status."""
+    store = Store(confdir)
+    webroot = webroot or default_webroot()
+    passwords = _passwords(passwd_file, shadow)
     try:
-        address = server.parse_listen(args.listen or _uci_listen(store) or DEFAULT_LISTEN)
+        address = server.parse_listen(listen or _uci_listen(store) or DEFAULT_LISTEN)
         setup_code = _first_start(passwords)
         httpd = server.Server(address, api.Api(actions.Context(store), passwords,
                                                setup_code=setup_code),
-                              args.webroot, args.verbose)
+                              webroot, verbose)
     except (ValueError, OSError) as exc:
         sys.stderr.write(f"wgpy web: {exc}\n")
         return 1
-    sys.stderr.write(f"wgpy web: serving {args.webroot} on {address[0]} port {address[1]}\n")
+    sys.stderr.write(f"wgpy web: serving {webroot} on {address[0]} port {address[1]}\n")
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:
@@ -113,7 +103,3 @@ def web_main(argv: Optional[List[str]] = None) -> int:
     finally:
         httpd.server_close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(web_main())

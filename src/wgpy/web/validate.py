@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Dict, List, Optional, Union
 
-from wgpy.uci.schema import is_key
+from wgpy.keys import is_key
 
 MAX_DESCRIPTION = 128
 _HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+\Z")

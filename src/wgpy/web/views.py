@@ -11,6 +11,7 @@ import ipaddress
 import socket
 from typing import List, Optional
 
+from wgpy import keys
 from wgpy.router import control, handlers
 from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store, UciError
@@ -65,7 +66,7 @@ def hostname(store: Store) -> str:
 
 def _public_key(section: syntax.Section) -> Optional[str]:
     private = uciedit.option_text(section, "private_key")
-    return schema.public_key_of(private) if schema.is_key(private) else None
+    return keys.public_key(private)
 
 
 def _disabled_peer(label: str, section: syntax.Section) -> dict:

@@ -11,7 +11,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from wgpy.uci.schema import DEFAULT_ENDPOINT_PORT, is_key
+from wgpy.keys import is_key
+from wgpy.uci.schema import DEFAULT_ENDPOINT_PORT
 from wgpy.web.validate import FieldError
 
 MAX_PEERS = 64
@@ -167,11 +168,6 @@ def parse(text: str) -> Config:
     if len(conf.peers) > MAX_PEERS:
         raise FieldError(_FIELD, f"more than {MAX_PEERS} peers")
     return conf
-
-
-def format_endpoint(host: str, port: int) -> str:
-    """`host:port` with IPv6 literals bracketed (LuCI PR 6593's bug)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def render_client(private_key: str, addresses: List[str], dns: List[str], server_public: str,

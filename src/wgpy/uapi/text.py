@@ -1,7 +1,7 @@
 """The UAPI text protocol (what `wg` speaks), as pure functions over a Device.
 
 `parse_set` turns the body of a `set=1` request into a typed `SetRequest` or raises
-`UapiError` carrying the negative errno wireguard-go would answer. `apply_set` then applies
+`UapiError` carrying the negative errno wireguard-go would answer. `execute_set` then applies
 it in wireguard-go's order; the only step that can still fail (binding a new listen port or
 fwmark, done through the caller's `Network`) runs first, so a failed request changes nothing.
 `render_get` produces the `get=1` answer. No sockets, clocks or logging live here: the
@@ -115,7 +115,7 @@ class SetRequest:
 
 
 class Network(Protocol):
-    """What apply_set needs from the daemon's UDP side."""
+    """What execute_set needs from the daemon's UDP side."""
 
     def rebind(self, listen_port: int, fwmark: int) -> int:
         """Bind (port, mark) all-or-nothing; return the real port; raise OSError on failure."""
@@ -295,7 +295,7 @@ def _apply_peer_ops(dev, peer, created: bool, ops: List[PeerOp], now: float) -> 
             dev.allowed_ips.remove(op.network, peer)
 
 
-def apply_set(dev, request: SetRequest, now: float, net: Optional[Network] = None) -> None:
+def execute_set(dev, request: SetRequest, now: float, net: Optional[Network] = None) -> None:
     """Apply a parsed request; raises UapiError(EADDRINUSE) before any change if binding fails."""
     _apply_network(dev, request.device_ops, net)
     for op in request.device_ops:
@@ -314,7 +314,7 @@ def apply_set(dev, request: SetRequest, now: float, net: Optional[Network] = Non
 def handle_set(dev, lines: List[str], now: float, net: Optional[Network] = None) -> int:
     """Parse then apply a set=1 body; return the errno to answer (0 or negative)."""
     try:
-        apply_set(dev, parse_set(lines), now, net)
+        execute_set(dev, parse_set(lines), now, net)
     except UapiError as exc:
         return -exc.errno
     return 0
@@ -322,9 +322,9 @@ def handle_set(dev, lines: List[str], now: float, net: Optional[Network] = None)
 
 # ---- get ----
 
-def format_endpoint(endpoint: Tuple[str, int]) -> str:
-    """(host, port) -> `a.b.c.d:port` or `[v6]:port`."""
-    host, port = endpoint
+def format_endpoint(host: str, port: int) -> str:
+    """`a.b.c.d:port` or `[v6]:port`, as UAPI, `wg` and wg-quick files write an endpoint
+    (LuCI PR 6593 was a wizard that forgot the brackets)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -340,7 +340,7 @@ def _peer_lines(dev, peer) -> List[str]:
              f"preshared_key={(peer.preshared_key or _ZERO_KEY).hex()}",
              "protocol_version=1"]
     if peer.endpoint is not None:
-        lines.append(f"endpoint={format_endpoint(peer.endpoint)}")
+        lines.append(f"endpoint={format_endpoint(*peer.endpoint)}")
     sec, nsec = _handshake_time(peer.last_handshake_wall)
     lines += [f"last_handshake_time_sec={sec}", f"last_handshake_time_nsec={nsec}",
               f"tx_bytes={peer.tx_bytes}", f"rx_bytes={peer.rx_bytes}",

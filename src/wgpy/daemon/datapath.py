@@ -1,0 +1,211 @@
+"""The C data path object (wgc_dp_*, Linux; the Datapath section of wgcore.h): thin
+wrappers over wgpy._native, lengths checked here. Policy lives in daemon/fastpath.py.
+"""
+
+import socket
+
+from wgpy._native import ffi, lib
+from wgpy.crypto import KEY_LEN, check_length
+
+
+class DpPeerState:
+    """A peer's counters, timestamps (ns, CLOCK_MONOTONIC), events and endpoint, read from C."""
+
+    __slots__ = ("events", "confirmed_index", "rx_bytes", "tx_bytes", "last_data_sent_ns",
+                 "last_auth_sent_ns", "last_data_recv_ns", "last_auth_recv_ns", "endpoint",
+                 "source")
+
+    def __init__(self, st=None):
+        for name in self.__slots__[:8]:
+            setattr(self, name, 0 if st is None else getattr(st, name))
+        self.endpoint, self.source = (None, None) if st is None else _from_endpoint(st.endpoint)
+
+
+def _to_endpoint(ep, endpoint, source) -> None:
+    """Fill a wgc_dp_endpoint from (host, port) or None and (local bytes, ifindex) or None."""
+    ffi.memmove(ep, bytes(ffi.sizeof("struct wgc_dp_endpoint")), ffi.sizeof(ep[0]))
+    if endpoint is None:
+        return
+    family = socket.AF_INET6 if ":" in endpoint[0] else socket.AF_INET
+    raw = socket.inet_pton(family, endpoint[0])
+    ep.family = 6 if family == socket.AF_INET6 else 4
+    ep.port = endpoint[1]
+    ffi.memmove(ep.addr, raw, len(raw))
+    if source is not None and len(source[0]) == len(raw):
+        ep.has_src = 1
+        ffi.memmove(ep.src, source[0], len(raw))
+        ep.src_ifindex = source[1]
+
+
+def _from_endpoint(ep):
+    """((host, port) or None, (local bytes, ifindex) or None) from a wgc_dp_endpoint."""
+    if ep.family not in (4, 6):
+        return None, None
+    size, family = (4, socket.AF_INET) if ep.family == 4 else (16, socket.AF_INET6)
+    endpoint = (socket.inet_ntop(family, ffi.buffer(ep.addr, size)[:]), ep.port)
+    source = (ffi.buffer(ep.src, size)[:], ep.src_ifindex) if ep.has_src else None
+    return endpoint, source
+
+
+class Datapath:
+    """The C fast path object (see the Datapath section of wgcore.h)."""
+
+    EV_ACTIVITY = lib.WGC_DP_EV_ACTIVITY
+    EV_CONFIRMED = lib.WGC_DP_EV_CONFIRMED
+    EV_REKEY_SEND = lib.WGC_DP_EV_REKEY_SEND
+    EV_REKEY_RECV = lib.WGC_DP_EV_REKEY_RECV
+    UP_UDP = lib.WGC_DP_UP_UDP
+    UP_TUN = lib.WGC_DP_UP_TUN
+    VNET_HDR = lib.WGC_DP_VNET_HDR
+    NO_TUN_GRO = lib.WGC_DP_NO_TUN_GRO
+    NO_UDP_GSO = lib.WGC_DP_NO_UDP_GSO
+    NO_UDP_GRO = lib.WGC_DP_NO_UDP_GRO
+    TUN_USO = lib.WGC_DP_TUN_USO
+
+    @staticmethod
+    def tun_offload(tun_fd: int):
+        """Turn on checksum/TSO (and USO) offload on a TUN opened with IFF_VNET_HDR:
+        the start flags that go with it, or None if the kernel refused."""
+        flags = lib.wgc_dp_tun_offload(tun_fd)
+        return None if flags < 0 else flags
+
+    def __init__(self, max_peers: int, packet_max: int, mtu: int):
+        dp = lib.wgc_dp_new(max_peers, packet_max, mtu)
+        if dp == ffi.NULL:
+            raise MemoryError("cannot create the datapath")
+        self._dp = ffi.gc(dp, lib.wgc_dp_free)
+        self.max_peers, self.packet_max = max_peers, packet_max
+        self._state = ffi.new("struct wgc_dp_peer_state *")
+        self._ep = ffi.new("struct wgc_dp_endpoint *")
+        self._kps = ffi.new("struct wgc_dp_keypair[3]")
+        self._polled = ffi.new("int32_t[]", 256)
+        # A few upcalls per call keeps this buffer (zero-filled, so resident) small.
+        self._ups = ffi.new("struct wgc_dp_upcall[]", 8)
+        self._upbuf = ffi.new("uint8_t[]", 8 * packet_max)
+        self._stats = ffi.new("struct wgc_dp_stats *")
+
+    def close(self) -> None:
+        """Stop the workers and free everything (keys are wiped)."""
+        if self._dp is not None:
+            lib.wgc_dp_stop(self._dp)
+            ffi.release(self._dp)
+            self._dp = None
+
+    def event_fd(self) -> int:
+        return lib.wgc_dp_event_fd(self._dp)
+
+    def start(self, tun_fd: int, udp4_fd: int, udp6_fd: int, flags: int = 0) -> None:
+        """flags: VNET_HDR, TUN_USO, NO_TUN_GRO, NO_UDP_GSO, NO_UDP_GRO (wgcore.h)."""
+        if lib.wgc_dp_start(self._dp, tun_fd, udp4_fd, udp6_fd, flags) != 0:
+            raise OSError("cannot start the datapath workers")
+
+    def stop(self) -> None:
+        lib.wgc_dp_stop(self._dp)
+
+    def set_mtu(self, mtu: int) -> None:
+        lib.wgc_dp_set_mtu(self._dp, mtu)
+
+    def peer_add(self) -> int:
+        slot = lib.wgc_dp_peer_add(self._dp)
+        if slot < 0:
+            raise ValueError("datapath peer table is full")
+        return slot
+
+    def peer_remove(self, slot: int) -> None:
+        lib.wgc_dp_peer_remove(self._dp, slot)
+
+    def set_endpoint(self, slot: int, endpoint, source=None) -> None:
+        _to_endpoint(self._ep, endpoint, source)
+        lib.wgc_dp_peer_set_endpoint(self._dp, slot, self._ep)
+
+    def source_for(self, endpoint):
+        """(True, C's sticky source (local bytes, ifindex) or None) when a peer's endpoint is
+        endpoint (host, port); (False, None) when none is."""
+        _to_endpoint(self._ep, endpoint, None)
+        if lib.wgc_dp_source_for(self._dp, self._ep) != 0:
+            return False, None
+        return True, _from_endpoint(self._ep)[1]
+
+    def forget_source(self, endpoint) -> None:
+        """The peer at endpoint (host, port) sends without its sticky source from now on."""
+        _to_endpoint(self._ep, endpoint, None)
+        lib.wgc_dp_forget_source(self._dp, self._ep)
+
+    def set_keypairs(self, slot: int, keypairs) -> None:
+        """keypairs: previous, current, next, each None or (send_key, recv_key, created_ns,
+        local_index, remote_index, is_initiator, can_send). Raises ValueError if refused."""
+        for i, kp in enumerate(keypairs):
+            item = self._kps[i]
+            item.present = kp is not None
+            if kp is None:
+                continue
+            send_key, recv_key, created_ns, local, remote, initiator, can_send = kp
+            check_length("send key", send_key, KEY_LEN)
+            check_length("receive key", recv_key, KEY_LEN)
+            ffi.memmove(item.send_key, send_key, KEY_LEN)
+            ffi.memmove(item.recv_key, recv_key, KEY_LEN)
+            item.created_ns, item.local_index, item.remote_index = created_ns, local, remote
+            item.is_initiator, item.can_send = bool(initiator), bool(can_send)
+        rc = lib.wgc_dp_peer_set_keypairs(self._dp, slot, self._kps)
+        lib.wgc_wipe(self._kps, ffi.sizeof("struct wgc_dp_keypair") * 3)
+        if rc != 0:
+            raise ValueError("datapath refused the keypairs")
+
+    def peer_read(self, slot: int):
+        """DpPeerState for slot (its events are cleared), or None for a free slot."""
+        if lib.wgc_dp_peer_read(self._dp, slot, self._state) != 0:
+            return None
+        return DpPeerState(self._state)
+
+    def set_allowed_ips(self, routes) -> None:
+        """routes: (ipaddress network, slot) pairs; replaces the whole table."""
+        table = ffi.new("struct wgc_dp_prefix[]", max(1, len(routes)))
+        for i, (network, slot) in enumerate(routes):
+            raw = network.network_address.packed
+            item = table[i]
+            item.family, item.len, item.peer = network.version, network.prefixlen, slot
+            ffi.memmove(item.addr, raw, len(raw))
+        if lib.wgc_dp_set_allowed_ips(self._dp, table, len(routes)) != 0:
+            raise ValueError("datapath refused the allowed-IPs table")
+
+    def lookup(self, address: bytes) -> int:
+        """Slot for a 4- or 16-byte address, or -1."""
+        if len(address) not in (4, 16):
+            raise ValueError("address must be 4 or 16 bytes")
+        return lib.wgc_dp_lookup(self._dp, 4 if len(address) == 4 else 6, address)
+
+    def send(self, slot: int, packet: bytes) -> bool:
+        """Seal packet with slot's current keypair in C and send it; False if C could not."""
+        if len(packet) > self.packet_max:
+            raise ValueError("packet larger than the datapath's packet_max")
+        return lib.wgc_dp_send(self._dp, slot, ffi.from_buffer(packet), len(packet)) == 0
+
+    def poll(self) -> list:
+        """Slots with pending events."""
+        out = []
+        while True:
+            n = lib.wgc_dp_poll(self._dp, self._polled, len(self._polled))
+            out.extend(self._polled[i] for i in range(n))
+            if n < len(self._polled):
+                return out
+
+    def arm(self) -> None:
+        lib.wgc_dp_arm(self._dp)
+
+    def upcalls(self) -> list:
+        """Waiting upcalls as (kind, data, (host, port) or None, (local, ifindex) or None)."""
+        out = []
+        while True:
+            n = lib.wgc_dp_upcalls(self._dp, self._ups, len(self._ups), self._upbuf,
+                                   len(self._upbuf))
+            for i in range(n):
+                up = self._ups[i]
+                remote, source = _from_endpoint(getattr(up, "from"))   # a Python keyword
+                out.append((up.kind, ffi.buffer(up.data, up.len)[:], remote, source))
+            if n < len(self._ups):
+                return out
+
+    def stats(self) -> dict:
+        lib.wgc_dp_get_stats(self._dp, self._stats)
+        return {name: getattr(self._stats, name) for name, _ in
+                ffi.typeof("struct wgc_dp_stats").fields}
