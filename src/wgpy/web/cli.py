@@ -16,7 +16,8 @@ import sys
 from typing import List, Optional
 
 from wgpy.uci.store import DEFAULT_CONFDIR, Store
-from wgpy.web import actions, api, auth, server, uciedit
+from wgpy.uci import edit
+from wgpy.web import actions, api, auth, server
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +33,7 @@ def default_webroot() -> str:
 
 
 def _uci_listen(store: Store) -> Optional[str]:
-    for entry in uciedit.sections_of(store, "wgpy", "web"):
+    for entry in edit.sections_of(store, "wgpy", "web"):
         if entry.get("listen"):
             return entry["listen"].split()[0]
     return None
