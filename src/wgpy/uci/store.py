@@ -10,13 +10,14 @@ parser reads the bytes. Both give a `syntax.Package`; the differential tests hol
 the same result. Uncommitted `uci set` changes (deltas) are not read, as netifd does not.
 
 Writes always go through wgpy's own writer, with libuci's lock: an exclusive flock on the
-config file, held from reading the file to replacing it (an atomic rename of a
-uniquely-named temp file). Where libuci is weaker wgpy makes up for it, so that neither
-side loses the other's edit: `uci commit` releases its lock before its rename, so while a
-libuci temp file (`.NAME.uci-*`) exists, or when the locked file is no longer the one at
-the path, wgpy waits and retries; and a libuci commit that was waiting for wgpy's lock holds
-the old file open and reads it, so wgpy writes the new content into the old file too before
-unlocking.
+config file (libuci's file.c: uci_open_stream, uci_file_commit), held from reading the file
+to writing it. libuci locks whichever file it opened and never checks that it is still the
+one at the path, so wgpy writes into the locked file itself (a libuci commit waiting on it
+then reads wgpy's edit) rather than renaming a new file over it, which would leave such a
+waiter working on a stale copy beside the next writer; a journal makes that write crash
+safe (see _replace). libuci's own commit renames after releasing its lock, so while its
+temp file (`.NAME.uci-*`) exists, or when the locked file is no longer the one at the path,
+wgpy waits and retries.
 """
 
 import contextlib
@@ -172,21 +173,28 @@ class Store:
             except OSError as exc:
                 raise UciError(path, exc.strerror or str(exc)) from None
             fcntl.flock(fd, fcntl.LOCK_EX)
+            # In this order: a libuci temp file that is gone was renamed, which the inode
+            # then shows; none can appear while we hold the lock.
+            pending = glob.glob(os.path.join(os.path.dirname(path),
+                                             f".{glob.escape(config)}.uci-*"))
             try:
                 current = os.stat(path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
                 current = False
-            pending = glob.glob(os.path.join(os.path.dirname(path),
-                                             f".{glob.escape(config)}.uci-*"))
             if current and (not pending or time.monotonic() - start > _STALE_COMMIT_S):
+                _recover(path, fd)
                 return path, fd
             os.close(fd)
             time.sleep(_RETRY_S)
 
     @staticmethod
     def _replace(path: str, fd: int, text: bytes) -> None:
-        """Atomically put `text` at `path` (a unique temp file renamed over it), then into
-        the old file still locked through `fd`, for whoever waits on that lock."""
+        """Write `text` into the locked file itself, never a new file renamed over it: a
+        libuci process waiting for the lock holds this file open and will read it, so
+        whatever it commits next includes this edit. Crash safety comes from a journal:
+        the full new content is first made durable beside the file (a unique temp name
+        renamed to .NAME.wgpy-journal) and removed once the file holds it; a journal left
+        by a crash is copied in by the next writer, under the lock (`_recover`)."""
         directory, name = os.path.split(path)
         tmp_fd, tmp = tempfile.mkstemp(prefix=f".{name}.wgpy-", dir=directory)
         try:
@@ -194,17 +202,13 @@ class Store:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
-            os.chmod(tmp, os.fstat(fd).st_mode & 0o7777)
-            os.replace(tmp, path)
+            os.replace(tmp, _journal(path))
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        view = memoryview(text)
-        while view:
-            view = view[os.write(fd, view):]
+        _write_in_place(fd, text)
+        os.unlink(_journal(path))
 
     # ---- libuci through pyuci ----
 
@@ -229,6 +233,32 @@ class Store:
                     key, list(value) if isinstance(value, tuple) else value)
             package.sections.append(section)
         return package
+
+
+def _journal(path: str) -> str:
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.wgpy-journal")
+
+
+def _write_in_place(fd: int, text: bytes) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.ftruncate(fd, 0)
+    view = memoryview(text)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+    os.lseek(fd, 0, os.SEEK_SET)
+
+
+def _recover(path: str, fd: int) -> None:
+    """Finish a write a crash interrupted: the journal holds its whole content."""
+    try:
+        with open(_journal(path), "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return
+    _write_in_place(fd, text)
+    os.unlink(_journal(path))
 
 
 def _read_all(fd: int) -> bytes:
