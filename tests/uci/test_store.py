@@ -153,3 +153,13 @@ def test_pyuci_parse_errors_carry_the_line(confdir, pyuci_store):
     with pytest.raises(UciError) as info:
         pyuci_store.load("network")
     assert info.value.line == 2
+
+
+def test_a_write_interrupted_by_a_crash_is_finished_by_the_next_writer(confdir):
+    """The journal holds the whole new content before the file is rewritten in place."""
+    store = syntax_store(confdir)
+    (confdir / "network").write_text(TEXT[:20])  # torn by the crash
+    (confdir / ".network.wgpy-journal").write_text(TEXT)
+    store.set_option("network", "wg0", "private_key", "KEY")
+    assert (confdir / "network").read_text() == TEXT.replace("'generate'", "'KEY'")
+    assert not (confdir / ".network.wgpy-journal").exists()
