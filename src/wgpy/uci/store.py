@@ -129,12 +129,15 @@ class Store:
     def edit(self, config: str) -> Iterator[syntax.Package]:
         """`with store.edit("network") as package:` edit it in place; on leaving the block
         the package is committed, under libuci's lock taken before reading. Nothing is
-        written if the block raises, or if the result is not a file libuci reads back the
-        same (UciError)."""
+        written if the block raises, if nothing changed, or if the result is not a file
+        libuci reads back the same (UciError)."""
         path, fd = self._lock(config)
         try:
             package = self._parse(path, config, _read_all(fd))
+            before = repr(package.as_dict())
             yield package
+            if repr(package.as_dict()) == before:
+                return  # nothing changed: the file (and its comments) stay as they are
             try:
                 text = syntax.render(package).encode("utf-8", "surrogateescape")
             except syntax.UciValueError as exc:
