@@ -100,12 +100,14 @@ class Store:
             os.close(fd)
         if self._uci is None:
             return self._parse(path, config, data)
+        parsed: Optional[syntax.Package] = None
+        error: Optional[UciError] = None
         try:
-            parsed: Optional[syntax.Package] = self._parse(path, config, data)
+            parsed = self._parse(path, config, data)
         except UciError as exc:
-            parsed, error = None, exc
+            error = exc
         try:
-            package = self._load_pyuci(config, path, error if parsed is None else None)
+            package = self._load_pyuci(config, path, error)
         except UnicodeDecodeError as exc:
             # libuci reads bytes; only the binding cannot hand non-UTF-8 ones to Python.
             if parsed is None:
