@@ -66,7 +66,7 @@ def test_libuci_own_test_files():
     b"config a b\n\toption x y\x00junk\n\toption z w\n",  # NUL cuts, next line joins
     b"config a b\n\toption x 'y\x00z'\n",              # NUL inside quotes: unterminated
     b"config a b\n\toption x " + b"v" * 100 + b"\x00" + b"w" * 50 + b"\n\toption y 2\n",
-    b"config foo\nconfig foo cfg01" + b"%04x" % (syntax._djbhash(b"foo") % 65536) + b"\n",
+    b"config foo\nconfig foo " + syntax.anonymous_name(1, "foo").encode() + b"\n",
     b"config\n", b"config", b"config a b\n\toption x\n", b"config a\xff b\n",
     b"config a b\n\toption x '\xff\xfe'\n",
 ])
@@ -175,7 +175,7 @@ def test_bad_option_and_section_names_are_refused(name):
 
 
 def test_a_name_colliding_with_an_anonymous_section_is_refused():
-    name = "cfg01%04x" % (syntax._djbhash(b"foo") % 65536)
+    name = syntax.anonymous_name(1, "foo")
     package = syntax.Package("network", [syntax.Section("foo", None),
                                          syntax.Section("foo", name)])
     with pytest.raises(syntax.UciValueError):

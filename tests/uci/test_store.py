@@ -11,7 +11,7 @@ import pytest
 from support import owrt
 
 from wgpy.uci import syntax
-from wgpy.uci.store import Store, UciError, anonymous_name
+from wgpy.uci.store import Store, UciError
 
 TEXT = ("\nconfig interface 'wg0'\n\toption proto 'wgpy'\n\toption private_key 'generate'\n"
         "\tlist addresses '10.0.0.1/24'\n\nconfig wireguard_wg0\n\toption description 'x'\n\n")
@@ -131,7 +131,7 @@ def test_pyuci_and_syntax_backends_agree(confdir, pyuci_store):
 
 def test_pyuci_keeps_named_sections_that_look_anonymous(confdir, pyuci_store):
     """Issue 14: a section named like libuci's generated names stayed anonymous."""
-    generated = anonymous_name(2, "wireguard_wg0")
+    generated = syntax.anonymous_name(2, "wireguard_wg0")
     (confdir / "network").write_text(
         "config interface 'cfg0100aa'\nconfig wireguard_wg0\nconfig wireguard_wg0 'cfg030000'\n")
     libuci_view = pyuci_store._load_pyuci("network", str(confdir / "network"), None)

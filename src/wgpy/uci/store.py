@@ -57,13 +57,6 @@ def _load_pyuci():
     return uci if hasattr(uci, "Uci") else None
 
 
-def anonymous_name(position: int, kind: str) -> str:
-    """The name libuci gives the anonymous section created `position`-th (1-based) in its
-    package (uci_fixup_section, at creation: the hash covers the type only)."""
-    raw = kind.encode("utf-8", "surrogateescape")
-    return "cfg%02x%04x" % (position, syntax._djbhash(raw) % (1 << 16))
-
-
 class Store:
     """One config directory; `backend` forces "pyuci" or "syntax" (default: pyuci if present).
     `overridedir` is libuci's override directory; pyuci can only use libuci's own."""
@@ -231,7 +224,7 @@ class Store:
         package = syntax.Package(config)
         for position, (name, options) in enumerate(data.items(), 1):
             kind = types[name]
-            anonymous = name == anonymous_name(position, kind)
+            anonymous = name == syntax.anonymous_name(position, kind)
             section = syntax.Section(kind, None if anonymous else name)
             for key, value in options.items():
                 section.options[key] = syntax.Option(

@@ -123,12 +123,14 @@ class _Stream:
         return chunk
 
 
-def _djbhash(data: bytes) -> int:
-    """libuci's djbhash of one string from its initial value (C `char` is signed)."""
+def anonymous_name(position: int, kind: str) -> str:
+    """The name libuci gives the anonymous section created `position`-th (1-based) in its
+    package: uci_fixup_section at creation, so its djbhash covers the type only (C `char`
+    is signed)."""
     value = 5381
-    for byte in data:
+    for byte in kind.encode(*_ENCODING):
         value = (value * 33 + (byte - 256 if byte > 127 else byte)) & 0xFFFFFFFF
-    return value & 0x7FFFFFFF
+    return "cfg%02x%04x" % (position, (value & 0x7FFFFFFF) % (1 << 16))
 
 
 def _valid(data: bytes, name: bool, package: bool = False) -> bool:
@@ -163,7 +165,7 @@ class _Parser:
         self.start_line = 0
         self.package = Package(name)
         self.section: Optional[Section] = None
-        self.by_name: Dict[bytes, Section] = {}  # named and generated anonymous names
+        self.by_name: Dict[str, Section] = {}  # named and generated anonymous names
         self.n_section = 0
 
     # -- the buffer --
@@ -339,20 +341,18 @@ class _Parser:
             raise self.error("invalid character in type field")
         ofs_name = self.next_arg(False, True)
         self.assert_eol()
-        kind, name = self.string(ofs_type), self.string(ofs_name)
+        kind, name = _text(self.string(ofs_type)), _text(self.string(ofs_name))
         existing = self.by_name.get(name) if name else None
         if existing is not None:
-            if existing.type != _text(kind):
+            if existing.type != kind:
                 raise self.error("section of different type overwrites prior section with "
                                  "same name")
             self.section = existing
             return
         self.n_section += 1
-        self.section = Section(_text(kind), _text(name) if name else None, line=self.start_line)
+        self.section = Section(kind, name or None, line=self.start_line)
         self.package.sections.append(self.section)
-        # uci_add_section names an anonymous section at once (its options are not yet there).
-        key = name or b"cfg%02x%04x" % (self.n_section, _djbhash(kind) % (1 << 16))
-        self.by_name[key] = self.section
+        self.by_name[name or anonymous_name(self.n_section, kind)] = self.section
 
     def option(self, is_list: bool) -> None:
         if self.section is None:
