@@ -128,8 +128,8 @@ def check_revision(package: syntax.Package, section: syntax.Section,
         raise Conflict(package.label(section), revision(section))
 
 
-def check(package: syntax.Package, ifname: str, section: Optional[syntax.Section] = None,
-          path: str = "") -> None:
+def check(package: syntax.Package, ifname: str, section: Optional[syntax.Section] = None
+          ) -> None:
     """Run the schema over the edited package: FieldError(option, message) for the first
     problem of `section` (a peer of IFNAME; a disabled one is checked as if enabled), or
     of the interface itself when `section` is None."""
@@ -139,7 +139,7 @@ def check(package: syntax.Package, ifname: str, section: Optional[syntax.Section
         enabled.options = {k: v for k, v in section.options.items() if k != "disabled"}
         package.sections = [enabled if s is section else s for s in package.sections]
         section = enabled
-    conf = schema.interfaces(package, path or schema.NETWORK).get(ifname)
+    conf = schema.interfaces(package, package.name).get(ifname)
     if conf is None:
         raise FieldError("interface", f"no wgpy interface '{ifname}'")
     if section is None:
