@@ -166,3 +166,29 @@ def test_a_write_interrupted_by_a_crash_is_finished_by_the_next_writer(confdir):
     store.set_option("network", "wg0", "private_key", "KEY")
     assert (confdir / "network").read_text() == TEXT.replace("'generate'", "'KEY'")
     assert not (confdir / ".network.wgpy-journal").exists()
+
+
+def test_override_directory_as_the_real_uci_reads_it(confdir):
+    """Store and `uci -c CONF -C OVERRIDE` pick the same file and commit to the same one."""
+    import subprocess
+    owrt.need()
+    run = confdir.parent / "run"
+    run.mkdir()
+    (run / "network").write_text("config interface 'lan'\n\toption proto 'static'\n")
+    uci = [owrt.binary("uci"), "-c", str(confdir), "-C", str(run), "-t", str(confdir.parent)]
+    subprocess.run(uci + ["set", "network.lan.mtu=1400"], check=True, env=owrt.env())
+    subprocess.run(uci + ["commit", "network"], check=True, env=owrt.env())
+    store = syntax_store(confdir)
+    assert store.load("network").find("lan").get("mtu") == "1400"
+    assert (confdir / "network").read_text() == TEXT
+
+
+def test_a_stale_libuci_temp_file_delays_a_write_but_does_not_block_it(confdir):
+    """A `.NAME.uci-*` file means a `uci commit` between its unlock and its rename; one a
+    crash left behind is ignored after a bound."""
+    import time
+    (confdir / ".network.uci-AbC123").write_text("")
+    start = time.monotonic()
+    syntax_store(confdir).set_option("network", "wg0", "private_key", "KEY")
+    assert 1.5 < time.monotonic() - start < 10
+    assert "'KEY'" in (confdir / "network").read_text()
