@@ -30,7 +30,7 @@ Endpoint = [2001:db8::1]:443
 PersistentKeepalive = off
 """)
     assert conf.addresses == ["10.2.0.2/32", "fd00::2/128"] and conf.mtu == 1380
-    assert conf.dns == ["10.2.0.1", "example.lan"]
+    assert conf.dns == ["10.2.0.1"] and conf.dns_search == ["example.lan"]
     peer = conf.peers[0]
     assert (peer.endpoint_host, peer.endpoint_port, peer.persistent_keepalive) == \
         ("2001:db8::1", 443, None)
@@ -73,10 +73,10 @@ def test_next_free_skips_used_and_own():
 def test_validation_helpers():
     assert validate.networks({"a": "10.0.0.1, fd00::/64"}, "a") == nets("10.0.0.1/32", "fd00::/64")
     assert validate.host({"h": "[fd00::1]"}, "h") == "fd00::1"
-    assert validate.integer({"p": "51820"}, "p", 1, 65535) == 51820
-    for body, field in (({"p": True}, "p"), ({"p": "x"}, "p")):
+    assert validate.integer({"listen_port": "51820"}, "listen_port") == 51820
+    for value in (True, "x", 0, 65536):
         with pytest.raises(FieldError):
-            validate.integer(body, field, 1, 2)
+            validate.integer({"listen_port": value}, "listen_port")
     assert validate.overlapping(nets("10.0.0.0/24"), {"a": nets("10.0.0.5/32")}) == \
         "10.0.0.0/24 overlaps 10.0.0.5/32 of peer 'a'"
     assert validate.overlapping(nets("0.0.0.0/0"), {"a": nets("10.0.0.5/32")}) is None

@@ -25,7 +25,6 @@ from wgpy.uapi import client
 from wgpy.uci import schema
 from wgpy.uci.store import Store, UciError
 
-CONFIG = "network"
 STOP_TIMEOUT_S = 5.0
 
 
@@ -48,13 +47,13 @@ class Result:
 
 def load_configs(store: Store) -> Dict[str, schema.InterfaceConfig]:
     """All wgpy interfaces of the network config; raises UciError."""
-    return schema.interfaces(store.load(CONFIG), store.path(CONFIG))
+    return schema.interfaces(store.load(schema.NETWORK), store.path(schema.NETWORK))
 
 
 def _config(store: Store, ifname: str) -> schema.InterfaceConfig:
     configs = load_configs(store)
     if ifname not in configs:
-        raise OperationError(f"{store.path(CONFIG)}: no interface '{ifname}' with "
+        raise OperationError(f"{store.path(schema.NETWORK)}: no interface '{ifname}' with "
                              f"proto '{schema.PROTO}'")
     return configs[ifname]
 
@@ -80,7 +79,7 @@ def _ensure_key(store: Store, conf: schema.InterfaceConfig) -> None:
     if not conf.generate_key:
         return
     conf.private_key = keys.generate()
-    store.set_option(CONFIG, conf.name, "private_key", conf.private_key)
+    store.set_option(schema.NETWORK, conf.name, "private_key", conf.private_key)
 
 
 def _push(conf: schema.InterfaceConfig, resolver: resolve.Resolver) -> syncconf.Plan:

@@ -29,20 +29,21 @@ def join_wan_zone(store: Store, ifname: str) -> bool:
     """Add ifname to the `wan` zone's networks and reload the firewall; False if there is
     no firewall config or no `wan` zone."""
     try:
-        package = store.load("firewall")
+        with store.edit("firewall") as package:  # under libuci's lock, read to write
+            zone = _wan_zone(package)
+            if zone is None:
+                return False
+            value = zone.get("network")
+            networks = [] if value is None else value if isinstance(value, list) \
+                else value.split()
+            joined = ifname not in networks
+            if joined:
+                zone.options["network"] = syntax.Option("network", networks + [ifname])
     except UciError:
         return False
-    zone = _wan_zone(package)
-    if zone is None:
-        return False
-    value = zone.get("network")
-    networks = [] if value is None else value if isinstance(value, list) else value.split()
-    if ifname not in networks:
-        zone.options["network"] = syntax.Option("network", networks + [ifname])
-        store.save(package)
-        if os.access(FIREWALL_INIT, os.X_OK):
-            subprocess.run([FIREWALL_INIT, "reload"], check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if joined and os.access(FIREWALL_INIT, os.X_OK):
+        subprocess.run([FIREWALL_INIT, "reload"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return True
 
 

@@ -9,18 +9,32 @@ resolve.py's job, so a hostname is only checked for syntax.
 """
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
 from wgpy import keys
+from wgpy.uci import validate
 from wgpy.uci.syntax import Package, Section
 
 PROTO = "wgpy"
+NETWORK = "network"  # the config holding interfaces and peers
+PEER_SECTION_FMT = "wireguard_{ifname}"  # the type of an interface's peer sections
 DEFAULT_ENDPOINT_PORT = 51820
-_TRUE = frozenset(("1", "yes", "on", "true", "enabled"))
+_TRUE = frozenset(("1", "yes", "on", "true", "enabled"))  # libuci's booleans
 _FALSE = frozenset(("0", "no", "off", "false", "disabled"))
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+\Z")
+
+# What the router accepts for each numeric option (inclusive).
+RANGES = {
+    "listen_port": (0, 65535),
+    "mtu": (68, 65535),
+    "fwmark": (0, 0xFFFFFFFF),
+    "endpoint_port": (1, 65535),
+    "persistent_keepalive": (0, 65535),
+}
+# Where the web page (and the import) asks for less than the router accepts: a fixed port
+# a phone can be told, and LuCI's MTU range (below 1280 IPv6 cannot work). webui/validate.js
+# carries a copy of both tables, checked equal by tests/uci/test_rules.py.
+WEB_LIMITS = dict(RANGES, listen_port=(1, 65535), mtu=(1280, 8940))
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Address = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
@@ -115,7 +129,7 @@ class _Reader:
             return False
         raise self.error(option, f"'{value}' is not a boolean (use 0 or 1)")
 
-    def integer(self, option: str, low: int, high: int) -> Optional[int]:
+    def integer(self, option: str) -> Optional[int]:
         value = self.text(option)
         if value is None:
             return None
@@ -123,6 +137,7 @@ class _Reader:
             number = int(value, 0)
         except ValueError:
             raise self.error(option, f"'{value}' is not a number") from None
+        low, high = RANGES[option]
         if not low <= number <= high:
             raise self.error(option, f"{number} is out of range {low}-{high}")
         return number
@@ -138,14 +153,29 @@ class _Reader:
         return value
 
 
+def is_true(text: Optional[str]) -> bool:
+    """A UCI boolean that is on, as the schema reads it."""
+    return text is not None and text.lower() in _TRUE
+
+
+def peer_section_type(ifname: str) -> str:
+    return PEER_SECTION_FMT.format(ifname=ifname)
+
+
 def parse_network(text: str) -> Network:
     """A CIDR or bare address (-> /32 or /128); host bits are masked as wg does."""
-    return ipaddress.ip_network(text, strict=False)
+    try:
+        return validate.network("allowed_ips", text)
+    except validate.FieldError as exc:
+        raise ValueError(exc.message) from None
 
 
 def parse_address(text: str) -> Address:
     """An interface address with optional prefix; a bare one is /32 or /128."""
-    return ipaddress.ip_interface(text)
+    try:
+        return validate.interface_address("addresses", text)
+    except validate.FieldError as exc:
+        raise ValueError(exc.message) from None
 
 
 # ---- interface and peer sections ----
@@ -156,9 +186,9 @@ def _interface(path: str, package: Package, section: Section) -> InterfaceConfig
     # Each option is checked on its own, so one message per bad option, not just the first.
     steps = (
         lambda: _read_private_key(r, conf),
-        lambda: setattr(conf, "listen_port", r.integer("listen_port", 0, 65535)),
+        lambda: setattr(conf, "listen_port", r.integer("listen_port")),
         lambda: setattr(conf, "addresses", _addresses(r)),
-        lambda: setattr(conf, "mtu", r.integer("mtu", 68, 65535)),
+        lambda: setattr(conf, "mtu", r.integer("mtu")),
         lambda: setattr(conf, "fwmark", _fwmark(r)),
         lambda: setattr(conf, "nohostroute", r.boolean("nohostroute")),
         lambda: setattr(conf, "tunlink", r.text("tunlink")),
@@ -195,7 +225,7 @@ def _fwmark(r: _Reader) -> int:
     value = r.text("fwmark")
     if value in (None, "", "off"):
         return 0
-    return r.integer("fwmark", 0, 0xFFFFFFFF) or 0
+    return r.integer("fwmark") or 0
 
 
 def _allowed_ips(r: _Reader) -> Tuple[Network, ...]:
@@ -212,14 +242,10 @@ def _endpoint_host(r: _Reader) -> Optional[str]:
     host = r.text("endpoint_host")
     if not host:
         return None
-    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
-        return str(ipaddress.ip_address(bare))
-    except ValueError:
-        pass
-    if not _HOSTNAME.match(bare) or bare.replace(".", "").isdigit():
-        raise r.error("endpoint_host", f"'{host}' is not a hostname or IP address")
-    return bare
+        return validate.host("endpoint_host", host)
+    except validate.FieldError as exc:
+        raise r.error("endpoint_host", exc.message) from None
 
 
 def _peer(path: str, package: Package, section: Section) -> Optional[PeerConfig]:
@@ -235,8 +261,8 @@ def _peer(path: str, package: Package, section: Section) -> Optional[PeerConfig]
         allowed_ips=_allowed_ips(r),
         route_allowed_ips=r.boolean("route_allowed_ips"),
         endpoint_host=_endpoint_host(r),
-        endpoint_port=r.integer("endpoint_port", 1, 65535) or DEFAULT_ENDPOINT_PORT,
-        persistent_keepalive=r.integer("persistent_keepalive", 0, 65535) or 0,
+        endpoint_port=r.integer("endpoint_port") or DEFAULT_ENDPOINT_PORT,
+        persistent_keepalive=r.integer("persistent_keepalive") or 0,
         description=r.text("description") or "",
     )
 
@@ -245,7 +271,7 @@ def _add_peers(path: str, package: Package, conf: InterfaceConfig) -> None:
     own = keys.public_key(conf.private_key)
     seen: Dict[str, str] = {}
     for section in package.sections:
-        if section.type != f"wireguard_{conf.name}":
+        if section.type != peer_section_type(conf.name):
             continue
         try:
             peer = _peer(path, package, section)

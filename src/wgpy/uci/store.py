@@ -1,22 +1,42 @@
 """Reading and writing UCI configs: the only module that touches files under the config
 directory (`/etc/config`, or another one as `uci -c DIR` allows).
 
-libuci, through OpenWrt's python3-uci (`uci` module of pyuci), is used when importable, so
-wgpy sees exactly what `uci` sees; otherwise syntax.py reads and writes the files. Either
-way callers get a `syntax.Package`. Uncommitted `uci set` changes are not read, matching
-netifd, and a write is one option set plus a commit of that config.
+Where it reads: as libuci, `/var/run/uci/NAME` when that file exists (libuci's override,
+`uci -C`), else `CONFDIR/NAME`; writes go to the same file, as `uci commit` does.
+
+Backends: with OpenWrt's python3-uci installed (the `uci` module of pyuci), a router reads
+through libuci itself; without it (or `backend="syntax"`) syntax.py's port of libuci's
+parser reads the bytes. Both give a `syntax.Package`; the differential tests hold them to
+the same result. Uncommitted `uci set` changes (deltas) are not read, as netifd does not.
+
+Writes always go through wgpy's own writer, with libuci's lock: an exclusive flock on the
+config file (libuci's file.c: uci_open_stream, uci_file_commit), held from reading the file
+to writing it. libuci locks whichever file it opened and never checks that it is still the
+one at the path, so wgpy writes into the locked file itself (a libuci commit waiting on it
+then reads wgpy's edit) rather than renaming a new file over it, which would leave such a
+waiter working on a stale copy beside the next writer; a journal makes that write crash
+safe (see _replace). libuci's own commit renames after releasing its lock, so while its
+temp file (`.NAME.uci-*`) exists, or when the locked file is no longer the one at the path,
+wgpy waits and retries.
 """
 
+import contextlib
+import fcntl
+import glob
 import os
-import re
 import tempfile
-from typing import Optional
+import time
+from typing import Callable, Iterator, Optional, TypeVar
 
 from wgpy.uci import syntax
 
 DEFAULT_CONFDIR = "/etc/config"
-# libuci names anonymous sections "cfg" + 6 hex digits; pyuci exposes only that name.
-_ANONYMOUS = re.compile(r"cfg[0-9a-f]{6}\Z")
+OVERRIDE_DIR = "/var/run/uci"  # libuci's UCI_CONF2DIR
+# A libuci temp file older than this is a crashed commit's, not one about to be renamed.
+_STALE_COMMIT_S = 2.0
+_RETRY_S = 0.005
+
+T = TypeVar("T")
 
 
 class UciError(Exception):
@@ -38,94 +58,211 @@ def _load_pyuci():
 
 
 class Store:
-    """One config directory; `backend` forces "pyuci" or "syntax" (default: pyuci if present)."""
+    """One config directory; `backend` forces "pyuci" or "syntax" (default: pyuci if present).
+    `overridedir` is libuci's override directory; pyuci can only use libuci's own."""
 
-    def __init__(self, confdir: str = DEFAULT_CONFDIR, backend: Optional[str] = None) -> None:
-        self.confdir = confdir
+    def __init__(self, confdir: str = DEFAULT_CONFDIR, backend: Optional[str] = None,
+                 overridedir: str = OVERRIDE_DIR) -> None:
+        self.confdir, self.overridedir = confdir, overridedir
         self._uci = _load_pyuci() if backend in (None, "pyuci") else None
         if backend == "pyuci" and self._uci is None:
             raise UciError(confdir, "the uci Python module (python3-uci) is not installed")
+        if self._uci is not None and overridedir != OVERRIDE_DIR:
+            if backend == "pyuci":
+                raise UciError(overridedir, "pyuci reads only libuci's own override directory")
+            self._uci = None
 
     def path(self, config: str) -> str:
-        """The file that holds `config`."""
-        return os.path.join(self.confdir, config)
+        """The file that holds `config`: the override if there is one, as libuci chooses."""
+        override = os.path.join(self.overridedir, config)
+        return override if os.path.exists(override) else os.path.join(self.confdir, config)
+
+    # ---- reading ----
 
     def load(self, config: str) -> syntax.Package:
         """The committed contents of `config`; raises UciError if missing or unparsable."""
-        if self._uci is not None:
-            return self._load_pyuci(config)
+        path = self.path(config)
         try:
-            with open(self.path(config), encoding="utf-8", errors="surrogateescape") as f:
-                text = f.read()
+            fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
-            raise UciError(self.path(config), exc.strerror or str(exc)) from None
+            raise UciError(path, exc.strerror or str(exc)) from None
         try:
-            return syntax.parse(text, config)
+            fcntl.flock(fd, fcntl.LOCK_SH)  # as libuci reads: no half-written file
+            data = _read_all(fd)
+        finally:
+            os.close(fd)
+        if self._uci is None:
+            return self._parse(path, config, data)
+        parsed: Optional[syntax.Package] = None
+        error: Optional[UciError] = None
+        try:
+            parsed = self._parse(path, config, data)
+        except UciError as exc:
+            error = exc
+        try:
+            package = self._load_pyuci(config, path, error)
+        except UnicodeDecodeError as exc:
+            # libuci reads bytes; only the binding cannot hand non-UTF-8 ones to Python.
+            if parsed is None:
+                raise UciError(path, f"not UTF-8 text: {exc.reason}") from None
+            return parsed
+        # The syntax reader's result carries line numbers; it is used where the two agree,
+        # as the differential tests say they always do.
+        return parsed if parsed is not None and parsed.as_dict() == package.as_dict() \
+            else package
+
+    @staticmethod
+    def _parse(path: str, config: str, data: bytes) -> syntax.Package:
+        try:
+            return syntax.parse(data, config)
         except syntax.UciSyntaxError as exc:
-            raise UciError(self.path(config), f"parse error: {exc.message}", exc.line) from None
+            raise UciError(path, f"parse error: {exc.message}", exc.line) from None
+
+    # ---- writing ----
+
+    @contextlib.contextmanager
+    def edit(self, config: str) -> Iterator[syntax.Package]:
+        """`with store.edit("network") as package:` edit it in place; on leaving the block
+        the package is committed, under libuci's lock taken before reading. Nothing is
+        written if the block raises, if nothing changed, or if the result is not a file
+        libuci reads back the same (UciError)."""
+        path, fd = self._lock(config)
+        try:
+            package = self._parse(path, config, _read_all(fd))
+            before = repr(package.as_dict())
+            yield package
+            if repr(package.as_dict()) == before:
+                return  # nothing changed: the file (and its comments) stay as they are
+            try:
+                text = syntax.render(package).encode("utf-8", "surrogateescape")
+            except syntax.UciValueError as exc:
+                raise UciError(path, f"not written: {exc}") from None
+            self._replace(path, fd, text)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def update(self, config: str, change: Callable[[syntax.Package], T]) -> T:
+        """Run `change(package)` inside `edit` and return its result."""
+        with self.edit(config) as package:
+            return change(package)
 
     def set_option(self, config: str, section: str, option: str, value: str) -> None:
-        """Set one option of a named section and commit the config, as `uci set; uci commit`."""
-        if self._uci is not None:
-            self._set_pyuci(config, section, option, value)
-            return
-        package = self.load(config)
-        target = package.find(section)
-        if target is None:
-            raise UciError(self.path(config), f"no section '{section}'")
-        target.options[option] = syntax.Option(option, value)  # in place: a minimal diff
-        self._write(config, syntax.render(package))
+        """Set one option of a section and commit the config, as `uci set; uci commit`."""
+        with self.edit(config) as package:
+            target = package.find(section)
+            if target is None:
+                raise UciError(self.path(config), f"no section '{section}'")
+            target.options[option] = syntax.Option(option, value)  # in place: a minimal diff
 
     def save(self, package: syntax.Package) -> None:
-        """Commit a whole edited package (sections added, changed or removed) atomically.
+        """Commit a whole package as it is (sections added, changed or removed), under the
+        lock. A load-edit-save that must not lose a concurrent edit uses `edit` instead."""
+        with self.edit(package.name) as current:
+            current.sections[:] = package.sections
 
-        The file is written directly, also when libuci is present: it reads the result
-        as the `uci` tool wrote it."""
-        self._write(package.name, syntax.render(package))
+    def _lock(self, config: str):
+        """Open and exclusively flock the config file that is at the path (not one a
+        concurrent rename has replaced), with no libuci commit between unlock and rename."""
+        start = time.monotonic()
+        while True:
+            path = os.path.realpath(self.path(config))  # libuci renames onto the real path
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except OSError as exc:
+                raise UciError(path, exc.strerror or str(exc)) from None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # In this order: a libuci temp file that is gone was renamed, which the inode
+            # then shows; none can appear while we hold the lock.
+            pending = glob.glob(os.path.join(os.path.dirname(path),
+                                             f".{glob.escape(config)}.uci-*"))
+            try:
+                current = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current and (not pending or time.monotonic() - start > _STALE_COMMIT_S):
+                _recover(path, fd)
+                return path, fd
+            os.close(fd)
+            time.sleep(_RETRY_S)
 
-    def _write(self, config: str, text: str) -> None:
-        """Replace the file atomically, so a crash never leaves half a config."""
-        path = self.path(config)
-        fd, tmp = tempfile.mkstemp(prefix=f".{config}-", dir=self.confdir)
+    @staticmethod
+    def _replace(path: str, fd: int, text: bytes) -> None:
+        """Write `text` into the locked file itself, never a new file renamed over it: a
+        libuci process waiting for the lock holds this file open and will read it, so
+        whatever it commits next includes this edit. Crash safety comes from a journal:
+        the full new content is first made durable beside the file (a unique temp name
+        renamed to .NAME.wgpy-journal) and removed once the file holds it; a journal left
+        by a crash is copied in by the next writer, under the lock (`_recover`)."""
+        directory, name = os.path.split(path)
+        tmp_fd, tmp = tempfile.mkstemp(prefix=f".{name}.wgpy-", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as f:
+            with os.fdopen(tmp_fd, "wb") as f:
                 f.write(text)
-            if os.path.exists(path):
-                os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-            os.replace(tmp, path)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, _journal(path))
         except BaseException:
-            if os.path.exists(tmp):
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        _write_in_place(fd, text)
+        os.unlink(_journal(path))
 
     # ---- libuci through pyuci ----
 
-    def _cursor(self, savedir: str):
-        return self._uci.Uci(savedir=savedir, confdir=self.confdir)
-
-    def _load_pyuci(self, config: str) -> syntax.Package:
+    def _load_pyuci(self, config: str, path: str, error: Optional[UciError]) -> syntax.Package:
+        """The package as libuci loads it; a refusal is reported as `error` (the syntax
+        reader's, with its line) when there is one."""
         # An empty private savedir hides other processes' uncommitted deltas.
         with tempfile.TemporaryDirectory(prefix="wgpy-uci-") as savedir:
-            cursor = self._cursor(savedir)
+            cursor = self._uci.Uci(savedir=savedir, confdir=self.confdir)
             try:
                 data = cursor.get(config)
                 types = {name: cursor.get(config, name) for name in data}
             except self._uci.UciException as exc:
-                raise UciError(self.path(config), str(exc) or "cannot load") from None
+                raise error or UciError(path, str(exc) or "cannot load") from None
         package = syntax.Package(config)
-        for name, options in data.items():
-            section = syntax.Section(types[name], None if _ANONYMOUS.match(name) else name)
+        for position, (name, options) in enumerate(data.items(), 1):
+            kind = types[name]
+            anonymous = name == syntax.anonymous_name(position, kind)
+            section = syntax.Section(kind, None if anonymous else name)
             for key, value in options.items():
                 section.options[key] = syntax.Option(
                     key, list(value) if isinstance(value, tuple) else value)
             package.sections.append(section)
         return package
 
-    def _set_pyuci(self, config: str, section: str, option: str, value: str) -> None:
-        with tempfile.TemporaryDirectory(prefix="wgpy-uci-") as savedir:
-            cursor = self._cursor(savedir)
-            try:
-                cursor.set(config, section, option, value)
-                cursor.commit(config)
-            except self._uci.UciException as exc:
-                raise UciError(self.path(config), str(exc) or "cannot write") from None
+
+def _journal(path: str) -> str:
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.wgpy-journal")
+
+
+def _write_in_place(fd: int, text: bytes) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.ftruncate(fd, 0)
+    view = memoryview(text)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+    os.lseek(fd, 0, os.SEEK_SET)
+
+
+def _recover(path: str, fd: int) -> None:
+    """Finish a write a crash interrupted: the journal holds its whole content."""
+    try:
+        with open(_journal(path), "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return
+    _write_in_place(fd, text)
+    os.unlink(_journal(path))
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)

@@ -1,13 +1,26 @@
-"""The UCI file format: a reader that accepts what libuci accepts, and a writer whose output
-libuci reads back as the same package.
+"""The UCI file format: a reader that reads every file exactly as libuci does, and a writer
+whose output libuci reads back as the same package (or that refuses to write).
 
-The reader follows libuci's parser (file.c): commands `package`, `config`, `option`, `list`
-(or their one-letter forms), several per line when separated by `;`; arguments are words
-built from unquoted runs (backslash escapes the next character, backslash-newline continues
-the line), '...' (literal, may span lines) and "..." (backslash escapes, may span lines); `#`
-outside quotes ends the line. An empty `option` value is ignored, as `uci_set` does; a repeated
-named section merges into the first; `list` after `option` turns it into a list.
-The writer emits exactly what `uci commit` writes. No file I/O here: that is store.py's job.
+The reader is a port of libuci's parser (file.c, uci 66127cd) over bytes, buffer and all,
+because its behaviour is defined by that C code rather than by a grammar: lines come from
+`fgets`, so a NUL cuts a line and the next line is joined on; `strtok` splits the command
+word on blanks only; `;` ends a command, but a `;` right after an unquoted word is
+overwritten by that word's terminator, so the rest of the line is dropped (`config a b;
+option x y` keeps only the section); an argument after the last one is "too many
+arguments" unless it is empty, and then what follows it is read as the next command (so
+`option x y '' ''` is an invalid command); a `\\` at the end of a line joins the next one,
+also after the last argument. Sections and options are then applied as libuci's
+uci_set/uci_add_list do: setting an option again replaces it in its first position (also
+when a list becomes an option or back), an empty option value is ignored, a repeated named
+section merges into the first (an anonymous section's generated name `cfgNNHHHH` counts as
+a name). Errors are raised as libuci's strict mode (its default) raises them.
+
+Deliberate differences: error line numbers are those of the line where the command starts
+(libuci counts lines read so far); anonymous sections keep no name (libuci's generated one
+is only used to find merges).
+
+The writer emits what `uci commit` writes, except that a section type holding characters
+that would read back differently is quoted. No file I/O here: that is store.py's job.
 """
 
 import re
@@ -17,12 +30,13 @@ from typing import Dict, List, Optional, Tuple, Union
 Value = Union[str, List[str]]
 
 _NAME = re.compile(r"[A-Za-z0-9_]+\Z")
-_PACKAGE = re.compile(r"[A-Za-z0-9_-]+\Z")
-_COMMANDS = {"package": "package", "p": "package", "config": "config", "c": "config",
-             "option": "option", "o": "option", "list": "list", "l": "list"}
+_TYPE = re.compile(r"[!-~]+\Z")  # libuci's uci_validate_type: printable ASCII, no space
 # Characters that make a bare section type ambiguous on re-reading; libuci writes types
 # unquoted, so only types containing them get quoted (libuci cannot round-trip those).
 _TYPE_NEEDS_QUOTES = re.compile(r"[\s'\"\\#;]")
+_SPACE = frozenset(b" \t\n\v\f\r")  # C isspace() in the C locale
+_BLANK = frozenset(b" \t")  # the command word's strtok() delimiters
+_ENCODING = ("utf-8", "surrogateescape")  # bytes that are not UTF-8 survive a round trip
 
 
 class UciSyntaxError(Exception):
@@ -32,6 +46,10 @@ class UciSyntaxError(Exception):
         super().__init__(f"line {line}: {message}")
         self.line = line
         self.message = message
+
+
+class UciValueError(ValueError):
+    """Content that no UCI file can hold so that libuci reads it back unchanged."""
 
 
 @dataclass
@@ -82,205 +100,294 @@ class Package:
                 for s in self.sections]
 
 
-# ---- reading ----
+# ---- reading: libuci's parser ----
 
-class _Scanner:
-    """Character cursor over the whole text; `line` counts newlines consumed."""
+class _Stream:
+    """A FILE over bytes: glibc's fgets and feof."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.line = 1
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos, self.eof = data, 0, False
 
-    def peek(self, ahead: int = 0) -> str:
-        index = self.pos + ahead
-        return self.text[index] if index < len(self.text) else ""
+    def fgets(self, size: int) -> Optional[bytes]:
+        """At most size-1 bytes, up to and including a newline; None at end of file."""
+        if self.pos >= len(self.data):
+            self.eof = True
+            return None
+        limit = self.pos + size - 1
+        newline = self.data.find(b"\n", self.pos, limit)
+        stop = newline + 1 if newline >= 0 else min(limit, len(self.data))
+        if newline < 0 and stop < limit:
+            self.eof = True  # the read ran into the end of the file
+        chunk = self.data[self.pos:stop]
+        self.pos = stop
+        return chunk
 
-    def take(self) -> str:
-        char = self.text[self.pos]
-        self.pos += 1
-        if char == "\n":
-            self.line += 1
-        return char
 
-    def at_line_end(self) -> bool:
-        return self.peek() in ("", "\n")
+def anonymous_name(position: int, kind: str) -> str:
+    """The name libuci gives the anonymous section created `position`-th (1-based) in its
+    package: uci_fixup_section at creation, so its djbhash covers the type only (C `char`
+    is signed)."""
+    value = 5381
+    for byte in kind.encode(*_ENCODING):
+        value = (value * 33 + (byte - 256 if byte > 127 else byte)) & 0xFFFFFFFF
+    return "cfg%02x%04x" % (position, (value & 0x7FFFFFFF) % (1 << 16))
 
-    def skip_blanks(self) -> None:
-        """Skip whitespace but not the newline that ends the command line."""
-        while self.peek() not in ("", "\n") and self.peek().isspace():
-            self.take()
 
-    def skip_line(self) -> None:
-        while not self.at_line_end():
-            self.take()
-
-    def continuation(self) -> bool:
-        """At a backslash: True (and consumed) if it joins the next line."""
-        rest = self.peek(1)
-        if rest in ("", "\n") or (rest == "\r" and self.peek(2) in ("", "\n")):
-            self.take()
-            while self.peek() in ("\r", "\n"):
-                if self.take() == "\n":
-                    break
-            return True
+def _valid(data: bytes, name: bool, package: bool = False) -> bool:
+    """libuci's uci_validate_str."""
+    if not data:
         return False
+    for byte in data:
+        if 48 <= byte <= 57 or 65 <= byte <= 90 or 97 <= byte <= 122 or byte == 95:
+            continue
+        if byte == 45 and package:
+            continue
+        if name or byte < 33 or byte > 126:
+            return False
+    return True
 
 
-def _quoted(sc: _Scanner, quote: str, out: List[str]) -> None:
-    start = sc.line
-    sc.take()
-    while True:
-        char = sc.peek()
-        if char == "":
-            raise UciSyntaxError(start, f"EOF with unterminated {quote}")
-        if char == quote:
-            sc.take()
-            return
-        if char == "\\" and quote == '"':
-            if sc.continuation():
-                continue
-            sc.take()
-            if sc.peek() == "":
-                raise UciSyntaxError(start, f"EOF with unterminated {quote}")
-        out.append(sc.take())
+def _text(data: bytes) -> str:
+    return data.decode(*_ENCODING)
 
 
-def _word(sc: _Scanner) -> Tuple[str, bool]:
-    """One argument -> (text, ends_command); `#` ends the line, `;` the command."""
-    out: List[str] = []
-    while True:
-        char = sc.peek()
-        if char in ("'", '"'):
-            _quoted(sc, char, out)
-        elif char == "#":
-            sc.skip_line()
-            return "".join(out), True
-        elif char == ";":
-            return "".join(out), False
-        elif char == "\\":
-            if not sc.continuation():
-                sc.take()
-                if not sc.at_line_end():
-                    out.append(sc.take())
-        elif char == "" or char.isspace():
-            return "".join(out), False
-        else:
-            out.append(sc.take())
+class _Parser:
+    """libuci's uci_parse_context and the functions of file.c that use it, one to one
+    (`buf` is the C buffer, NUL-terminated strings at offsets into it)."""
 
-
-def _args(sc: _Scanner) -> List[str]:
-    """All arguments of the current command; stops at `;` (consumed) or end of line."""
-    args = []
-    while True:
-        sc.skip_blanks()
-        if sc.at_line_end():
-            return args
-        if sc.peek() == ";":
-            sc.take()
-            return args
-        if sc.peek() == "#":
-            sc.skip_line()
-            return args
-        text, ended = _word(sc)
-        args.append(text)
-        if ended:
-            return args
-
-
-class _Builder:
-    """Applies parsed commands to a Package the way libuci's uci_set/uci_add_list do."""
-
-    def __init__(self, name: str) -> None:
+    def __init__(self, data: bytes, name: str) -> None:
+        self.file = _Stream(data)
+        self.bufsz = 32  # LINEBUF
+        self.buf = bytearray(self.bufsz)
+        self.filled = 0
+        self.pos = 0
+        self.line = 0
+        self.start_line = 0
         self.package = Package(name)
         self.section: Optional[Section] = None
+        self.by_name: Dict[str, Section] = {}  # named and generated anonymous names
+        self.n_section = 0
 
-    def command(self, word: str, args: List[str], line: int) -> None:
-        kind = _COMMANDS.get(word)
-        if kind is None:
-            raise UciSyntaxError(line, "invalid command")
-        getattr(self, "_" + kind)(args, line)
+    # -- the buffer --
 
-    def _package(self, args: List[str], line: int) -> None:
-        if not args or not args[0]:
-            raise UciSyntaxError(line, "package without name")
-        if any(args[1:]):
-            raise UciSyntaxError(line, "too many arguments")
-        if not _PACKAGE.match(args[0]):
-            raise UciSyntaxError(line, "invalid character in name field")
+    def char(self, index: int) -> int:
+        return self.buf[index] if index < len(self.buf) else 0
 
-    def _config(self, args: List[str], line: int) -> None:
-        if not args or not args[0]:
-            raise UciSyntaxError(line, "insufficient arguments")
-        if any(args[2:]):
-            raise UciSyntaxError(line, "too many arguments")
-        kind, name = args[0], (args[1] if len(args) > 1 and args[1] else None)
-        if not all(33 <= ord(c) <= 126 for c in kind):
-            raise UciSyntaxError(line, "invalid character in type field")
-        if name is not None and not _NAME.match(name):
-            raise UciSyntaxError(line, "invalid character in name field")
-        existing = self.package.find(name) if name is not None else None
+    def cur(self) -> int:
+        return self.char(self.pos)
+
+    def string(self, offset: int) -> bytes:
+        end = self.buf.find(0, offset)
+        return bytes(self.buf[offset:end if end >= 0 else len(self.buf)])
+
+    def grow(self) -> None:
+        self.bufsz *= 2
+        self.buf.extend(bytes(self.bufsz - len(self.buf)))
+
+    def getln(self, offset: int) -> None:
+        """uci_getln: append the next line at `offset`."""
+        if offset >= self.bufsz - 1:
+            self.grow()
+        ofs = offset
+        while True:
+            self.buf[ofs] = 0
+            chunk = self.file.fgets(self.bufsz - ofs)
+            if chunk is None:
+                return
+            self.buf[ofs:ofs + len(chunk)] = chunk
+            self.buf[ofs + len(chunk)] = 0
+            if not chunk or chunk[0] == 0:
+                return
+            nul = chunk.find(0)
+            ofs += len(chunk) if nul < 0 else nul  # strlen: a NUL cuts the line here
+            self.filled = ofs
+            if self.buf[ofs - 1] == 0x0A:
+                self.line += 1
+                return
+            self.grow()
+
+    def error(self, reason: str) -> UciSyntaxError:
+        return UciSyntaxError(self.start_line, reason)
+
+    # -- arguments --
+
+    def skip_whitespace(self) -> None:
+        while self.cur() and self.cur() in _SPACE:
+            self.pos += 1
+
+    def backslash(self) -> bool:
+        """parse_backslash: False when it joined the next line."""
+        self.pos += 1
+        c = self.cur()
+        if c == 0 or c == 0x0A or (c == 0x0D and self.char(self.pos + 1) == 0x0A
+                                   and not self.char(self.pos + 2)):
+            self.getln(self.pos)
+            return False
+        return True
+
+    def addc(self) -> None:
+        self.buf[self.target] = self.buf[self.pos]
+        self.target += 1
+        self.pos += 1
+
+    def quoted(self, quote: int) -> None:
+        """parse_double_quote / parse_single_quote."""
+        self.pos += 1
+        while True:
+            c = self.cur()
+            if c == quote:
+                self.pos += 1
+                return
+            if c == 0:
+                self.getln(self.pos)  # a multi-line value
+                if not self.cur():
+                    raise self.error(f"EOF with unterminated {chr(quote)}")
+            elif c == 0x5C and quote == 0x22:
+                if self.backslash():
+                    self.addc()
+            else:
+                self.addc()
+
+    def parse_str(self) -> None:
+        go_on = True
+        while True:
+            c = self.cur()
+            if c in (0x27, 0x22):
+                self.quoted(c)
+            elif c == 0x23:  # '#': the rest of the line is a comment
+                self.buf[self.pos] = 0
+                break
+            elif c == 0:
+                break
+            elif c == 0x3B:  # ';'
+                go_on = False
+                break
+            elif c == 0x5C:
+                if self.backslash():
+                    self.addc()
+            else:
+                self.addc()
+            if not self.cur() or self.cur() in _SPACE:
+                break
+        # The blank (or ';') after the word is overwritten by its terminator.
+        if self.cur() and go_on:
+            self.pos += 1
+        self.buf[self.target] = 0
+
+    def next_arg(self, required: bool, name: bool, package: bool = False) -> int:
+        self.skip_whitespace()
+        val = self.target = self.pos
+        if self.cur() == 0x3B:
+            self.buf[self.pos] = 0
+            self.pos += 1
+        else:
+            self.parse_str()
+        if not self.char(val):
+            if required:
+                raise self.error("insufficient arguments")
+            return val
+        if name and not _valid(self.string(val), True, package):
+            raise self.error("invalid character in name field")
+        return val
+
+    def assert_eol(self) -> None:
+        self.skip_whitespace()
+        if self.string(self.next_arg(False, False)):
+            raise self.error("too many arguments")
+
+    def increase_pos(self, reason: str) -> None:
+        add = len(self.string(self.pos)) + 1
+        if self.pos + add > self.filled:
+            raise self.error(reason)
+        self.pos += add
+
+    # -- commands --
+
+    def strtok(self) -> Optional[bytes]:
+        """The next command word; its end is overwritten by a NUL as strtok does."""
+        p = self.pos
+        while self.char(p) in _BLANK:
+            p += 1
+        if not self.char(p):
+            return None
+        start = p
+        while self.char(p) and self.char(p) not in _BLANK:
+            p += 1
+        if self.char(p):
+            self.buf[p] = 0
+        return bytes(self.buf[start:p])
+
+    def parse_line(self) -> None:
+        self.skip_whitespace()
+        while True:
+            word = self.strtok()
+            if word is None or word.startswith(b"#"):
+                return
+            if word in (b"p", b"package"):
+                self.increase_pos("package without name")
+                self.next_arg(True, True, True)
+                self.assert_eol()
+            elif word in (b"c", b"config"):
+                self.config()
+            elif word in (b"o", b"option", b"l", b"list"):
+                self.option(word in (b"l", b"list"))
+            else:
+                raise self.error("invalid command")
+
+    def config(self) -> None:
+        self.increase_pos("config without name")
+        ofs_type = self.next_arg(True, False)
+        if not _valid(self.string(ofs_type), False):
+            raise self.error("invalid character in type field")
+        ofs_name = self.next_arg(False, True)
+        self.assert_eol()
+        kind, name = _text(self.string(ofs_type)), _text(self.string(ofs_name))
+        existing = self.by_name.get(name) if name else None
         if existing is not None:
             if existing.type != kind:
-                raise UciSyntaxError(line, "section of different type overwrites prior "
-                                           "section with same name")
+                raise self.error("section of different type overwrites prior section with "
+                                 "same name")
             self.section = existing
             return
-        self.section = Section(kind, name, line=line)
+        self.n_section += 1
+        self.section = Section(kind, name or None, line=self.start_line)
         self.package.sections.append(self.section)
+        self.by_name[name or anonymous_name(self.n_section, kind)] = self.section
 
-    def _option(self, args: List[str], line: int, is_list: bool = False) -> None:
+    def option(self, is_list: bool) -> None:
         if self.section is None:
-            raise UciSyntaxError(line, "option/list command found before the first section")
-        if not args or not args[0]:
-            raise UciSyntaxError(line, "insufficient arguments")
-        if any(args[2:]):
-            raise UciSyntaxError(line, "too many arguments")
-        if not _NAME.match(args[0]):
-            raise UciSyntaxError(line, "invalid character in name field")
-        name, value = args[0], (args[1] if len(args) > 1 else "")
+            raise self.error("option/list command found before the first section")
+        self.increase_pos("option without name")
+        ofs_name = self.next_arg(True, True)
+        ofs_value = self.next_arg(False, False)
+        self.assert_eol()
+        name, value = _text(self.string(ofs_name)), _text(self.string(ofs_value))
         options = self.section.options
-        if not is_list and not value:
-            return  # libuci's uci_set ignores an empty value during parsing
         old = options.get(name)
-        if is_list and old is not None and isinstance(old.value, list):
-            old.value.append(value)
-        elif not (old is not None and old.value == value and not is_list):
-            # A replaced option (or a string turned into a list) moves to the end, as in libuci.
-            options.pop(name, None)
-            items = [] if old is None else [old.value]
-            options[name] = Option(name, items + [value] if is_list else value, line)
+        if is_list:  # uci_add_list: a string becomes a list in its place
+            items = [] if old is None else old.value if isinstance(old.value, list) \
+                else [old.value]
+            options[name] = Option(name, items + [value], self.start_line)
+        elif value and not (old is not None and old.value == value):
+            # uci_set: an empty value is ignored; a new value replaces in place.
+            options[name] = Option(name, value, self.start_line)
 
-    def _list(self, args: List[str], line: int) -> None:
-        self._option(args, line, is_list=True)
-
-
-def parse(text: str, name: str) -> Package:
-    """Parse the text of config `name`; raises UciSyntaxError where libuci would fail."""
-    sc = _Scanner(text)
-    builder = _Builder(name)
-    while sc.peek() != "":
-        sc.skip_blanks()
-        _line_commands(sc, builder)
-        if sc.peek() == "\n":
-            sc.take()
-    return builder.package
+    def run(self) -> "Package":
+        """uci_import of one config."""
+        while not self.file.eof:
+            self.pos = 0
+            self.start_line = self.line + 1
+            self.getln(0)
+            if self.buf[0]:
+                self.parse_line()
+        return self.package
 
 
-def _line_commands(sc: _Scanner, builder: _Builder) -> None:
-    """All `;`-separated commands of one line."""
-    while not sc.at_line_end():
-        line = sc.line
-        word = []
-        while not sc.at_line_end() and sc.peek() not in (" ", "\t"):
-            word.append(sc.take())
-        command = "".join(word).rstrip("\r")
-        if command.startswith("#"):
-            sc.skip_line()
-            return
-        if command:
-            builder.command(command, _args(sc), line)
-        sc.skip_blanks()
+def parse(data: Union[bytes, str], name: str) -> "Package":
+    """Parse config `name` as libuci does; raises UciSyntaxError where libuci fails."""
+    if isinstance(data, str):
+        data = data.encode(*_ENCODING)
+    return _Parser(data, name).run()
 
 
 # ---- writing ----
@@ -290,8 +397,47 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
+def check_value(value: str) -> None:
+    """Refuse a string no UCI file can hold: libuci cuts a line at a NUL (and a later
+    line would be read into it), and bytes must survive encoding."""
+    if "\x00" in value:
+        raise UciValueError("a NUL character cannot be stored in UCI")
+    try:
+        value.encode(*_ENCODING)
+    except UnicodeEncodeError:
+        raise UciValueError("not encodable text (a lone surrogate)") from None
+
+
+def check(package: Package) -> None:
+    """Raise UciValueError unless `render(package)` reads back as `package` in libuci."""
+    names = set()
+    for section in package.sections:
+        check_value(section.type)
+        if not _TYPE.match(section.type):
+            raise UciValueError(f"section type {section.type!r}: printable ASCII without "
+                                "spaces only")
+        if section.name is not None:
+            if not _NAME.match(section.name):
+                raise UciValueError(f"section name {section.name!r}: letters, digits and '_'"
+                                    " only")
+            if section.name in names:
+                raise UciValueError(f"two sections are called {section.name!r}")
+            names.add(section.name)
+        for key, option in section.options.items():
+            if key != option.name or not _NAME.match(key):
+                raise UciValueError(f"option name {option.name!r}: letters, digits and '_' "
+                                    "only")
+            items = option.value if isinstance(option.value, list) else [option.value]
+            if not items or items == [""] and not isinstance(option.value, list):
+                raise UciValueError(f"option {key!r}: libuci drops an empty value")
+            for item in items:
+                check_value(item)
+
+
 def render(package: Package) -> str:
-    """The file `uci commit` would write for `package`."""
+    """The file `uci commit` would write for `package`; UciValueError if libuci would read
+    that file as anything else."""
+    check(package)
     out = []
     for section in package.sections:
         kind = quote(section.type) if _TYPE_NEEDS_QUOTES.search(section.type) else section.type
@@ -305,4 +451,9 @@ def render(package: Package) -> str:
             else:
                 out.append(f"\toption {option.name} {quote(option.value)}\n")
     out.append("\n")
-    return "".join(out)
+    text = "".join(out)
+    # The last word: what libuci would read (a named section colliding with an anonymous
+    # one's generated name, say) must be what was meant.
+    if parse(text, package.name).as_dict() != package.as_dict():
+        raise UciValueError("libuci would read this package differently")
+    return text

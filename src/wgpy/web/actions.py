@@ -1,24 +1,26 @@
 """What the API's write endpoints do: validate, edit UCI, apply live.
 
-Every change follows one path: validate the request fully (FieldError -> HTTP 400), take
-the write lock, load `network`, edit it, save it through uciedit, then hand the interface
-to wgpy.router.control.reload, which pushes only the differences over UAPI, so the other
-peers keep their sessions. An interface that is not running is only written; it picks the
-change up when it comes up. Read-only views live in views.py.
+Every change follows one path, in this order, so that a refused value leaves nothing
+written and nothing applied: validate the request's fields (FieldError -> HTTP 400), take
+the write lock, open a UCI transaction (wgpy.uci.edit: libuci's lock, held to the commit),
+check the editor's revision of the section (stale -> Conflict, HTTP 409), edit, run the
+schema over the edited package (its errors -> HTTP 400 naming the field), commit; only
+then hand the interface to wgpy.router.control.reload, which pushes only the differences
+over UAPI, so the other peers keep their sessions. An interface that is not running is only
+written; it picks the change up when it comes up. Read-only views live in views.py.
 """
 
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import List
-
 from wgpy import keys
 from wgpy.router import control, firewall, resolve
 from wgpy.uapi import client
 from wgpy.uapi.text import format_endpoint
-from wgpy.uci import schema, syntax
+from wgpy.uci import edit, schema, syntax
+from wgpy.uci.edit import Conflict  # noqa: F401  (HTTP 409, answered by api.py)
 from wgpy.uci.store import Store
-from wgpy.web import uciedit, validate, views, wgquick
+from wgpy.web import validate, views, wgquick
 from wgpy.web.validate import FieldError
 
 DEFAULT_KEEPALIVE = 25
@@ -45,71 +47,71 @@ def reload_running(ctx: Context, ifname: str) -> dict:
 
 
 def interface_section(package: syntax.Package, ifname: str) -> syntax.Section:
-    section = uciedit.interface_section(package, ifname)
+    section = edit.interface_section(package, ifname)
     if section is None or section.get("proto") != schema.PROTO:
         raise NotFound(f"no wgpy interface '{ifname}'")
     return section
 
 
 def _peer_section(package: syntax.Package, ifname: str, label: str) -> syntax.Section:
-    section = uciedit.find_peer(package, ifname, label)
+    section = edit.find_peer(package, ifname, label)
     if section is None:
         raise NotFound(f"no peer '{label}' on {ifname}")
     return section
 
 
-def _check_peer(package: syntax.Package, ifname: str, opts: validate.Options,
-                current: object = None) -> None:
-    """Refuse a duplicate or own public key, and allowed IPs overlapping another enabled
-    peer's (the overlap that silently blanks the earlier peer, OW#16210)."""
-    own = uciedit.option_text(interface_section(package, ifname), "private_key")
-    if keys.public_key(own) == opts["public_key"]:
-        raise FieldError("public_key", "is this interface's own public key")
-    taken = {}
-    for label, section in uciedit.peer_sections(package, ifname):
-        if section is current:
-            continue
-        if uciedit.option_text(section, "public_key") == opts["public_key"]:
-            raise FieldError("public_key", f"is already used by peer '{label}'")
-        if not views.is_on(section, "disabled"):
-            taken[views.peer_name(label, section)] = views.peer_networks(section)
-    if opts.get("disabled") != "1":
-        mine = [schema.parse_network(n) for n in opts.get("allowed_ips") or []]
-        clash = validate.overlapping(mine, taken)
-        if clash:
-            raise FieldError("allowed_ips", clash)
+def _check_peer(package: syntax.Package, ifname: str, section: syntax.Section) -> None:
+    """The schema's rules for the edited peer (keys, duplicates, own key, addresses,
+    ranges), then the web's own: allowed IPs must not overlap another enabled peer's (the
+    overlap that silently blanks the earlier peer, OW#16210)."""
+    edit.check(package, ifname, section)
+    if views.is_on(section, "disabled"):
+        return
+    taken = {views.peer_name(label, other): views.peer_networks(other)
+             for label, other in edit.peer_sections(package, ifname)
+             if other is not section and not views.is_on(other, "disabled")}
+    clash = validate.overlapping(views.peer_networks(section), taken)
+    if clash:
+        raise FieldError("allowed_ips", clash)
+
+
+def _new_peer(package: syntax.Package, ifname: str, opts: edit.Options) -> syntax.Section:
+    section = edit.add_section(package, schema.peer_section_type(ifname))
+    edit.set_options(section, opts)
+    _check_peer(package, ifname, section)
+    return section
 
 
 def add_peer(ctx: Context, ifname: str, body: dict) -> dict:
     """Create a peer section from the peer form."""
     opts = validate.peer_options(body)
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        _check_peer(package, ifname, opts)
-        section = uciedit.add_section(package, f"wireguard_{ifname}")
-        uciedit.set_options(section, opts)
-        uciedit.save(ctx.store, package)
-        return {"section": section.name, "apply": reload_running(ctx, ifname)}
+        with edit.transaction(ctx.store) as package:
+            interface_section(package, ifname)
+            section = _new_peer(package, ifname, opts)
+        return {"section": section.name, "revision": edit.revision(section),
+                "apply": reload_running(ctx, ifname)}
 
 
 def update_peer(ctx: Context, ifname: str, label: str, body: dict) -> dict:
     """Replace a peer's options with the form's (options the form does not know, such as
-    LuCI's stored private_key, are kept)."""
+    LuCI's stored private_key, are kept). A stale `revision` is a Conflict."""
     opts = validate.peer_options(body)
+    expected = validate.revision(body)
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        section = _peer_section(package, ifname, label)
-        _check_peer(package, ifname, opts, current=section)
-        uciedit.set_options(section, opts)
-        uciedit.save(ctx.store, package)
-        return {"section": label, "apply": reload_running(ctx, ifname)}
+        with edit.transaction(ctx.store) as package:
+            section = _peer_section(package, ifname, label)
+            edit.check_revision(package, section, expected)
+            edit.set_options(section, opts)
+            _check_peer(package, ifname, section)
+        return {"section": label, "revision": edit.revision(section),
+                "apply": reload_running(ctx, ifname)}
 
 
 def delete_peer(ctx: Context, ifname: str, label: str) -> dict:
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        uciedit.delete_section(package, _peer_section(package, ifname, label))
-        uciedit.save(ctx.store, package)
+        with edit.transaction(ctx.store) as package:
+            edit.delete_section(package, _peer_section(package, ifname, label))
         return {"section": label, "apply": reload_running(ctx, ifname)}
 
 
@@ -117,9 +119,9 @@ def update_interface(ctx: Context, ifname: str, body: dict) -> dict:
     """Listen port, addresses and MTU."""
     opts = validate.interface_options(body)
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        uciedit.set_options(interface_section(package, ifname), opts)
-        uciedit.save(ctx.store, package)
+        with edit.transaction(ctx.store) as package:
+            edit.set_options(interface_section(package, ifname), opts)
+            edit.check(package, ifname)
         return {"apply": reload_running(ctx, ifname)}
 
 
@@ -127,19 +129,20 @@ def regenerate_key(ctx: Context, ifname: str) -> dict:
     """A new private key: every peer must be given the new public key before it reconnects."""
     private = keys.generate()
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        uciedit.set_options(interface_section(package, ifname), {"private_key": private})
-        uciedit.save(ctx.store, package)
+        with edit.transaction(ctx.store) as package:
+            edit.set_options(interface_section(package, ifname), {"private_key": private})
         return {"public_key": keys.public_key(private), "apply": reload_running(ctx, ifname)}
 
 
-def _server_key(package: syntax.Package, section: syntax.Section) -> str:
-    """The interface's private key; one is generated and saved if it has none yet (as
-    `private_key 'generate'` asks), so a device can be added before the first start."""
-    private = uciedit.option_text(section, "private_key")
+def _server_key(package: syntax.Package, ifname: str, section: syntax.Section) -> str:
+    """The interface's private key. Only a missing one (or 'generate', as the schema reads
+    it) is generated and saved, so a device can be added before the first start; a
+    mistyped key is reported, never replaced."""
+    edit.check(package, ifname)
+    private = edit.option_text(section, "private_key")
     if not keys.is_key(private):
         private = keys.generate()
-        uciedit.set_options(section, {"private_key": private})
+        edit.set_options(section, {"private_key": private})
     return private
 
 
@@ -158,7 +161,7 @@ def _device_request(body: dict) -> dict:
         [str(n) for n in validate.networks(body, "split_allowed_ips")]
     if not allowed:
         raise FieldError("split_allowed_ips", "at least one network is required")
-    keepalive = validate.integer(body, "persistent_keepalive", 0, 65535)
+    keepalive = validate.integer(body, "persistent_keepalive")
     description = validate.description(body)
     if not description:
         raise FieldError("description", "is required: it names the device in the peer list")
@@ -168,7 +171,7 @@ def _device_request(body: dict) -> dict:
         "dns": validate.ip_addresses(body, "dns"),
         "allowed_ips": allowed,
         "endpoint_host": validate.host(body, "endpoint_host", required=True),
-        "endpoint_port": validate.integer(body, "endpoint_port", 1, 65535),
+        "endpoint_port": validate.integer(body, "endpoint_port"),
         "keepalive": DEFAULT_KEEPALIVE if keepalive is None else keepalive,
         "psk": body.get("preshared_key", True) is not False,
     }
@@ -180,23 +183,20 @@ def add_device(ctx: Context, ifname: str, body: dict) -> dict:
     req = _device_request(body)
     client_private, psk = keys.generate(), (keys.generate() if req["psk"] else None)
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        section = interface_section(package, ifname)
-        addresses = req["addresses"] or views.suggest_addresses(package, ifname)
-        if not addresses:
-            raise FieldError("addresses", "no free address left in the interface's subnets")
-        port = req["endpoint_port"] or uciedit.option_text(section, "listen_port")
-        if not port:
-            raise FieldError("endpoint_port", "the interface has no fixed listen port; set "
-                                              "one under Interface first")
-        opts = {"description": req["description"],
-                "public_key": keys.public_key(client_private),
-                "preshared_key": psk, "allowed_ips": addresses}
-        _check_peer(package, ifname, opts)
-        server_public = keys.public_key(_server_key(package, section))
-        peer = uciedit.add_section(package, f"wireguard_{ifname}")
-        uciedit.set_options(peer, opts)
-        uciedit.save(ctx.store, package)
+        with edit.transaction(ctx.store) as package:
+            section = interface_section(package, ifname)
+            addresses = req["addresses"] or views.suggest_addresses(package, ifname)
+            if not addresses:
+                raise FieldError("addresses", "no free address left in the interface's subnets")
+            port = req["endpoint_port"] or edit.option_text(section, "listen_port")
+            if not port:
+                raise FieldError("endpoint_port", "the interface has no fixed listen port; "
+                                                  "set one under Interface first")
+            server_public = keys.public_key(_server_key(package, ifname, section))
+            opts = {"description": req["description"],
+                    "public_key": keys.public_key(client_private),
+                    "preshared_key": psk, "allowed_ips": addresses}
+            peer = _new_peer(package, ifname, opts)
         applied = reload_running(ctx, ifname)
     text = wgquick.render_client(
         client_private, addresses, req["dns"], server_public, psk, req["allowed_ips"],
@@ -205,7 +205,7 @@ def add_device(ctx: Context, ifname: str, body: dict) -> dict:
             "filename": _filename(req["description"]), "apply": applied}
 
 
-def _imported_peer(peer: wgquick.Peer, route_all: bool, description: str) -> validate.Options:
+def _imported_peer(peer: wgquick.Peer, route_all: bool, description: str) -> edit.Options:
     """UCI options for an imported [Peer]. "Whole LAN through the tunnel" routes 0.0.0.0/0
     and ::/0 (the router layer keeps a host route to the endpoint); otherwise a split
     config's networks are routed and a full-tunnel config's /0 is only cryptokey routing."""
@@ -225,7 +225,7 @@ def _imported_peer(peer: wgquick.Peer, route_all: bool, description: str) -> val
 
 
 def _import_request(body: dict):
-    conf = wgquick.parse(validate.text(body, "config", required=True))
+    conf = wgquick.parse(validate.multiline(body, "config"))
     mode = validate.text(body, "mode") or "interface"
     if mode not in ("interface", "peer"):
         raise FieldError("mode", "must be 'interface' or 'peer'")
@@ -244,10 +244,9 @@ def import_config(ctx: Context, body: dict) -> dict:
     if mode == "peer":
         ifname = validate.text(body, "interface", required=True)
         with ctx.lock:
-            package = uciedit.load(ctx.store)
-            _check_peer(package, ifname, peers[0])
-            _add_peers(package, ifname, peers)
-            uciedit.save(ctx.store, package)
+            with edit.transaction(ctx.store) as package:
+                interface_section(package, ifname)
+                _new_peer(package, ifname, peers[0])
             return {"interface": ifname, "warnings": conf.warnings,
                     "apply": reload_running(ctx, ifname)}
     ifname = validate.ifname(body, "name")
@@ -255,17 +254,18 @@ def import_config(ctx: Context, body: dict) -> dict:
         raise FieldError("config", "[Interface] needs PrivateKey and Address to create an "
                                    "interface")
     with ctx.lock:
-        package = uciedit.load(ctx.store)
-        if package.find(ifname) is not None:
-            raise FieldError("name", f"a section called '{ifname}' already exists")
-        section = uciedit.add_section(package, "interface", ifname)
-        uciedit.set_options(section, {
-            "proto": schema.PROTO, "private_key": conf.private_key,
-            "listen_port": str(conf.listen_port) if conf.listen_port else None,
-            "addresses": conf.addresses, "mtu": str(conf.mtu) if conf.mtu else None,
-            "dns": conf.dns or None})
-        _add_peers(package, ifname, peers)
-        uciedit.save(ctx.store, package)
+        with edit.transaction(ctx.store) as package:
+            if package.find(ifname) is not None:
+                raise FieldError("name", f"a section called '{ifname}' already exists")
+            section = edit.add_section(package, "interface", ifname)
+            edit.set_options(section, {
+                "proto": schema.PROTO, "private_key": conf.private_key,
+                "listen_port": str(conf.listen_port) if conf.listen_port else None,
+                "addresses": conf.addresses, "mtu": str(conf.mtu) if conf.mtu else None,
+                "dns": conf.dns or None, "dns_search": conf.dns_search or None})
+            edit.check(package, ifname)
+            for opts in peers:
+                _new_peer(package, ifname, opts)
         warnings = list(conf.warnings)
         if route_all and not firewall.join_wan_zone(ctx.store, ifname):
             warnings.append(f"no 'wan' firewall zone to masquerade LAN traffic into {ifname}: "
@@ -276,7 +276,3 @@ def import_config(ctx: Context, body: dict) -> dict:
             applied = control.up(ctx.store, ifname, resolver=ctx.resolver).as_dict()
     return {"interface": ifname, "warnings": warnings, "apply": applied}
 
-
-def _add_peers(package: syntax.Package, ifname: str, peers: List[validate.Options]) -> None:
-    for opts in peers:
-        uciedit.set_options(uciedit.add_section(package, f"wireguard_{ifname}"), opts)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
 from wgpy import keys
+from wgpy.uci import edit, schema
 from wgpy.uci.store import UciError
-from wgpy.web import actions, auth, uciedit, validate, views
+from wgpy.web import actions, auth, validate, views
 from wgpy.web.validate import FieldError
 
 COOKIE = "wgpy_sid"
@@ -108,6 +109,8 @@ class Api:
             return _error(400, exc.message, field=exc.field)
         except actions.NotFound as exc:
             return _error(404, str(exc))
+        except edit.Conflict as exc:
+            return _error(409, str(exc), revision=exc.revision)
         except UciError as exc:
             return _error(500, f"configuration: {exc}")
 
@@ -208,15 +211,15 @@ class Api:
         return Response(200, views.status(self.ctx.store))
 
     def interfaces(self, req: Request) -> Response:
-        return Response(200, {"interfaces": views.interface_names(uciedit.load(self.ctx.store))})
+        return Response(200, {"interfaces": views.interface_names(edit.load(self.ctx.store))})
 
     def interface(self, req: Request, ifname: str) -> Response:
-        package = uciedit.load(self.ctx.store)
+        package = edit.load(self.ctx.store)
         section = actions.interface_section(package, ifname)
         return Response(200, views.interface_detail(package, section))
 
     def suggest(self, req: Request, ifname: str) -> Response:
-        package = uciedit.load(self.ctx.store)
+        package = edit.load(self.ctx.store)
         section = actions.interface_section(package, ifname)
         return Response(200, views.suggest(self.ctx.store, package, section))
 

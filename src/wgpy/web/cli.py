@@ -11,8 +11,9 @@ import os
 import sys
 from typing import Optional
 
+from wgpy.uci import edit
 from wgpy.uci.store import Store
-from wgpy.web import actions, api, auth, server, uciedit
+from wgpy.web import actions, api, auth, server
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 # The page ships inside the package (wgpy/webui: a source checkout, a wheel); the OpenWrt
@@ -29,7 +30,7 @@ def default_webroot() -> str:
 
 
 def _uci_listen(store: Store) -> Optional[str]:
-    for entry in uciedit.sections_of(store, "wgpy", "web"):
+    for entry in edit.sections_of(store, "wgpy", "web"):
         if entry.get("listen"):
             return entry["listen"].split()[0]
     return None

@@ -20,7 +20,8 @@ import ipaddress
 from typing import Optional, Set
 
 from wgpy.uci.store import Store
-from wgpy.web import uciedit, views
+from wgpy.uci import edit
+from wgpy.web import views
 
 DEFAULT_DOMAIN = "lan"  # OpenWrt's dnsmasq default
 
@@ -56,10 +57,10 @@ def router_names(store: Store, listen_host: str = "") -> Set[str]:
     hostname = views.hostname(store).lower().rstrip(".")
     if hostname:
         domains = {entry.get("domain") or DEFAULT_DOMAIN
-                   for entry in uciedit.sections_of(store, "dhcp", "dnsmasq")} or {DEFAULT_DOMAIN}
+                   for entry in edit.sections_of(store, "dhcp", "dnsmasq")} or {DEFAULT_DOMAIN}
         names |= {hostname, f"{hostname}.local"} | {f"{hostname}.{d.lower()}" for d in domains}
     names |= {entry["lookup_host"].lower().rstrip(".")
-              for entry in uciedit.sections_of(store, "ddns", "service")
+              for entry in edit.sections_of(store, "ddns", "service")
               if entry.get("lookup_host") and entry.get("enabled", "1") == "1"}
     return names
 

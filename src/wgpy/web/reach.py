@@ -16,7 +16,7 @@ from typing import List, Optional, Tuple
 
 from wgpy.uci import syntax
 from wgpy.uci.store import Store
-from wgpy.web import uciedit
+from wgpy.uci import edit
 
 NOTHING_KNOWN = ("The router knows no public name or address for itself (no DDNS name, no host "
                  "name with a domain, no WAN address): enter the address or name devices on "
@@ -67,9 +67,9 @@ def candidates(ddns: List[str], hostname: str, wan: List[str]) -> Tuple[List[str
 def suggest(store: Store, package: syntax.Package, hostname: str
             ) -> Tuple[List[str], Optional[str]]:
     """The wizard's endpoint suggestions and note, from UCI and the live WAN."""
-    ddns = [entry["lookup_host"] for entry in uciedit.sections_of(store, "ddns", "service")
+    ddns = [entry["lookup_host"] for entry in edit.sections_of(store, "ddns", "service")
             if entry.get("lookup_host") and entry.get("enabled", "1") == "1"]
-    wan = uciedit.interface_section(package, "wan")
-    static = [] if wan is None or uciedit.option_text(wan, "proto") != "static" else \
-        [w.split("/")[0] for w in uciedit.option_list(wan, "ipaddr")]
+    wan = edit.interface_section(package, "wan")
+    static = [] if wan is None or edit.option_text(wan, "proto") != "static" else \
+        [w.split("/")[0] for w in edit.option_list(wan, "ipaddr")]
     return candidates(ddns, hostname, static or default_route_addresses())

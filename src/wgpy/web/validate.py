@@ -1,44 +1,50 @@
-"""Server-side validation of what the page (or a script) sends: JSON values in, UCI option
-values out, or a FieldError naming the field, which the API answers as HTTP 400.
+"""The API's request bodies: JSON values in, UCI option values out, or a FieldError naming
+the field, which the API answers as HTTP 400.
 
-The rules match the page's inline checks (webui/validate.js) and the UCI schema
-(wgpy.uci.schema), so nothing the page accepts is later refused by `wgpy reload`.
+Only the JSON side is here (types, required fields, lists): every value rule is
+wgpy.uci.validate's, the ranges are the schema's WEB_LIMITS, and the edited package is then
+checked by the schema itself (wgpy.uci.edit.check) before anything is written. The page's
+inline checks (webui/validate.js) carry a copy of the same limits, tested equal.
 Pure: no I/O, no UCI access.
 """
 
 import base64
-import ipaddress
-import re
-from typing import Dict, List, Optional, Union
+from typing import List, Optional
 
 from wgpy.keys import is_key
+from wgpy.uci import validate as rules
+from wgpy.uci.edit import Options
+from wgpy.uci.schema import WEB_LIMITS
+from wgpy.uci.validate import FieldError, overlapping  # noqa: F401  (the API's names)
 
-MAX_DESCRIPTION = 128
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+\Z")
-_IFNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,14}\Z")  # a UCI section name that fits IFNAMSIZ
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-Options = Dict[str, Union[str, List[str], None]]  # None: remove the option
-
-
-class FieldError(Exception):
-    """One bad field of a request; `field` is the JSON key the page highlights."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+MAX_DESCRIPTION = rules.MAX_TEXT
+MAX_FIELD = 1024  # any other single-line field (a password, a name)
+MAX_CONFIG = 64 * 1024  # an imported wg-quick file
 
 
-def text(body: dict, field: str, required: bool = False) -> str:
+def text(body: dict, field: str, required: bool = False, max_len: int = MAX_FIELD) -> str:
     """A string field, stripped; "" when absent (FieldError if required)."""
     value = body.get(field, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise FieldError(field, "must be a string")
-    value = value.strip()
+    value = rules.text(field, value.strip(), max_len)
     if required and not value:
         raise FieldError(field, "is required")
+    return value
+
+
+def multiline(body: dict, field: str) -> str:
+    """A required text of several lines (an imported file): no control characters other
+    than line ends and tabs; each value in it is checked by its own parser."""
+    value = body.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise FieldError(field, "is required")
+    for line in value.replace("\r\n", "\n").split("\n"):
+        rules.text(field, line.replace("\t", " "), MAX_CONFIG)
+    if len(value) > MAX_CONFIG:
+        raise FieldError(field, f"is longer than {MAX_CONFIG} characters")
     return value
 
 
@@ -53,20 +59,12 @@ def key(body: dict, field: str, required: bool = False) -> str:
     return value
 
 
-def integer(body: dict, field: str, low: int, high: int) -> Optional[int]:
-    """An integer in [low, high], None when absent or empty; "51820" is accepted too."""
+def integer(body: dict, field: str) -> Optional[int]:
+    """A number in the field's WEB_LIMITS range, None when absent or empty."""
     value = body.get(field)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise FieldError(field, "must be a number")
-    try:
-        number = int(value)
-    except ValueError:
-        raise FieldError(field, f"'{value}' is not a number") from None
-    if not low <= number <= high:
-        raise FieldError(field, f"must be between {low} and {high}")
-    return number
+    return rules.integer(field, value, WEB_LIMITS[field])
 
 
 def boolean(body: dict, field: str) -> bool:
@@ -83,28 +81,17 @@ def strings(body: dict, field: str) -> List[str]:
         value = value.replace(",", " ").split()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FieldError(field, "must be a list of strings")
-    return [v.strip() for v in value if v.strip()]
+    return rules.words(field, [v.strip() for v in value if v.strip()])
 
 
 def networks(body: dict, field: str) -> list:
     """CIDRs (a bare address means /32 or /128), host bits masked as wg does."""
-    out = []
-    for word in strings(body, field):
-        try:
-            out.append(ipaddress.ip_network(word, strict=False))
-        except ValueError:
-            raise FieldError(field, f"'{word}' is not a valid CIDR") from None
-    return out
+    return [rules.network(field, word) for word in strings(body, field)]
 
 
 def interface_addresses(body: dict, field: str) -> list:
     """Interface addresses with prefix, e.g. 10.66.0.1/24; at least one."""
-    out = []
-    for word in strings(body, field):
-        try:
-            out.append(ipaddress.ip_interface(word))
-        except ValueError:
-            raise FieldError(field, f"'{word}' is not an IP address with prefix") from None
+    out = [rules.interface_address(field, word) for word in strings(body, field)]
     if not out:
         raise FieldError(field, "at least one address is required")
     return out
@@ -112,45 +99,30 @@ def interface_addresses(body: dict, field: str) -> list:
 
 def ip_addresses(body: dict, field: str) -> List[str]:
     """Plain IP addresses (DNS servers)."""
-    out = []
-    for word in strings(body, field):
-        try:
-            out.append(str(ipaddress.ip_address(word)))
-        except ValueError:
-            raise FieldError(field, f"'{word}' is not an IP address") from None
-    return out
+    return [rules.address(field, word) for word in strings(body, field)]
 
 
 def host(body: dict, field: str, required: bool = False) -> str:
     """A hostname or IP address (IPv6 may be bracketed); returned without brackets."""
-    value = text(body, field, required)
-    bare = value[1:-1] if value.startswith("[") and value.endswith("]") else value
-    if not bare:
-        return ""
-    try:
-        return str(ipaddress.ip_address(bare))
-    except ValueError:
-        pass
-    if not _HOSTNAME.match(bare) or bare.replace(".", "").isdigit():
-        raise FieldError(field, f"'{value}' is not a hostname or IP address")
-    return bare
+    value = text(body, field, required, max_len=rules.MAX_HOSTNAME + 2)
+    return rules.host(field, value) if value else ""
 
 
 def description(body: dict, field: str = "description") -> str:
     """Free text shown on the page; any characters but control ones (the page escapes it)."""
-    value = text(body, field)
-    if len(value) > MAX_DESCRIPTION:
-        raise FieldError(field, f"is longer than {MAX_DESCRIPTION} characters")
-    if _CONTROL.search(value):
-        raise FieldError(field, "must not contain control characters")
-    return value
+    return text(body, field, max_len=MAX_DESCRIPTION)
 
 
 def ifname(body: dict, field: str) -> str:
     """A new interface name: a UCI section name that is also a valid Linux interface name."""
-    value = text(body, field, required=True)
-    if not _IFNAME.match(value):
-        raise FieldError(field, "must be a letter then up to 14 letters, digits or '_'")
+    return rules.ifname(field, text(body, field, required=True))
+
+
+def revision(body: dict) -> Optional[str]:
+    """The revision the editor read (see wgpy.uci.edit.revision), None when not sent."""
+    value = body.get("revision")
+    if value is not None and not isinstance(value, str):
+        raise FieldError("revision", "must be a string")
     return value
 
 
@@ -158,9 +130,9 @@ def peer_options(body: dict) -> Options:
     """A peer as the page sends it -> the options of its `wireguard_<if>` section."""
     allowed = networks(body, "allowed_ips")
     endpoint_host = host(body, "endpoint_host")
-    endpoint_port = integer(body, "endpoint_port", 1, 65535)
-    keepalive = integer(body, "persistent_keepalive", 0, 65535)
-    options = {
+    endpoint_port = integer(body, "endpoint_port")
+    keepalive = integer(body, "persistent_keepalive")
+    options: Options = {
         "description": description(body) or None,
         "public_key": key(body, "public_key", required=True),
         "allowed_ips": [str(n) for n in allowed] or None,
@@ -178,23 +150,10 @@ def peer_options(body: dict) -> Options:
 
 def interface_options(body: dict) -> Options:
     """Interface settings as the page sends them -> options of the `interface` section."""
-    port = integer(body, "listen_port", 1, 65535)
-    mtu = integer(body, "mtu", 1280, 8940)  # LuCI's range; below 1280 IPv6 cannot work
+    port = integer(body, "listen_port")
+    mtu = integer(body, "mtu")
     return {
         "listen_port": str(port) if port else None,
         "addresses": [str(a) for a in interface_addresses(body, "addresses")],
         "mtu": str(mtu) if mtu else None,
     }
-
-
-def overlapping(new: List, taken: Dict[str, List]) -> Optional[str]:
-    """The first "NET overlaps NET of PEER" among `new` and other peers' networks, or None.
-    Default routes (/0) are exempt: a VPN exit and a road warrior may both be configured."""
-    for net in new:
-        if net.prefixlen == 0:
-            continue
-        for owner, nets in taken.items():
-            for other in nets:
-                if other.version == net.version and other.prefixlen and net.overlaps(other):
-                    return f"{net} overlaps {other} of peer '{owner}'"
-    return None

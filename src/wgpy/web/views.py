@@ -13,25 +13,23 @@ from typing import List, Optional
 
 from wgpy import keys
 from wgpy.router import control, handlers
-from wgpy.uci import schema, syntax
+from wgpy.uci import edit, schema, syntax
 from wgpy.uci.store import Store, UciError
-from wgpy.web import alloc, reach, uciedit
-
-_TRUE = frozenset(("1", "yes", "on", "true", "enabled"))  # libuci's booleans, as the schema
+from wgpy.web import alloc, reach
 
 
 def peer_name(label: str, section: syntax.Section) -> str:
     """How error messages name a peer: its description, else its section label."""
-    return uciedit.option_text(section, "description") or label
+    return edit.option_text(section, "description") or label
 
 
 def peer_networks(section: syntax.Section) -> list:
     """A peer section's allowed IPs as networks; unparsable words are skipped (the schema
     reports them)."""
     out = []
-    for word in uciedit.option_list(section, "allowed_ips"):
+    for word in edit.option_list(section, "allowed_ips"):
         try:
-            out.append(ipaddress.ip_network(word, strict=False))
+            out.append(schema.parse_network(word))
         except ValueError:
             continue
     return out
@@ -39,9 +37,9 @@ def peer_networks(section: syntax.Section) -> list:
 
 def _interface_addresses(section: syntax.Section) -> list:
     out = []
-    for word in uciedit.option_list(section, "addresses"):
+    for word in edit.option_list(section, "addresses"):
         try:
-            out.append(ipaddress.ip_interface(word))
+            out.append(schema.parse_address(word))
         except ValueError:
             continue
     return out
@@ -49,30 +47,30 @@ def _interface_addresses(section: syntax.Section) -> list:
 
 def suggest_addresses(package: syntax.Package, ifname: str) -> List[str]:
     """The next free /32 and /128 for a new peer of IFNAME."""
-    section = uciedit.interface_section(package, ifname)
+    section = edit.interface_section(package, ifname)
     if section is None:
         return []
-    used = [n for _, s in uciedit.peer_sections(package, ifname) for n in peer_networks(s)]
+    used = [n for _, s in edit.peer_sections(package, ifname) for n in peer_networks(s)]
     return alloc.next_free(_interface_addresses(section), used)
 
 
 def hostname(store: Store) -> str:
     """The router's name from UCI `system`, else the kernel's."""
-    for entry in uciedit.sections_of(store, "system", "system"):
+    for entry in edit.sections_of(store, "system", "system"):
         if entry.get("hostname"):
             return entry["hostname"]
     return socket.gethostname()
 
 
 def _public_key(section: syntax.Section) -> Optional[str]:
-    private = uciedit.option_text(section, "private_key")
+    private = edit.option_text(section, "private_key")
     return keys.public_key(private)
 
 
 def _disabled_peer(label: str, section: syntax.Section) -> dict:
-    return {"section": label, "description": uciedit.option_text(section, "description"),
-            "public_key": uciedit.option_text(section, "public_key"),
-            "allowed_ips": uciedit.option_list(section, "allowed_ips"),
+    return {"section": label, "description": edit.option_text(section, "description"),
+            "public_key": edit.option_text(section, "public_key"),
+            "allowed_ips": edit.option_list(section, "allowed_ips"),
             "endpoint": None, "latest_handshake": 0, "handshake_age_s": None,
             "rx_bytes": 0, "tx_bytes": 0, "state": "disabled", "errors": []}
 
@@ -82,18 +80,18 @@ def status(store: Store) -> dict:
     out = handlers.wgpy_status(control.gather(store))
     out["hostname"] = hostname(store)
     try:
-        package = uciedit.load(store)
+        package = edit.load(store)
     except UciError:
         return out
     for ifname, entry in out["interfaces"].items():
-        section = uciedit.interface_section(package, ifname)
+        section = edit.interface_section(package, ifname)
         if section is None:
             continue
         if not entry["up"]:
             entry["public_key"] = _public_key(section)
-            entry["listen_port"] = _int(uciedit.option_text(section, "listen_port"))
+            entry["listen_port"] = _int(edit.option_text(section, "listen_port"))
         entry["peers"] += [_disabled_peer(label, s)
-                           for label, s in uciedit.peer_sections(package, ifname)
+                           for label, s in edit.peer_sections(package, ifname)
                            if is_on(s, "disabled")]
     return out
 
@@ -103,23 +101,24 @@ def _int(text: str) -> Optional[int]:
 
 
 def is_on(section: syntax.Section, option: str) -> bool:
-    """A UCI boolean as the schema reads it ("1", "yes", "on", "true", "enabled")."""
-    return uciedit.option_text(section, option).lower() in _TRUE
+    """A UCI boolean as the schema reads it."""
+    return schema.is_true(edit.option_text(section, option))
 
 
 def peer_view(label: str, section: syntax.Section) -> dict:
     """A peer section as the edit form shows it."""
-    port = _int(uciedit.option_text(section, "endpoint_port"))
-    keepalive = _int(uciedit.option_text(section, "persistent_keepalive"))
+    port = _int(edit.option_text(section, "endpoint_port"))
+    keepalive = _int(edit.option_text(section, "persistent_keepalive"))
     return {
         "section": label,
-        "description": uciedit.option_text(section, "description"),
-        "public_key": uciedit.option_text(section, "public_key"),
+        "revision": edit.revision(section),  # sent back with an edit: a stale one is 409
+        "description": edit.option_text(section, "description"),
+        "public_key": edit.option_text(section, "public_key"),
         # Never the key itself: stored keys do not leave the router.
-        "preshared_key_set": bool(uciedit.option_text(section, "preshared_key")),
-        "allowed_ips": uciedit.option_list(section, "allowed_ips"),
+        "preshared_key_set": bool(edit.option_text(section, "preshared_key")),
+        "allowed_ips": edit.option_list(section, "allowed_ips"),
         "route_allowed_ips": is_on(section, "route_allowed_ips"),
-        "endpoint_host": uciedit.option_text(section, "endpoint_host"),
+        "endpoint_host": edit.option_text(section, "endpoint_host"),
         "endpoint_port": port,
         "persistent_keepalive": keepalive,
         "disabled": is_on(section, "disabled"),
@@ -132,10 +131,10 @@ def interface_detail(package: syntax.Package, section: syntax.Section) -> dict:
     return {
         "name": ifname,
         "public_key": _public_key(section),
-        "listen_port": _int(uciedit.option_text(section, "listen_port")),
-        "addresses": uciedit.option_list(section, "addresses"),
-        "mtu": _int(uciedit.option_text(section, "mtu")),
-        "peers": [peer_view(label, s) for label, s in uciedit.peer_sections(package, ifname)],
+        "listen_port": _int(edit.option_text(section, "listen_port")),
+        "addresses": edit.option_list(section, "addresses"),
+        "mtu": _int(edit.option_text(section, "mtu")),
+        "peers": [peer_view(label, s) for label, s in edit.peer_sections(package, ifname)],
     }
 
 
@@ -146,11 +145,11 @@ def interface_names(package: syntax.Package) -> List[str]:
 
 def _lan(store: Store, package: syntax.Package) -> Optional[ipaddress.IPv4Interface]:
     """The LAN's address and subnet (`network.lan`: ipaddr as CIDR or with netmask)."""
-    lan = uciedit.interface_section(package, "lan")
+    lan = edit.interface_section(package, "lan")
     if lan is None:
         return None
-    words = uciedit.option_list(lan, "ipaddr")
-    netmask = uciedit.option_text(lan, "netmask")
+    words = edit.option_list(lan, "ipaddr")
+    netmask = edit.option_text(lan, "netmask")
     try:
         if words and "/" not in words[0] and netmask:
             return ipaddress.ip_interface(f"{words[0]}/{netmask}")
@@ -171,7 +170,7 @@ def suggest(store: Store, package: syntax.Package, section: syntax.Section) -> d
         "addresses": suggest_addresses(package, ifname),
         "endpoint_hosts": hosts,
         "endpoint_note": note,
-        "endpoint_port": _int(uciedit.option_text(section, "listen_port")),
+        "endpoint_port": _int(edit.option_text(section, "listen_port")),
         "dns": dns,
         "split_allowed_ips": list(dict.fromkeys(split)),
         "persistent_keepalive": 25,

@@ -7,13 +7,13 @@ Keys wg-quick runs as shell (PostUp...) or that wgpy has no use for are reported
 warnings, never executed. Every value is validated; errors are FieldError("config", ...).
 """
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from wgpy.keys import is_key
-from wgpy.uci.schema import DEFAULT_ENDPOINT_PORT
-from wgpy.web.validate import FieldError
+from wgpy.uci import validate as rules
+from wgpy.uci.schema import DEFAULT_ENDPOINT_PORT, WEB_LIMITS
+from wgpy.uci.validate import FieldError
 
 MAX_PEERS = 64
 _FIELD = "config"
@@ -35,7 +35,8 @@ class Peer:
 class Config:
     private_key: Optional[str] = None
     addresses: List[str] = field(default_factory=list)
-    dns: List[str] = field(default_factory=list)
+    dns: List[str] = field(default_factory=list)  # servers: IP addresses
+    dns_search: List[str] = field(default_factory=list)  # names, as wg-quick reads them
     listen_port: Optional[int] = None
     mtu: Optional[int] = None
     peers: List[Peer] = field(default_factory=list)
@@ -69,14 +70,16 @@ def _sections(text: str) -> List[Tuple[str, int, Dict[str, Tuple[int, str]]]]:
     return out
 
 
-def _int(line: int, name: str, value: str, low: int, high: int) -> int:
+def _rule(line: int, name: str, check, *args):
+    """One of wgpy.uci.validate's rules, its refusal reported at this line."""
     try:
-        number = int(value)
-    except ValueError:
-        raise _fail(line, f"{name} '{value}' is not a number") from None
-    if not low <= number <= high:
-        raise _fail(line, f"{name} must be between {low} and {high}")
-    return number
+        return check(name, *args)
+    except FieldError as exc:
+        raise _fail(line, f"{name} {exc.message}") from None
+
+
+def _int(line: int, name: str, value: str, option: str) -> int:
+    return _rule(line, name, rules.integer, value, WEB_LIMITS[option])
 
 
 def _key(line: int, name: str, value: str) -> str:
@@ -90,14 +93,8 @@ def _list(value: str) -> List[str]:
 
 
 def _cidrs(line: int, name: str, value: str, interface: bool = False) -> List[str]:
-    out = []
-    for word in _list(value):
-        try:
-            out.append(str(ipaddress.ip_interface(word) if interface
-                           else ipaddress.ip_network(word, strict=False)))
-        except ValueError:
-            raise _fail(line, f"{name} '{word}' is not a valid address or CIDR") from None
-    return out
+    check = rules.interface_address if interface else rules.network
+    return [str(_rule(line, name, check, word)) for word in _list(value)]
 
 
 def split_endpoint(line: int, value: str) -> Tuple[str, int]:
@@ -111,7 +108,9 @@ def split_endpoint(line: int, value: str) -> Tuple[str, int]:
         host, port = value, ""
     if not host:
         raise _fail(line, f"Endpoint '{value}' has no host")
-    return host, _int(line, "Endpoint port", port, 1, 65535) if port else DEFAULT_ENDPOINT_PORT
+    return (_rule(line, "Endpoint", rules.host, host),
+            _int(line, "Endpoint port", port, "endpoint_port") if port
+            else DEFAULT_ENDPOINT_PORT)
 
 
 def _interface(conf: Config, keys: Dict[str, Tuple[int, str]]) -> None:
@@ -121,11 +120,15 @@ def _interface(conf: Config, keys: Dict[str, Tuple[int, str]]) -> None:
         elif name == "address":
             conf.addresses = _cidrs(line, "Address", value, interface=True)
         elif name == "dns":
-            conf.dns = _list(value)
+            for word in _list(value):  # wg-quick: an address is a server, a name a domain
+                if rules.is_hostname(word):
+                    conf.dns_search.append(word)
+                else:
+                    conf.dns.append(_rule(line, "DNS", rules.address, word))
         elif name == "listenport":
-            conf.listen_port = _int(line, "ListenPort", value, 1, 65535)
+            conf.listen_port = _int(line, "ListenPort", value, "listen_port")
         elif name == "mtu":
-            conf.mtu = _int(line, "MTU", value, 1280, 8940)
+            conf.mtu = _int(line, "MTU", value, "mtu")
 
 
 def _peer(line: int, keys: Dict[str, Tuple[int, str]]) -> Peer:
@@ -141,7 +144,8 @@ def _peer(line: int, keys: Dict[str, Tuple[int, str]]) -> Peer:
         elif name == "endpoint":
             peer.endpoint_host, peer.endpoint_port = split_endpoint(number, value)
         elif name == "persistentkeepalive" and value.lower() != "off":
-            peer.persistent_keepalive = _int(number, "PersistentKeepalive", value, 0, 65535)
+            peer.persistent_keepalive = _int(number, "PersistentKeepalive", value,
+                                             "persistent_keepalive")
     return peer
 
 

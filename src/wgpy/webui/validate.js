@@ -1,5 +1,7 @@
 /*
- * Inline validation, the same rules the server applies (src/wgpy/web/validate.py):
+ * Inline validation, the same rules the server applies (src/wgpy/uci/validate.py, with
+ * the ranges of WEB_LIMITS in src/wgpy/uci/schema.py; tests/uci/test_rules.py checks that
+ * LIMITS and LABEL below equal the server's):
  * a check returns null when the value is fine, else the message shown under the field.
  * wgpy.validate.bind() re-checks a field on every keystroke and marks it invalid, so a
  * bad key, CIDR or port is caught before anything is sent.
@@ -7,6 +9,13 @@
 'use strict';
 
 wgpy.validate = (function () {
+	var LIMITS = {"endpoint_port": [1, 65535], "fwmark": [0, 4294967295], "listen_port": [1, 65535], "mtu": [1280, 8940], "persistent_keepalive": [0, 65535]};
+	var LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;  /* RFC 1123 */
+
+	function inRange(v, name) {
+		return /^\d{1,10}$/.test(v) && Number(v) >= LIMITS[name][0] && Number(v) <= LIMITS[name][1];
+	}
+
 	function ipv4(text) {
 		var m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
 		return !!m && m.slice(1).every(function (o) { return Number(o) <= 255 && String(Number(o)) === o; });
@@ -75,24 +84,22 @@ wgpy.validate = (function () {
 			return bad.length ? _('Not an IP address: %s', bad[0]) : null;
 		},
 		port: function (v) {
-			if (v === '')
-				return null;
-			return /^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? null
-				: _('Expected a port between 1 and 65535');
+			return v === '' || inRange(v, 'listen_port') ? null
+				: _('Expected a port between %d and %d', LIMITS.listen_port[0], LIMITS.listen_port[1]);
 		},
 		keepalive: function (v) {
-			return v === '' || (/^\d{1,5}$/.test(v) && Number(v) <= 65535) ? null
-				: _('Expected seconds between 0 and 65535');
+			return v === '' || inRange(v, 'persistent_keepalive') ? null
+				: _('Expected seconds between %d and %d', LIMITS.persistent_keepalive[0], LIMITS.persistent_keepalive[1]);
 		},
 		mtu: function (v) {
-			return v === '' || (/^\d{4}$/.test(v) && Number(v) >= 1280 && Number(v) <= 8940) ? null
-				: _('Expected an MTU between 1280 and 8940');
+			return v === '' || inRange(v, 'mtu') ? null
+				: _('Expected an MTU between %d and %d', LIMITS.mtu[0], LIMITS.mtu[1]);
 		},
 		host: function (v) {
-			var bare = v.replace(/^\[(.*)\]$/, '$1');
+			var bare = v.replace(/^\[(.*)\]$/, '$1'), name = bare.replace(/\.$/, '');
 			if (bare === '' || ip(bare))
 				return null;
-			return /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$/.test(bare) && !/^[\d.]+$/.test(bare)
+			return name.length <= 253 && !/^[\d.]+$/.test(name) && name.split('.').every(function (l) { return LABEL.test(l); })
 				? null : _('Expected a hostname or IP address');
 		},
 		requiredHost: function (v) { return v === '' ? _('Required') : checks.host(v); },
