@@ -21,11 +21,18 @@
 
 #ifdef WGC_HAVE_SIMD
 size_t wgc_chacha20_xor_simd(u8 *dst, const u8 *src, size_t len, u32 st[16]);
+/* wgc_chacha20_head's SIMD part: 0 when one scalar block is the better buy. */
+size_t wgc_chacha20_head_simd(u8 *ks, size_t len, u32 st[16]);
 #else
 #define WGC_SIMD_NAMES "portable"
 static inline size_t wgc_chacha20_xor_simd(u8 *dst, const u8 *src, size_t len, u32 st[16])
 {
     (void)dst; (void)src; (void)len; (void)st;
+    return 0;
+}
+static inline size_t wgc_chacha20_head_simd(u8 *ks, size_t len, u32 st[16])
+{
+    (void)ks; (void)len; (void)st;
     return 0;
 }
 #endif
