@@ -12,17 +12,27 @@
 #include "poly1305.h"
 
 /* Keystream from block 0 on into ks (see wgc_chacha20_head): block 0 keys
- * Poly1305 and AD is absorbed. Returns how many payload bytes the rest of
- * ks covers; st's counter is then where the payload continues. */
+ * Poly1305 and AD is absorbed. Returns the keystream bytes written; the
+ * ones after block 0 cover the start of the payload, and st's counter is
+ * where the payload continues. */
 static size_t aead_start(u8 ks[WGC_CHACHA_HEAD], size_t len, u32 st[16],
                          struct wgc_poly1305_ctx *mac, const u8 *ad, size_t ad_len)
 {
-    size_t n = wgc_chacha20_head(ks, len, st) - 64;
+    size_t n = wgc_chacha20_head(ks, len, st);
 
     wgc_poly1305_init(mac, ks);
     wgc_poly1305_update(mac, ad, ad_len);
     wgc_poly1305_pad16(mac);
-    return n < len ? n : len;
+    return n;
+}
+
+/* Payload bytes that n bytes of head keystream cover (none, known at
+ * compile time, on builds without SIMD). */
+static size_t head_bytes(size_t n, size_t len)
+{
+    if (WGC_CHACHA_HEAD == 64)
+        return 0;
+    return n - 64 < len ? n - 64 : len;
 }
 
 /* dst = src ^ ks over len bytes, 8 at a time where it can. */
@@ -66,9 +76,10 @@ static void seal_state(u8 *dst, const u8 *src, size_t len,
 {
     struct wgc_poly1305_ctx mac;
     u8 ks[WGC_CHACHA_HEAD];
-    size_t head, off, k;
+    size_t n, head, off, k;
 
-    head = aead_start(ks, len, st, &mac, ad, ad_len);
+    n = aead_start(ks, len, st, &mac, ad, ad_len);
+    head = head_bytes(n, len);
     xor_ks(dst, src, ks + 64, head);
     for (off = 0; off < len; off += k) {
         k = len - off < SEAL_CHUNK ? len - off : SEAL_CHUNK;
@@ -78,7 +89,7 @@ static void seal_state(u8 *dst, const u8 *src, size_t len,
         head = 0;
     }
     aead_tag(&mac, ad_len, len, dst + len);
-    WIPE(ks);
+    wgc_wipe(ks, n);
     wgc_wipe(st, 16 * sizeof(u32));
 }
 
@@ -88,7 +99,7 @@ static int open_state(u8 *dst, const u8 *src, size_t src_len,
 {
     struct wgc_poly1305_ctx mac;
     u8 ks[WGC_CHACHA_HEAD], tag[16];
-    size_t len, head;
+    size_t len, n, head;
     int ok;
 
     if (src_len < 16) {
@@ -96,7 +107,8 @@ static int open_state(u8 *dst, const u8 *src, size_t src_len,
         return -1;
     }
     len = src_len - 16;
-    head = aead_start(ks, len, st, &mac, ad, ad_len);
+    n = aead_start(ks, len, st, &mac, ad, ad_len);
+    head = head_bytes(n, len);
     wgc_poly1305_update(&mac, src, len);
     aead_tag(&mac, ad_len, len, tag);
     ok = wgc_verify16(tag, src + len);
@@ -104,7 +116,7 @@ static int open_state(u8 *dst, const u8 *src, size_t src_len,
         xor_ks(dst, src, ks + 64, head);
         wgc_chacha20_xor_state(dst + head, src + head, len - head, st);
     }
-    WIPE(ks);
+    wgc_wipe(ks, n);
     wgc_wipe(st, 16 * sizeof(u32));
     return ok;
 }

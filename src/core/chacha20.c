@@ -114,18 +114,12 @@ void wgc_chacha20_init(u32 st[16], const u8 key[32], const u8 nonce[12], u32 cou
         st[13 + i] = load32_le(nonce + 4 * i);
 }
 
-size_t wgc_chacha20_head(u8 ks[WGC_CHACHA_HEAD], size_t len, u32 st[16])
+void wgc_chacha20_block(u8 out[64], const u32 st[16])
 {
     /* Keystream is the XOR into zeros; reading them from a constant saves
-     * clearing ks first. */
+     * clearing out first. */
     static const u8 zero[64];
-    size_t n = wgc_chacha20_head_simd(ks, len, st);
-
-    if (n)
-        return n;
-    blocks_xor(ks, zero, 1, st);
-    st[12]++;
-    return 64;
+    blocks_xor(out, zero, 1, st);
 }
 
 void wgc_chacha20_xor_portable(u8 *dst, const u8 *src, size_t len, u32 st[16])

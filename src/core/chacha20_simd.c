@@ -245,7 +245,7 @@ size_t wgc_chacha20_xor_simd(u8 *dst, const u8 *src, size_t len, u32 st[16])
 
 size_t wgc_chacha20_head_simd(u8 *ks, size_t len, u32 st[16])
 {
-    static const u8 zero[512];
+    static const u8 zero[WGC_CHACHA_HEAD];
     size_t blocks = 1 + (len + 63) / 64;
 
 #if defined(__x86_64__)
