@@ -18,8 +18,9 @@
 #if defined(WGC_POLY1305_64) && !defined(WGC_PORTABLE) && defined(__GNUC__) && \
     defined(__x86_64__)
 #define WGC_POLY1305_AVX2
-/* h = (h + m...) r^.. over the largest multiple of 4 of n >= 4 full blocks
- * (2^128 bit set); returns the blocks done. h2 < 8 in and out. */
+/* Absorbs the largest multiple of 4 of the n >= 4 full blocks at m (2^128
+ * bit set) into h as that many scalar steps would; h2 < 8 in and out.
+ * Returns the blocks done. */
 size_t wgc_poly1305_blocks_avx2(u64 h[3], const u64 r[2], const u8 *m, size_t n);
 #endif
 
