@@ -8,8 +8,8 @@
  * then Update/Final/GET_TAG), as a data path would use each.
  * X25519: one shared-secret computation per op (OpenSSL: EVP_PKEY_derive with
  * both keys set up once).
- * Time is CLOCK_MONOTONIC over runs of >= 0.05 s; best of 9, wgpy and OpenSSL
- * alternating run by run.
+ * Time is CLOCK_MONOTONIC around batches of 8 calls; the fastest batch of
+ * each side counts (see time_pair).
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -33,30 +33,32 @@ static double now_s(void)
 
 typedef void (*op_fn)(size_t size, unsigned long i);
 
-/* Seconds per call of op at size over one run of >= 0.05 s. */
-static double run_op(op_fn op, size_t size)
+#define BATCH 8
+
+/* Seconds per call of one batch of BATCH calls. */
+static double batch_op(op_fn op, size_t size, unsigned long *n)
 {
-    unsigned long n = 0, batch = 16;
-    double start = now_s(), elapsed;
-    do {
-        for (unsigned long i = 0; i < batch; i++)
-            op(size, n + i);
-        n += batch;
-        elapsed = now_s() - start;
-    } while (elapsed < 0.05);
-    return elapsed / (double)n;
+    double start = now_s();
+    for (int i = 0; i < BATCH; i++)
+        op(size, (*n)++);
+    return (now_s() - start) / BATCH;
 }
 
-/* Best of 9 runs each, wgpy and OpenSSL alternating, so that load from
- * other processes on a shared machine hits both sides alike. */
+/* Fastest batch of each side, wgpy and OpenSSL alternating batch by batch,
+ * for 0.4 s or 2,000 pairs. On a machine shared with other jobs a longer run
+ * measures how often the core was taken away; a short batch that ran
+ * undisturbed measures the code, and alternating gives both sides the same
+ * chances. */
 static void time_pair(op_fn a, op_fn b, size_t size, double *ta, double *tb)
 {
+    unsigned long na = 0, nb = 0;
+    double start = now_s();
     *ta = *tb = 1e9;
-    for (int run = 0; run < 9; run++) {
-        double t = run_op(a, size);
+    for (int k = 0; k < 2000 && now_s() - start < 0.4; k++) {
+        double t = batch_op(a, size, &na);
         if (t < *ta)
             *ta = t;
-        t = run_op(b, size);
+        t = batch_op(b, size, &nb);
         if (t < *tb)
             *tb = t;
     }
