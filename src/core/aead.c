@@ -11,17 +11,44 @@
 #include "chacha20_simd.h"
 #include "poly1305.h"
 
-/* Block 0 keys Poly1305 and AD is absorbed; the payload starts at block 1. */
-static void aead_start(u32 st[16], struct wgc_poly1305_ctx *mac,
-                       const u8 *ad, size_t ad_len)
+/* Keystream from block 0 on into ks (see wgc_chacha20_head): block 0 keys
+ * Poly1305 and AD is absorbed. Returns the keystream bytes written; the
+ * ones after block 0 cover the start of the payload, and st's counter is
+ * where the payload continues. */
+static size_t aead_start(u8 ks[WGC_CHACHA_HEAD], size_t len, u32 st[16],
+                         struct wgc_poly1305_ctx *mac, const u8 *ad, size_t ad_len)
 {
-    u8 block[64];
-    wgc_chacha20_block(block, st);
-    st[12] = 1;
-    wgc_poly1305_init(mac, block);
-    WIPE(block);
+    size_t n = wgc_chacha20_head(ks, len, st);
+
+    wgc_poly1305_init(mac, ks);
     wgc_poly1305_update(mac, ad, ad_len);
     wgc_poly1305_pad16(mac);
+    return n;
+}
+
+/* Payload bytes that n bytes of head keystream cover (none, known at
+ * compile time, on builds without SIMD). */
+static size_t head_bytes(size_t n, size_t len)
+{
+    if (WGC_CHACHA_HEAD == 64)
+        return 0;
+    return n - 64 < len ? n - 64 : len;
+}
+
+/* dst = src ^ ks over len bytes, 8 at a time where it can. */
+static void xor_ks(u8 *dst, const u8 *src, const u8 *ks, size_t len)
+{
+    u64 a, b;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&a, src + i, 8);
+        memcpy(&b, ks + i, 8);
+        a ^= b;
+        memcpy(dst + i, &a, 8);
+    }
+    for (; i < len; i++)
+        dst[i] = src[i] ^ ks[i];
 }
 
 /* Ciphertext (already absorbed by the caller), padding and lengths. */
@@ -39,7 +66,8 @@ static void aead_tag(struct wgc_poly1305_ctx *mac, size_t ad_len, size_t ct_len,
 /* Ciphertext is authenticated a chunk at a time, right after it is written,
  * so Poly1305 reads it from L1 rather than memory on long messages. A
  * multiple of 512 keeps the 8-block AVX2 and 4-block NEON paths whole (and
- * of 64, as wgc_chacha20_xor_state requires of every piece but the last). */
+ * of 64, as wgc_chacha20_xor_state requires of every piece but the last,
+ * also after the keystream head). */
 #define SEAL_CHUNK 2048
 
 /* Seal with a ready state (key, nonce; counter ignored); wipes st. */
@@ -47,15 +75,21 @@ static void seal_state(u8 *dst, const u8 *src, size_t len,
                        const u8 *ad, size_t ad_len, u32 st[16])
 {
     struct wgc_poly1305_ctx mac;
-    size_t off, k;
+    u8 ks[WGC_CHACHA_HEAD];
+    size_t n, head, off, k;
 
-    aead_start(st, &mac, ad, ad_len);
+    n = aead_start(ks, len, st, &mac, ad, ad_len);
+    head = head_bytes(n, len);
+    xor_ks(dst, src, ks + 64, head);
     for (off = 0; off < len; off += k) {
         k = len - off < SEAL_CHUNK ? len - off : SEAL_CHUNK;
-        wgc_chacha20_xor_state(dst + off, src + off, k, st);
+        /* the first chunk starts after the head's bytes */
+        wgc_chacha20_xor_state(dst + off + head, src + off + head, k - head, st);
         wgc_poly1305_update(&mac, dst + off, k);
+        head = 0;
     }
     aead_tag(&mac, ad_len, len, dst + len);
+    wgc_wipe(ks, n);
     wgc_wipe(st, 16 * sizeof(u32));
 }
 
@@ -64,8 +98,8 @@ static int open_state(u8 *dst, const u8 *src, size_t src_len,
                       const u8 *ad, size_t ad_len, u32 st[16])
 {
     struct wgc_poly1305_ctx mac;
-    u8 tag[16];
-    size_t len;
+    u8 ks[WGC_CHACHA_HEAD], tag[16];
+    size_t len, n, head;
     int ok;
 
     if (src_len < 16) {
@@ -73,12 +107,16 @@ static int open_state(u8 *dst, const u8 *src, size_t src_len,
         return -1;
     }
     len = src_len - 16;
-    aead_start(st, &mac, ad, ad_len);
+    n = aead_start(ks, len, st, &mac, ad, ad_len);
+    head = head_bytes(n, len);
     wgc_poly1305_update(&mac, src, len);
     aead_tag(&mac, ad_len, len, tag);
     ok = wgc_verify16(tag, src + len);
-    if (ok == 0)
-        wgc_chacha20_xor_state(dst, src, len, st);
+    if (ok == 0) {
+        xor_ks(dst, src, ks + 64, head);
+        wgc_chacha20_xor_state(dst + head, src + head, len - head, st);
+    }
+    wgc_wipe(ks, n);
     wgc_wipe(st, 16 * sizeof(u32));
     return ok;
 }

@@ -23,7 +23,7 @@
 #define VROUNDS(x)                                                      \
     do {                                                                \
         int i_;                                                         \
-        for (i_ = 0; i_ < 10; i_++) {                                   \
+        _Pragma("GCC unroll 2") for (i_ = 0; i_ < 10; i_++) {           \
             VQR(x[0], x[4], x[8], x[12]); VQR(x[1], x[5], x[9], x[13]); \
             VQR(x[2], x[6], x[10], x[14]); VQR(x[3], x[7], x[11], x[15]); \
             VQR(x[0], x[5], x[10], x[15]); VQR(x[1], x[6], x[11], x[12]); \
@@ -124,18 +124,18 @@ AVX2 static void avx2_blocks8(u8 *dst, const u8 *src, const u32 st[16])
 {
     __m256i x[16], o[16], lo[4], hi[4];
     int i, k;
-    for (i = 0; i < 16; i++)
+    _Pragma("GCC unroll 16") for (i = 0; i < 16; i++)
         o[i] = _mm256_set1_epi32((int)st[i]);
     o[12] = _mm256_add_epi32(o[12], _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0));
-    for (i = 0; i < 16; i++)
+    _Pragma("GCC unroll 16") for (i = 0; i < 16; i++)
         x[i] = o[i];
     VROUNDS(x);
-    for (i = 0; i < 16; i++)
+    _Pragma("GCC unroll 16") for (i = 0; i < 16; i++)
         x[i] = _mm256_add_epi32(x[i], o[i]);
-    for (i = 0; i < 16; i += 8) {
+    _Pragma("GCC unroll 2") for (i = 0; i < 16; i += 8) {
         avx2_rows(lo, x[i], x[i + 1], x[i + 2], x[i + 3]);
         avx2_rows(hi, x[i + 4], x[i + 5], x[i + 6], x[i + 7]);
-        for (k = 0; k < 4; k++) {
+        _Pragma("GCC unroll 4") for (k = 0; k < 4; k++) {
             /* words i..i+7 of block k, then of block k+4 */
             avx2_xor32(dst + 64 * k + 4 * i, src + 64 * k + 4 * i,
                        _mm256_permute2x128_si256(lo[k], hi[k], 0x20));
@@ -241,6 +241,26 @@ size_t wgc_chacha20_xor_simd(u8 *dst, const u8 *src, size_t len, u32 st[16])
     if (len - done > 64)
         done += simd_tail(BLOCKS4, dst + done, src + done, len - done, st);
     return done;
+}
+
+size_t wgc_chacha20_head_simd(u8 *ks, size_t len, u32 st[16])
+{
+    static const u8 zero[WGC_CHACHA_HEAD];
+    size_t blocks = 1 + (len + 63) / 64;
+
+#if defined(__x86_64__)
+    if (blocks > 4 && __builtin_cpu_supports("avx2")) {
+        avx2_blocks8(ks, zero, st);
+        st[12] += 8;
+        return 512;
+    }
+#endif
+    /* Two blocks cost about what four in parallel do: stay scalar. */
+    if (blocks <= 2)
+        return 0;
+    BLOCKS4(ks, zero, st);
+    st[12] += 4;
+    return 256;
 }
 
 #endif /* WGC_HAVE_SIMD */

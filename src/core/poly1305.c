@@ -28,6 +28,17 @@ static void poly_blocks(struct wgc_poly1305_ctx *p, const u8 *m, size_t n, u64 h
     u64 h0 = p->h[0], h1 = p->h[1], h2 = p->h[2], c;
     u128 d0, d1;
 
+#ifdef WGC_POLY1305_AVX2
+    /* The vector path pays for computing r^2..r^4 from about 16 blocks on. */
+    if (n >= 16 && hibit && __builtin_cpu_supports("avx2")) {
+        size_t done;
+        p->h[0] = h0; p->h[1] = h1; p->h[2] = h2;
+        done = wgc_poly1305_blocks_avx2(p->h, p->r, m, n);
+        h0 = p->h[0]; h1 = p->h[1]; h2 = p->h[2];
+        m += 16 * done;
+        n -= done;
+    }
+#endif
     for (; n; n--, m += 16) {
         d0 = (u128)h0 + load64_le(m);
         d1 = (u128)h1 + load64_le(m + 8) + (u64)(d0 >> 64);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wgcore.h"
+#include "poly1305.h"
 #include "vectors.h"
 
 #define MAX_PACKET 4200
@@ -101,6 +102,28 @@ static void test_poly1305(void)
         memcpy(buf_a + 3, v->msg, v->msg_len);
         wgc_poly1305(mac, buf_a + 3, v->msg_len, v->key);
         check(eq(mac, v->tag, 16), "poly1305 unaligned message", v->id);
+    }
+    /* Multi-block (SIMD) path vs one block per call, random and all-ones
+     * keys and messages (the largest limbs and carries). */
+    for (int ones = 0; ones < 2; ones++) {
+        uint8_t key[32], mac[16], ref[16];
+        fill(key, 32, 3);
+        if (ones) {
+            memset(key, 0xff, 32);
+            memset(buf_a, 0xff, 1100);
+        }
+        for (size_t len = 0; len <= 1100; len += (len < 300 || len > 1000) ? 1 : 37) {
+            struct wgc_poly1305_ctx p;
+            if (!ones)
+                fill(buf_a, len, (uint32_t)len);
+            wgc_poly1305(mac, buf_a, len, key);
+            wgc_poly1305_init(&p, key);
+            for (size_t off = 0; off < len; off += 16)
+                wgc_poly1305_update(&p, buf_a + off, len - off < 16 ? len - off : 16);
+            wgc_poly1305_final(&p, ref);
+            check(eq(mac, ref, 16), "poly1305 multi-block == block by block",
+                  ones ? "all ones, lengths 0..1100" : "lengths 0..1100");
+        }
     }
 }
 
