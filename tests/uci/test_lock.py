@@ -43,7 +43,7 @@ def _uci_loop(dirs, rounds: int) -> subprocess.Popen:
 def test_uci_commit_and_wgpy_writes_lose_nothing(dirs):
     store = Store(str(dirs / "conf"), backend="syntax", overridedir=str(dirs / "override"))
     ctx = actions.Context(store)
-    keys = [actions.new_key() for _ in range(ROUNDS // 2)]
+    keys = [wgkeys.generate() for _ in range(ROUNDS // 2)]
     errors = []
 
     def wgpy_writes():
