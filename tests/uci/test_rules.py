@@ -1,4 +1,4 @@
-"""One rule set: the page's inline checks (webui/validate.js) carry the server's limits and
+"""One rule set: the page's inline checks (src/wgpy/webui/validate.js) carry the server's limits and
 host-name rule, and the schema and the validator agree on the values they share."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 
 from wgpy.uci import schema, validate
 
-VALIDATE_JS = pathlib.Path(__file__).resolve().parents[2] / "webui" / "validate.js"
+VALIDATE_JS = pathlib.Path(__file__).resolve().parents[2] / "src" / "wgpy" / "webui" / "validate.js"
 
 
 def _js():
