@@ -274,6 +274,9 @@ struct wgc_dp_stats {
     uint64_t tun_gone;          /* 1 once reading the TUN failed for good */
     uint64_t tun_bad_offload;   /* TUN reads with a virtio_net_hdr we cannot honour */
     uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT (then off) */
+    uint64_t hs_mac1;           /* handshake messages with a wrong mac1 */
+    uint64_t hs_cookie_sent;    /* under load without a valid mac2: cookie reply sent */
+    uint64_t hs_ratelimited;    /* under load, over the source's rate */
 };
 
 /* max_peers slots; packet_max is the largest IP packet handled (buffers
@@ -351,6 +354,14 @@ void wgc_dp_arm(struct wgc_dp *dp);
 size_t wgc_dp_upcalls(struct wgc_dp *dp, struct wgc_dp_upcall *out, size_t max,
                       uint8_t *buf, size_t buf_len);
 void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out);
+/* The responder's cookie state, owned by Python (protocol/cookie.py): with
+ * pub set, the RX worker drops handshake messages with a wrong mac1 and,
+ * under load (device.py's rule), answers those without a valid mac2 with a
+ * cookie reply under secret and rate-limits the rest per source before they
+ * go up. secret serves until WGC_COOKIE_REFRESH_S after secret_set_ns; then,
+ * or with pub NULL, handshake messages go up unchecked. */
+int wgc_dp_set_cookie(struct wgc_dp *dp, const uint8_t *pub, const uint8_t secret[32],
+                      uint64_t secret_set_ns);
 
 /* ======================================================================
  * Part 3: the handshake's hot path, pure like part 1 (caller-owned state,

@@ -6,20 +6,10 @@ import random
 import pytest
 
 from wgpy import handshake_native as hn
-from wgpy._wgcore import lib
-from wgpy.protocol import constants, cookie, messages
+from wgpy.protocol import cookie, messages
 from wgpy.protocol.ratelimiter import RateLimiter
 
 from wgtestlib import make_keypair, make_rng
-
-
-def test_constants_match_python():
-    assert lib.WGC_COOKIE_REFRESH_S == constants.COOKIE_REFRESH_TIME
-    assert lib.WGC_UNDER_LOAD_HANDSHAKES_PER_SECOND == constants.UNDER_LOAD_HANDSHAKES_PER_SECOND
-    assert lib.WGC_UNDER_LOAD_AFTER_S == constants.UNDER_LOAD_AFTER_TIME
-    assert lib.WGC_RATELIMIT_PACKETS_PER_SECOND == constants.RATELIMIT_PACKETS_PER_SECOND
-    assert lib.WGC_RATELIMIT_BURST == constants.RATELIMIT_BURST
-    assert lib.WGC_COOKIE_REPLY_LEN == messages.COOKIE_REPLY_SIZE
 
 
 def _signed(rng, pub, kind):
