@@ -73,7 +73,7 @@ def spoof(cfg) -> dict:
     out.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
     out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
     rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, 32 << 20)   # replies come in bursts
     rx.setblocking(False)
     sent = replies = errors = 0
     start = time.monotonic()
