@@ -50,6 +50,7 @@ from wgpy.protocol import cookie, messages, noise, tai64n
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
 POOL = 8192
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)     # Linux; Python lacks the name
 TIMEOUT = 1.0
 _BODY = struct.Struct("<II32s48s28s")
 
@@ -73,7 +74,7 @@ def spoof(cfg) -> dict:
     out.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
     out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
     rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, 32 << 20)   # replies come in bursts
+    rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)   # replies come in bursts
     rx.setblocking(False)
     sent = replies = errors = 0
     start = time.monotonic()
