@@ -192,7 +192,7 @@ const char *wgc_impl(void);
  * the endpoint, updated by roaming, cleared when a send finds it gone;
  * Python's own sends ask for it (wgc_dp_source_for).
  */
-#define WGC_DP_UPCALLS 64
+#define WGC_DP_UPCALLS 1024    /* wireguard-go's handshake queue (QueueHandshakeSize): bursts of initiations */
 /* Event bits of a peer (wgc_dp_peer_state.events). */
 #define WGC_DP_EV_ACTIVITY 1    /* counters or timestamps moved, or roaming */
 #define WGC_DP_EV_CONFIRMED 2   /* authenticated packet under the next keypair */
