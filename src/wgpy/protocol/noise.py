@@ -225,7 +225,6 @@ class Handshake:
         """Forget ephemeral state; keeps the replay timestamp and the pacing stamps."""
         _forget_state(self)
         self.state = HandshakeState.ZEROED
-        self.symmetric = None
         self.local_ephemeral = None
         self.remote_ephemeral = None
         self.local_index = 0
