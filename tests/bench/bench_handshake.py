@@ -17,7 +17,9 @@ Not a test: it never asserts. Method, printed again at the top of every run:
   should get a reply; what is not answered was dropped for lack of CPU or queue.
 * Runs alternate wgpyd / wireguard-go (run 1 of both, then run 2, ...); median (min-max).
   Responder CPU (share of one core) and the generator's are printed: a generator-bound
-  figure shows as sent/s below the offered rate or replies = sent.
+  figure shows as sent/s below the offered rate or replies = sent. On a shared machine the
+  rates follow the scheduler (a one-thread responder gets less of a loaded CPU than a
+  many-thread one), so CPU per handshake and per reply (responder CPU / rate) are printed too.
 """
 
 import argparse
@@ -66,6 +68,12 @@ def spoof_bench(lab: Lab, kind: str, duration: float, warmup: float, rate: float
     return result
 
 
+def per_item_us(result: dict):
+    """Responder CPU seconds per second / items per second, in microseconds."""
+    rate, cpu = result.get("rate"), result.get("responder_cpu")
+    return cpu / rate * 1e6 if rate and cpu else None
+
+
 def fmt(values) -> str:
     vals = [v for v in values if v is not None]
     if not vals:
@@ -100,18 +108,22 @@ def main() -> int:
           f"{args.rate:,.0f}/s", flush=True)
     hs = {k: [] for k in KINDS}
     cookies = {k: [] for k in KINDS}
+    hs_cost = {k: [] for k in KINDS}        # responder CPU microseconds per handshake
+    cookie_cost = {k: [] for k in KINDS}
     lab = Lab()
     try:
         for i in range(args.runs):
             for kind in KINDS:
                 _, r = handshake_bench(lab, kind, args.seconds, 1.5)
                 hs[kind].append(r.get("rate"))
+                hs_cost[kind].append(per_item_us(r))
                 print(f"  run {i + 1} {kind}: {r.get('rate') or 0:,.0f} handshakes/s "
                       f"(sent {r.get('sent')}, cookie replies {r.get('cookie_replies')}, lost "
                       f"{r.get('lost')}, responder CPU {r.get('responder_cpu', 0):.2f}, "
                       f"generator CPU {r.get('generator_cpu') or 0:.2f})", flush=True)
                 s = spoof_bench(lab, kind, args.seconds, 1.0, args.rate)
                 cookies[kind].append(s.get("rate"))
+                cookie_cost[kind].append(per_item_us(s))
                 print(f"  run {i + 1} {kind}: {s.get('rate') or 0:,.0f} cookie replies/s "
                       f"(sent {s.get('sent_per_s', 0):,.0f}/s, responder CPU "
                       f"{s.get('responder_cpu', 0):.2f}, generator CPU "
@@ -126,7 +138,14 @@ def main() -> int:
         ["handshakes/s completed as responder (1,000 peers)", fmt(hs["wgpyd"]),
          fmt(hs["wireguard-go"]), ratio(hs["wgpyd"], hs["wireguard-go"])],
         ["cookie replies/s under a spoofed flood", fmt(cookies["wgpyd"]),
-         fmt(cookies["wireguard-go"]), ratio(cookies["wgpyd"], cookies["wireguard-go"])]]))
+         fmt(cookies["wireguard-go"]), ratio(cookies["wgpyd"], cookies["wireguard-go"])],
+        ["responder CPU per handshake (us)", fmt(hs_cost["wgpyd"]),
+         fmt(hs_cost["wireguard-go"]), ratio(hs_cost["wireguard-go"], hs_cost["wgpyd"])],
+        ["responder CPU per cookie reply (us)", fmt(cookie_cost["wgpyd"]),
+         fmt(cookie_cost["wireguard-go"]),
+         ratio(cookie_cost["wireguard-go"], cookie_cost["wgpyd"])]]))
+    print("(ratio: wgpyd's rate / wireguard-go's; for CPU rows wireguard-go's cost / wgpyd's, "
+          "so above 1 means wgpyd is ahead in every row)")
     return 0
 
 
