@@ -27,7 +27,7 @@ FUZZ_DP_SRC := $(filter-out $(FUZZ_CORE)/dp_recv.c,$(wildcard $(FUZZ_CORE)/datap
 FUZZ_CFLAGS := -std=gnu99 -g -O1 -fno-omit-frame-pointer -I$(FUZZ_CORE) \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fsanitize-ignorelist=$(FUZZ_C_DIR)/known-ub.txt
-FUZZ_C_TARGETS := fuzz_aead fuzz_batch fuzz_replay fuzz_dp_rx
+FUZZ_C_TARGETS := fuzz_aead fuzz_batch fuzz_replay fuzz_dp_rx fuzz_cookie
 FUZZ_BINS := $(addprefix $(FUZZ_OUT)/,$(FUZZ_C_TARGETS))
 FUZZ_APT := clang libclang-rt-14-dev
 

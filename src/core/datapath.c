@@ -1,7 +1,8 @@
 /*
  * datapath.c - the datapath object: creation and teardown, the worker
  * threads' lifecycle, and the state Python installs (peers, endpoints,
- * keypairs and their receiver-index table, allowed IPs, the MTU). The
+ * keypairs and their receiver-index table, allowed IPs, the MTU, the cookie
+ * state). The
  * workers' loops are the two pipelines, dp_send.c and dp_recv.c; what flows
  * back to Python is dp_event.c; the allowed-IPs table is dp_lpm.c. Every
  * function here that touches shared state holds dp->mu.
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,15 +77,22 @@ struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu)
     dp->send.buf = malloc((size_t)packet_max + DP_BUF_EXTRA);
     dp->tx.batch = dp_batch_new(packet_max, 1);
     dp->rx.batch = dp_batch_new(packet_max, 0);
+    dp->rx.limit = malloc(sizeof(*dp->rx.limit));
     dp->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send.buf ||
-        !dp->tx.batch || !dp->rx.batch || dp->event_fd < 0 || dp->stop_fd < 0 ||
+        !dp->tx.batch || !dp->rx.batch || !dp->rx.limit || dp->event_fd < 0 || dp->stop_fd < 0 ||
         pthread_mutex_init(&dp->mu, NULL) != 0) {
         wgc_dp_free(dp);
         return NULL;
     }
     pthread_mutex_init(&dp->send.mu, NULL);
+    {
+        u64 seed = 0;     /* keys the rate limiter's slots: unknown to senders */
+        if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+            seed = dp_now_ns();
+        wgc_ratelimit_init(dp->rx.limit, seed);
+    }
     for (i = 0; i < WGC_DP_UPCALLS; i++)
         dp->ring[i].data = dp->upcall_mem + (size_t)i * packet_max;
     dp->activity_armed = 1;
@@ -111,6 +120,8 @@ void wgc_dp_free(struct wgc_dp *dp)
         close(dp->stop_fd);
     dp_batch_free(dp->tx.batch);
     dp_batch_free(dp->rx.batch);
+    wgc_wipe(&dp->cookie, sizeof(dp->cookie));
+    free(dp->rx.limit);
     free(dp->lpm);
     free(dp->peers);
     free(dp->pending);
@@ -458,4 +469,19 @@ int32_t wgc_dp_lookup(struct wgc_dp *dp, uint8_t family, const uint8_t *addr)
     peer = dp_lpm_lookup(dp->lpm, family, addr);
     pthread_mutex_unlock(&dp->mu);
     return peer;
+}
+
+/* ---- the responder's cookie state (Python's; dp_cookie.c uses it) ---- */
+
+int wgc_dp_set_cookie(struct wgc_dp *dp, const uint8_t *pub, const uint8_t secret[32],
+                      uint64_t secret_set_ns)
+{
+    pthread_mutex_lock(&dp->mu);
+    dp->cookie.has_key = pub != NULL;
+    if (pub != NULL)
+        wgc_cookie_keys(dp->cookie.mac1_key, dp->cookie.cookie_key, pub);
+    memcpy(dp->cookie.secret, secret, 32);
+    dp->cookie.secret_set_ns = secret_set_ns;
+    pthread_mutex_unlock(&dp->mu);
+    return 0;
 }

@@ -7,6 +7,8 @@
  *   datapath.c  the object's lifecycle and the state Python installs
  *   dp_send.c   the send pipeline: TX worker and wgc_dp_send (send.go)
  *   dp_recv.c   the receive pipeline: RX worker (receive.go)
+ *   dp_cookie.c the responder's gate for handshake messages: mac1, load,
+ *               cookie replies, per-source rate limit (cookie.c computes)
  *   dp_event.c  what flows back to Python: events, upcalls, counters
  *   dp_batch.c  a worker's batch (dp_batch.h) and its crypto runs
  *   dp_udp.c    the socket edge: msghdr, PKTINFO, GSO/GRO, sendmmsg (conn/)
@@ -134,6 +136,11 @@ struct wgc_dp {
     struct dp_upcall_rec ring[WGC_DP_UPCALLS];  /* upcalls waiting for Python */
     u32 ring_head, ring_count;
     struct wgc_dp_stats stats;      /* drops by reason */
+    struct {                        /* Python's cookie state (wgc_dp_set_cookie) */
+        u8 has_key;                 /* 0: no private key, handshakes all go up */
+        u8 mac1_key[32], cookie_key[32], secret[32];
+        u64 secret_set_ns;          /* 0: no secret */
+    } cookie;
 
     /* ---- the TX worker's alone (dp_send.c) ---- */
     struct {
@@ -144,6 +151,13 @@ struct wgc_dp {
     /* ---- the RX worker's alone (dp_recv.c) ---- */
     struct {
         struct dp_batch *batch;
+        /* Arrival times of the last handshake messages (device.py's load rule). */
+        u64 hs_times[WGC_UNDER_LOAD_HANDSHAKES_PER_SECOND];
+        u32 hs_pos;
+        u64 under_load_until_ns;
+        struct wgc_ratelimit *limit;
+        u8 nonces[24 * 32];         /* cookie reply nonces, refilled by getrandom */
+        u32 nonces_used;
     } rx;
 
     /* ---- wgc_dp_send, from any Python thread ---- */

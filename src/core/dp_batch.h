@@ -2,8 +2,8 @@
  * dp_batch.h - a worker's batch and the packet in it: private to the
  * worker that owns the batch (dp->tx.batch, dp->rx.batch), so nothing here
  * is locked. Declares the files that work on batches and packets:
- * dp_batch.c (allocation, crypto runs), dp_udp.c (the sockets) and
- * dp_offload.c (TUN offloads).
+ * dp_batch.c (allocation, crypto runs), dp_udp.c (the sockets),
+ * dp_offload.c (TUN offloads) and dp_cookie.c (the handshake gate).
  */
 #ifndef WGC_DP_BATCH_H
 #define WGC_DP_BATCH_H
@@ -33,7 +33,7 @@
  * IP packet, so a TUN read or write is one contiguous span. */
 #define DP_VNET_AT (DP_HEADER_LEN - DP_VNET_LEN)
 
-enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE };
+enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE, PKT_REPLY };
 
 union dp_sockaddr {
     struct sockaddr sa;
@@ -115,6 +115,12 @@ u32 dp_parse_msg(const struct msghdr *h, struct wgc_dp_endpoint *ep);
 int dp_udp_gro_enable(int fd, int on);
 u32 dp_send_msgs(struct dp_batch *b, int fd, u32 m, int *gso);
 int dp_send_datagram(int fd, struct iovec *iov, struct dp_pkt *pkt);
+
+/* dp_cookie.c, RX worker under mu: what to do with a received datagram
+ * that is not a transport packet for us; DP_GATE_REPLY leaves a cookie
+ * reply in pkt->buf (pkt->len bytes) to send back to pkt->ep. */
+enum { DP_GATE_UP, DP_GATE_DROP, DP_GATE_REPLY };
+int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now);
 
 /* dp_offload.c */
 void dp_vnet_load(struct dp_vnet *v, const u8 *p);

@@ -5,11 +5,14 @@
  * Inbound flow, one batch at a time:
  *   1. recvmmsg on a UDP socket; UDP GRO super-datagrams split in place (rx_socket)
  *   2. classify by receiver index: transport packets for installed keypairs
- *      get their key copied, anything else becomes an upcall (rx_classify)
+ *      get their key copied; handshake messages pass the gate (dp_cookie.c:
+ *      mac1, under load a cookie reply or the rate limit); what is left
+ *      becomes an upcall (rx_classify)
  *   3. open in place, one key schedule per run of one keypair (dp_crypt_runs)
  *   4. accept: replay check (only after authentication), confirm the next
  *      keypair, roam, count, check the inner source (rx_accept)
- *   5. write to the TUN, same-flow segments coalesced into one write (tun_write_group)
+ *   5. write to the TUN, same-flow segments coalesced into one write (tun_write_group);
+ *      send the gate's cookie replies (rx_replies)
  * The functions below come in that order, then the loops that drive them.
  *
  * Locking: steps 2 and 4 run under dp->mu, all of a batch's packets in one
@@ -60,7 +63,11 @@ static void rx_classify(struct wgc_dp *dp, struct dp_batch *b, u32 n, u64 now)
         if (pkt->len >= DP_HEADER_LEN + WGC_TAG_LEN && load32_le(pkt->buf) == 4)
             kp = dp_find_keypair(dp, load32_le(pkt->buf + 4));
         if (kp == NULL) {
-            dp_upcall(dp, WGC_DP_UP_UDP, pkt->buf, pkt->len, &pkt->ep);
+            int gate = dp_cookie_gate(dp, pkt, now);
+            if (gate == DP_GATE_UP)
+                dp_upcall(dp, WGC_DP_UP_UDP, pkt->buf, pkt->len, &pkt->ep);
+            else if (gate == DP_GATE_REPLY)
+                pkt->state = PKT_REPLY;
         } else if (now - kp->created_ns > DP_REJECT_AFTER_TIME_NS) {
             dp->stats.rx_expired_keypair++;
         } else {
@@ -174,15 +181,32 @@ static u32 tun_write_group(struct wgc_dp *dp, struct dp_batch *b, u32 n, u32 i)
     return r < 0;
 }
 
+/* 5. Cookie replies go back from the address the message came to; a
+ * failed send is only counted (the initiator retries). */
+static u32 rx_replies(struct wgc_dp *dp, struct dp_batch *b, u32 n)
+{
+    u32 i, failed = 0;
+    for (i = 0; i < n; i++) {
+        struct dp_pkt *pkt = &b->pkt[i];
+        if (pkt->state != PKT_REPLY)
+            continue;
+        b->iov[0].iov_base = pkt->buf;
+        b->iov[0].iov_len = pkt->len;
+        failed += dp_send_datagram(dp->udp_fd[pkt->ep.family == 6], &b->iov[0], pkt) != 0;
+    }
+    return failed;
+}
+
 /* Steps 2 to 5 for n received datagrams. */
 static void rx_batch(struct wgc_dp *dp, struct dp_batch *b, u32 n)
 {
     u64 now = dp_now_ns();
-    u32 i, failed, write_errors = 0;
+    u32 i, failed, write_errors = 0, send_errors;
 
     pthread_mutex_lock(&dp->mu);
     rx_classify(dp, b, n, now);
     pthread_mutex_unlock(&dp->mu);
+    send_errors = rx_replies(dp, b, n);
     failed = dp_crypt_runs(b, n, PKT_OPEN);
     pthread_mutex_lock(&dp->mu);
     dp->stats.rx_decrypt += failed;
@@ -201,9 +225,10 @@ static void rx_batch(struct wgc_dp *dp, struct dp_batch *b, u32 n)
         else if (write(dp->tun_fd, pkt->buf + DP_HEADER_LEN, pkt->len) < 0)
             write_errors++;
     }
-    if (write_errors > 0) {
+    if (write_errors > 0 || send_errors > 0) {
         pthread_mutex_lock(&dp->mu);
         dp->stats.tun_write_errors += write_errors;
+        dp->stats.send_errors += send_errors;
         pthread_mutex_unlock(&dp->mu);
     }
 }

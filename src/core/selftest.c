@@ -501,6 +501,97 @@ static void group(const char *name, void (*fn)(void))
 }
 
 static int slow;
+/* ---- WireGuard handshake and cookie reply (handshake.c, cookie.c) ----
+ * Known answers from the pure-Python spec (protocol/noise.py and cookie.py
+ * with noise.NATIVE = None) on fixed keys: BLAKE2s of the wire bytes and
+ * keys, so the whole exchange is checked in 32 bytes each. */
+static const uint8_t HS_DIGEST[32] = {
+    0xa6, 0x5d, 0x02, 0xd3, 0xae, 0x84, 0x3e, 0x56,
+    0x04, 0xe8, 0xb0, 0xe5, 0x4d, 0xce, 0x40, 0xcd,
+    0x0d, 0xef, 0xbd, 0xbb, 0x83, 0x1e, 0x62, 0x4d,
+    0xf6, 0xb6, 0xdc, 0xd2, 0xbd, 0xaf, 0xee, 0xb1,
+};
+static const uint8_t COOKIE_DIGEST[32] = {
+    0x09, 0x07, 0xec, 0xc6, 0xd3, 0x85, 0xe0, 0x37,
+    0x9f, 0x1f, 0x55, 0xc0, 0xfe, 0xe8, 0xe5, 0x2a,
+    0xf7, 0xd4, 0x31, 0x44, 0x89, 0xb9, 0xf1, 0x1c,
+    0x3b, 0xca, 0xa2, 0x6e, 0x43, 0x11, 0xea, 0x34,
+};
+
+static void clamped(uint8_t k[32], uint8_t first)
+{
+    for (int i = 0; i < 32; i++)
+        k[i] = (uint8_t)(first + i);
+    k[0] &= 248;
+    k[31] = (k[31] & 127) | 64;
+}
+
+static void test_handshake(void)
+{
+    uint8_t ip[32], rp[32], ie[32], re[32], ipub[32], rpub[32], ss_i[32], ss_r[32];
+    uint8_t psk[32], ts[12], got_static[32], got_ts[12], keys[4][32], digest[32];
+    uint8_t init[148], resp[92], bad[92], all[148 + 92 + 64], signed_init[148], reply[64];
+    uint8_t mac1_key[32], cookie_key[32], secret[32], nonce[24], saved[sizeof(struct wgc_hs)];
+    const uint8_t addr[4] = {192, 0, 2, 1};
+    struct wgc_hs hi, hr;
+    struct wgc_blake2s_state b;
+
+    clamped(ip, 1);
+    clamped(rp, 33);
+    clamped(ie, 65);
+    clamped(re, 97);
+    memset(psk, 0x42, 32);
+    for (int i = 0; i < 12; i++)
+        ts[i] = (uint8_t)i;
+    wgc_x25519_public(ipub, ip);
+    wgc_x25519_public(rpub, rp);
+    wgc_x25519(ss_i, ip, rpub);
+    wgc_x25519(ss_r, rp, ipub);
+    check(wgc_hs_create_initiation(&hi, init, ipub, rpub, ss_i, ie, ts, 0x11223344) == 0,
+          "handshake", "create_initiation");
+    check(wgc_hs_consume_initiation(&hr, got_static, init, rp, rpub) == 0 &&
+          eq(got_static, ipub, 32), "handshake", "consume_initiation");
+    check(wgc_hs_consume_initiation_payload(&hr, got_ts, init, ss_r) == 0 && eq(got_ts, ts, 12),
+          "handshake", "initiation timestamp");
+    check(wgc_hs_create_response(&hr, resp, ipub, psk, re, 0x55667788, 0x11223344) == 0,
+          "handshake", "create_response");
+    /* A forged response fails and leaves the initiator's state as it was. */
+    memcpy(bad, resp, sizeof(bad));
+    bad[50] ^= 1;
+    memcpy(saved, &hi, sizeof(saved));
+    check(wgc_hs_consume_response(&hi, bad, ip, psk) == -1 && eq(saved, (uint8_t *)&hi, sizeof(saved)),
+          "handshake", "forged response refused, state unchanged");
+    check(wgc_hs_consume_response(&hi, resp, ip, psk) == 0, "handshake", "consume_response");
+    wgc_hs_derive_keys(&hi, keys[0], keys[1], 1);
+    wgc_hs_derive_keys(&hr, keys[2], keys[3], 0);
+    check(eq(keys[0], keys[3], 32) && eq(keys[1], keys[2], 32), "handshake", "keys agree");
+    check(all_equal((uint8_t *)&hi, sizeof(hi), 0), "handshake", "derive_keys wipes");
+    memcpy(all, init, 148);
+    memcpy(all + 148, resp, 92);
+    memcpy(all + 240, keys[0], 32);
+    memcpy(all + 272, keys[1], 32);
+    wgc_blake2s(digest, 32, all, sizeof(all), NULL, 0);
+    check(eq(digest, HS_DIGEST, 32), "handshake", "known answer (noise.py)");
+
+    wgc_cookie_keys(mac1_key, cookie_key, rpub);
+    memcpy(signed_init, init, 148);
+    wgc_blake2s(signed_init + 116, 16, init, 116, mac1_key, 32);
+    check(wgc_mac1_check(signed_init, 148, mac1_key) == 0 && wgc_mac1_check(init, 148, mac1_key) == -1,
+          "cookie", "mac1");
+    for (int i = 0; i < 32; i++)
+        secret[i] = (uint8_t)(0xa0 + i);
+    for (int i = 0; i < 24; i++)
+        nonce[i] = (uint8_t)(0xc0 + i);
+    check(wgc_cookie_reply(reply, signed_init, 148, cookie_key, secret, addr, 4, 51820, nonce) == 0,
+          "cookie", "reply");
+    wgc_blake2s_init(&b, 32, NULL, 0);
+    wgc_blake2s_update(&b, signed_init, 148);
+    wgc_blake2s_update(&b, reply, 64);
+    wgc_blake2s_final(&b, digest);
+    check(eq(digest, COOKIE_DIGEST, 32), "cookie", "known answer (cookie.py)");
+    check(wgc_mac2_check(signed_init, 148, secret, addr, 4, 51820) == -1, "cookie", "no mac2");
+}
+
 static void test_x25519_default(void) { test_x25519(slow); }
 
 int main(int argc, char **argv)
@@ -518,6 +609,7 @@ int main(int argc, char **argv)
     group("hmac/kdf", test_hmac_kdf);
     group("replay", test_replay);
     group("x25519", test_x25519_default);
+    group("handshake", test_handshake);
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -192,7 +192,7 @@ const char *wgc_impl(void);
  * the endpoint, updated by roaming, cleared when a send finds it gone;
  * Python's own sends ask for it (wgc_dp_source_for).
  */
-#define WGC_DP_UPCALLS 64
+#define WGC_DP_UPCALLS 1024    /* wireguard-go's handshake queue (QueueHandshakeSize): bursts of initiations */
 /* Event bits of a peer (wgc_dp_peer_state.events). */
 #define WGC_DP_EV_ACTIVITY 1    /* counters or timestamps moved, or roaming */
 #define WGC_DP_EV_CONFIRMED 2   /* authenticated packet under the next keypair */
@@ -274,6 +274,9 @@ struct wgc_dp_stats {
     uint64_t tun_gone;          /* 1 once reading the TUN failed for good */
     uint64_t tun_bad_offload;   /* TUN reads with a virtio_net_hdr we cannot honour */
     uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT (then off) */
+    uint64_t hs_mac1;           /* handshake messages with a wrong mac1 */
+    uint64_t hs_cookie_sent;    /* under load without a valid mac2: cookie reply sent */
+    uint64_t hs_ratelimited;    /* under load, over the source's rate */
 };
 
 /* max_peers slots; packet_max is the largest IP packet handled (buffers
@@ -351,5 +354,98 @@ void wgc_dp_arm(struct wgc_dp *dp);
 size_t wgc_dp_upcalls(struct wgc_dp *dp, struct wgc_dp_upcall *out, size_t max,
                       uint8_t *buf, size_t buf_len);
 void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out);
+/* The responder's cookie state, owned by Python (protocol/cookie.py): with
+ * pub set, the RX worker drops handshake messages with a wrong mac1 and,
+ * under load (device.py's rule), answers those without a valid mac2 with a
+ * cookie reply under secret and rate-limits the rest per source before they
+ * go up. secret serves until WGC_COOKIE_REFRESH_S after secret_set_ns; then,
+ * or with pub NULL, handshake messages go up unchecked. */
+int wgc_dp_set_cookie(struct wgc_dp *dp, const uint8_t *pub, const uint8_t secret[32],
+                      uint64_t secret_set_ns);
+
+/* ======================================================================
+ * Part 3: the handshake's hot path, pure like part 1 (caller-owned state,
+ * no allocation, no threads).
+ * ====================================================================== */
+
+/* ---- WireGuard's Noise_IKpsk2 handshake, one call per message ----
+ * (handshake.c; protocol/noise.py decides, these only compute). A wgc_hs
+ * holds one handshake between messages and is the caller's: wgc_hs_derive_keys
+ * wipes it, the caller wipes it when it drops a handshake. Messages are
+ * whole datagrams with their mac1/mac2 left zero. Every call returns -1 (hs
+ * and outputs untouched) on a low-order point or a failed decryption. */
+#define WGC_HS_INITIATION_LEN 148
+#define WGC_HS_RESPONSE_LEN 92
+struct wgc_hs {
+    uint8_t ck[32];         /* chaining key */
+    uint8_t h[32];          /* handshake hash */
+    uint8_t e_priv[32];     /* our ephemeral private key */
+    uint8_t re_pub[32];     /* their ephemeral public key */
+};
+/* Initiator: message 1 from a fresh ephemeral e_priv. */
+int wgc_hs_create_initiation(struct wgc_hs *hs, uint8_t msg[148],
+                             const uint8_t s_pub[32], const uint8_t rs_pub[32],
+                             const uint8_t static_static[32], const uint8_t e_priv[32],
+                             const uint8_t timestamp[12], uint32_t sender);
+/* Responder, in two steps around the caller's peer lookup: the initiator's
+ * static key out of message 1, then its timestamp under that peer's
+ * static_static (DH of the two static keys). */
+int wgc_hs_consume_initiation(struct wgc_hs *hs, uint8_t initiator_static[32],
+                              const uint8_t msg[148],
+                              const uint8_t s_priv[32], const uint8_t s_pub[32]);
+int wgc_hs_consume_initiation_payload(struct wgc_hs *hs, uint8_t timestamp[12],
+                                      const uint8_t msg[148],
+                                      const uint8_t static_static[32]);
+/* Responder: message 2 after consuming message 1. */
+int wgc_hs_create_response(struct wgc_hs *hs, uint8_t msg[92],
+                           const uint8_t rs_pub[32], const uint8_t psk[32],
+                           const uint8_t e_priv[32], uint32_t sender, uint32_t receiver);
+/* Initiator: message 2 against our message 1. */
+int wgc_hs_consume_response(struct wgc_hs *hs, const uint8_t msg[92],
+                            const uint8_t s_priv[32], const uint8_t psk[32]);
+/* The transport keys for this side; wipes hs. */
+void wgc_hs_derive_keys(struct wgc_hs *hs, uint8_t send_key[32], uint8_t recv_key[32],
+                        int32_t is_initiator);
+
+/* ---- mac1/mac2, cookie replies, per-source rate limit (cookie.c;
+ * protocol/cookie.py and ratelimiter.py are the spec). msg is a whole
+ * handshake datagram (its last 32 bytes are mac1 || mac2); addr is the
+ * source's 4- or 16-byte address, port in host order. Checks return 0 when
+ * the MAC is right, -1 otherwise. ---- */
+#define WGC_COOKIE_REPLY_LEN 64
+#define WGC_COOKIE_REFRESH_S 120
+#define WGC_UNDER_LOAD_HANDSHAKES_PER_SECOND 128
+#define WGC_UNDER_LOAD_AFTER_S 1
+#define WGC_RATELIMIT_PACKETS_PER_SECOND 20
+#define WGC_RATELIMIT_BURST 5
+/* mac1_key = HASH("mac1----" || pub), cookie_key = HASH("cookie--" || pub). */
+void wgc_cookie_keys(uint8_t mac1_key[32], uint8_t cookie_key[32], const uint8_t pub[32]);
+int wgc_mac1_check(const uint8_t *msg, size_t len, const uint8_t mac1_key[32]);
+int wgc_mac2_check(const uint8_t *msg, size_t len, const uint8_t secret[32],
+                   const uint8_t *addr, size_t addr_len, uint16_t port);
+/* The cookie reply to msg (to its sender index), sealed under nonce; -1 on
+ * a bad length. */
+int wgc_cookie_reply(uint8_t out[64], const uint8_t *msg, size_t len,
+                     const uint8_t cookie_key[32], const uint8_t secret[32],
+                     const uint8_t *addr, size_t addr_len, uint16_t port,
+                     const uint8_t nonce[24]);
+/* Token buckets of RATELIMIT_PACKETS_PER_SECOND, burst RATELIMIT_BURST, per
+ * source address, in a fixed table (family 0: free slot). seed keys the
+ * slot hash; a source that finds no slot is refused. */
+#define WGC_RATELIMIT_SLOTS 4096
+struct wgc_ratelimit_entry {
+    uint64_t tokens_ns;
+    uint64_t last_ns;
+    uint8_t addr[16];
+    uint8_t family;
+};
+struct wgc_ratelimit {
+    uint64_t seed;
+    struct wgc_ratelimit_entry e[4096];
+};
+void wgc_ratelimit_init(struct wgc_ratelimit *r, uint64_t seed);
+/* 0 if the source (family 4 or 6) may pass one handshake message at now_ns. */
+int wgc_ratelimit_allow(struct wgc_ratelimit *r, uint8_t family, const uint8_t *addr,
+                        uint64_t now_ns);
 
 #endif

@@ -1,6 +1,16 @@
-"""Handshake-initiation generator for bench_tunnel.py (run inside a network namespace).
+"""Handshake-initiation generator for bench_tunnel.py and bench_handshake.py (run inside a
+network namespace). Two modes, by the JSON object it reads on stdin.
 
-Reads one JSON object on stdin:
+Mode "spoof" (bench_handshake.py): {"mode": "spoof", "responder_public": b64,
+"responder": "10.66.0.1", "port": 51820, "prefix": "10.200", "rate": 60000, "duration": 5.0,
+"warmup": 1.0}. Bogus initiations with a valid mac1 and no mac2, from POOL random source
+addresses in prefix.0.0/16 with random ports, through a raw socket (IP_HDRINCL), paced at
+`rate` per second; the cookie replies (type 3, 64 bytes) that come back to any of those
+addresses (the namespace routes prefix/16 locally) are counted after the warm-up. The packets
+are built once (a pool), so sending costs the generator one sendto each. Prints sent/s,
+replies/s and the generator's CPU.
+
+Default mode: reads one JSON object on stdin:
   {"responder_public": b64, "responder": "10.66.0.1", "port": 51820,
    "peers": [b64 private key, ...], "sources": ["10.88.0.1", ...],   # one source IP per peer
    "warmup": 1.5, "duration": 5.0, "window": 256, "per_peer_rate": 18}
@@ -26,6 +36,8 @@ is one of our outstanding initiations; only those arriving after the warm-up are
 
 import base64
 import json
+import os
+import random
 import resource
 import select
 import socket
@@ -37,12 +49,70 @@ from wgpy import crypto
 from wgpy.protocol import cookie, messages, noise, tai64n
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+POOL = 8192
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)     # Linux; Python lacks the name
 TIMEOUT = 1.0
 _BODY = struct.Struct("<II32s48s28s")
 
 
+def spoof(cfg) -> dict:
+    mac1_key = cookie.mac1_key(base64.b64decode(cfg["responder_public"]))
+    dst, port = cfg["responder"], int(cfg["port"])
+    a, b = (int(x) for x in cfg["prefix"].split("."))
+    rate, warmup, duration = float(cfg["rate"]), float(cfg["warmup"]), float(cfg["duration"])
+    rnd = random.Random(int.from_bytes(os.urandom(8), "little"))
+    pool = []
+    for _ in range(POOL):
+        body = struct.pack("<I", messages.MessageType.INITIATION) + rnd.randbytes(4 + 32 + 48 + 28)
+        payload = body + crypto.blake2s(body, 16, mac1_key) + bytes(16)
+        src = bytes((a, b, rnd.randrange(256), rnd.randrange(1, 255)))
+        udp = struct.pack("!HHHH", rnd.randrange(1024, 65535), port, 8 + len(payload), 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + len(payload), 0, 0, 64, 17, 0,
+                         src, socket.inet_aton(dst))
+        pool.append(ip + udp + payload)
+    out = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    out.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)   # replies come in bursts
+    rx.setblocking(False)
+    sent = replies = errors = 0
+    start = time.monotonic()
+    t0, t_end = start + warmup, start + warmup + duration
+    counted_sent = 0
+    cpu0 = None
+    while (now := time.monotonic()) < t_end:
+        if cpu0 is None and now >= t0:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            cpu0, counted_sent, replies = usage.ru_utime + usage.ru_stime, sent, 0
+        burst = min(256, int((now - start) * rate) - sent)
+        for _ in range(max(burst, 0)):
+            try:
+                out.sendto(pool[sent % POOL], (dst, 0))
+            except OSError:
+                errors += 1
+            sent += 1
+        while True:
+            try:
+                data = rx.recv(2048)
+            except BlockingIOError:
+                break
+            ihl = (data[0] & 0xF) * 4
+            replies += len(data) == ihl + 8 + 64 and data[ihl + 8] == 3
+        if burst <= 0:
+            time.sleep(0.0002)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"sent_per_s": (sent - counted_sent) / duration, "rate": replies / duration,
+            "replies": replies, "errors": errors, "offered": rate, "sources": POOL,
+            "generator_cpu": (usage.ru_utime + usage.ru_stime - cpu0) / duration}
+
+
 def main() -> int:
     cfg = json.load(sys.stdin)
+    if cfg.get("mode") == "spoof":
+        json.dump(spoof(cfg), sys.stdout)
+        print()
+        return 0
     resp_pub = base64.b64decode(cfg["responder_public"])
     dest = (cfg["responder"], int(cfg["port"]))
     privs = [base64.b64decode(k) for k in cfg["peers"]]

@@ -3,6 +3,7 @@ src/wgpy/protocol/constants.py, the Python side's one source."""
 
 from wgpy.crypto import lib
 from wgpy.protocol import constants as c
+from wgpy.protocol import messages
 
 # wgcore.h name -> constants.py value; C counts times in whole seconds.
 SAME = {
@@ -17,6 +18,14 @@ SAME = {
     "WGC_KEEPALIVE_TIMEOUT_S": c.KEEPALIVE_TIMEOUT,
     "WGC_PADDING_MULTIPLE": c.PADDING_MULTIPLE,
     "WGC_REPLAY_WINDOW": c.REPLAY_WINDOW,
+    "WGC_COOKIE_REFRESH_S": c.COOKIE_REFRESH_TIME,
+    "WGC_UNDER_LOAD_HANDSHAKES_PER_SECOND": c.UNDER_LOAD_HANDSHAKES_PER_SECOND,
+    "WGC_UNDER_LOAD_AFTER_S": c.UNDER_LOAD_AFTER_TIME,
+    "WGC_RATELIMIT_PACKETS_PER_SECOND": c.RATELIMIT_PACKETS_PER_SECOND,
+    "WGC_RATELIMIT_BURST": c.RATELIMIT_BURST,
+    "WGC_HS_INITIATION_LEN": messages.INITIATION_SIZE,
+    "WGC_HS_RESPONSE_LEN": messages.RESPONSE_SIZE,
+    "WGC_COOKIE_REPLY_LEN": messages.COOKIE_REPLY_SIZE,
 }
 
 
@@ -29,7 +38,8 @@ def test_c_and_python_protocol_constants_agree():
 def test_every_c_protocol_constant_is_compared():
     # A WGC_ constant added to wgcore.h's protocol block must join SAME (or be no protocol number).
     not_protocol = {"WGC_NONCE_LEN", "WGC_XNONCE_LEN", "WGC_HCHACHA_NONCE_LEN",
-                    "WGC_BLAKE2S_OUT_LEN", "WGC_BLAKE2S_BLOCK_LEN", "WGC_REPLAY_BLOCKS"}
+                    "WGC_BLAKE2S_OUT_LEN", "WGC_BLAKE2S_BLOCK_LEN", "WGC_REPLAY_BLOCKS",
+                    "WGC_RATELIMIT_SLOTS"}
     exported = {name for name in dir(lib) if name.startswith("WGC_") and
                 not name.startswith("WGC_DP_")}
     assert exported - not_protocol == set(SAME)

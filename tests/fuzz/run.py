@@ -20,7 +20,7 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-C_TARGETS = ["fuzz_aead", "fuzz_batch", "fuzz_replay", "fuzz_dp_rx"]
+C_TARGETS = ["fuzz_aead", "fuzz_batch", "fuzz_replay", "fuzz_dp_rx", "fuzz_cookie"]
 PY_TARGETS = ["datagram", "messages", "uapi", "uci"]
 ALL = C_TARGETS + PY_TARGETS
 

@@ -209,3 +209,9 @@ class Datapath:
         lib.wgc_dp_get_stats(self._dp, self._stats)
         return {name: getattr(self._stats, name) for name, _ in
                 ffi.typeof("struct wgc_dp_stats").fields}
+
+    def set_cookie(self, public_key, secret: bytes, secret_set_ns: int) -> None:
+        """The responder's mac1 key (public_key None: none) and cookie secret."""
+        check_length("cookie secret", secret, 32)
+        lib.wgc_dp_set_cookie(self._dp, ffi.NULL if public_key is None else public_key,
+                              secret, secret_set_ns)

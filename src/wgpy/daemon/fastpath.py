@@ -41,6 +41,7 @@ class FastPath:
         # C owns the sticky source of every peer endpoint (udp.py asks source_for); this holds
         # only where the last event's datagrams came to, for the replies they cause.
         self._arrivals = {}             # (host, port) -> (local bytes, ifindex)
+        self._cookie = None             # (public key, secret drawn at) last pushed to C
         dev.fastpath = self
         udp.source_owner = self
 
@@ -110,13 +111,23 @@ class FastPath:
         return slot is not None and self.dp.send(slot, packet)
 
     def flush_config(self) -> None:
-        """Push the allowed-IPs table if it changed (once per event, not per insert)."""
+        """Push the allowed-IPs table and the cookie state if they changed (once per
+        event, not per insert)."""
+        self._push_cookie()
         if not self._routes_dirty:
             return
         self._routes_dirty = False
         routes = [(network, self._slot(peer)) for peer in self.dev.peers.values()
                   for network in self.dev.allowed_ips.networks_of(peer)]
         self.dp.set_allowed_ips(routes)
+
+    def _push_cookie(self) -> None:
+        """C checks mac1 and answers floods with the Device's key and cookie secret."""
+        secret, drawn = self.dev.cookie_checker.secret
+        if self._cookie != (self.dev.public_key, drawn):
+            self._cookie = (self.dev.public_key, drawn)
+            self.dp.set_cookie(self.dev.public_key, secret,
+                               int(drawn * _NS) if drawn > 0 else 0)
 
     def _slot(self, peer) -> int:
         slot = self._slots.get(peer)
@@ -175,6 +186,7 @@ class FastPath:
 
     def sync(self, now: float) -> None:
         """Apply pending peer events; keep syncing every SYNC_INTERVAL_S while traffic flows."""
+        self.dev.cookie_checker.refresh(now)    # pushed by the flush_config that follows
         active = self._apply_events(now)
         if active:
             self.next_sync = now + SYNC_INTERVAL_S

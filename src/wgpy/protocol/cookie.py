@@ -90,11 +90,20 @@ class CookieChecker:
             return MacVerdict.VALID_WITH_COOKIE
         return MacVerdict.VALID_BUT_NO_COOKIE
 
-    def create_reply(self, data: bytes, receiver: int, addr, now: float):
-        """A CookieReply telling addr its cookie, bound to data's mac1."""
+    def refresh(self, now: float) -> None:
+        """Draw a new secret when the current one is older than COOKIE_REFRESH_TIME."""
         if now - self._secret_set > COOKIE_REFRESH_TIME:
             self._secret = self._rng(32)
             self._secret_set = now
+
+    @property
+    def secret(self):
+        """(secret, when it was drawn): the C receive worker answers floods with it."""
+        return self._secret, self._secret_set
+
+    def create_reply(self, data: bytes, receiver: int, addr, now: float):
+        """A CookieReply telling addr its cookie, bound to data's mac1."""
+        self.refresh(now)
         cookie = _keyed_mac(self._secret, address_bytes(addr))
         end = len(data) - messages.MACS_SIZE
         nonce = self._rng(COOKIE_NONCE_LEN)

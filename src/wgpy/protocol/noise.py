@@ -6,6 +6,10 @@ it. The upper one is WireGuard's use of it: per-peer Handshake state,
 create/consume of initiation and response, and begin_session. Index
 allocation, timers and sending belong to the caller (peer.py, device.py).
 Rule: consume_* never raise on remote bytes and never change state on failure.
+Where the C core has the handshake (wgpy.handshake_native: always on CPython), the
+WireGuard layer runs each message as one C call on a `struct wgc_hs` kept in
+Handshake.symmetric; the generic layer below stays the spec, and NATIVE = None selects
+it (tests compare the two byte for byte).
 """
 
 import enum
@@ -14,6 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wgpy import crypto
+
+try:
+    from wgpy import handshake_native as NATIVE
+except ImportError:         # a runtime without the C handshake (MicroPython, #13)
+    NATIVE = None
 
 from . import messages, tai64n
 from .constants import CONSTRUCTION, HANDSHAKE_INITIATION_RATE, IDENTIFIER, KEY_LEN
@@ -214,51 +223,90 @@ class Handshake:
 
     def clear(self) -> None:
         """Forget ephemeral state; keeps the replay timestamp and the pacing stamps."""
+        _forget_state(self)
         self.state = HandshakeState.ZEROED
-        self.symmetric = None
         self.local_ephemeral = None
         self.remote_ephemeral = None
         self.local_index = 0
         self.remote_index = 0
 
 
+def _forget_state(hs: Handshake) -> None:
+    """Wipe a C handshake state before it is dropped (Python's bytes cannot be wiped)."""
+    if hs.symmetric is not None and not isinstance(hs.symmetric, SymmetricState):
+        NATIVE.wipe(hs.symmetric)
+    hs.symmetric = None
+
+
 def create_initiation(hs: Handshake, local_static_pub: bytes, ephemeral_priv: bytes,
                       timestamp: bytes, sender_index: int):
     """Build message 1 for hs (macs left zero); None if the peer key is unusable."""
-    state = wireguard_initial_state(hs.remote_static).copy()
-    out = write_message1(state, ephemeral_priv, local_static_pub, hs.remote_static,
-                         hs.static_static, timestamp)
-    if out is None:
+    if hs.static_static is None:
         return None
-    ephemeral, encrypted_static, encrypted_timestamp = out
+    if NATIVE is not None:
+        out = NATIVE.create_initiation(local_static_pub, hs.remote_static, hs.static_static,
+                                       ephemeral_priv, timestamp, sender_index)
+        if out is None:
+            return None
+        state, raw = out
+        msg = messages.Initiation(sender_index, raw[8:40], raw[40:88], raw[88:116])
+    else:
+        state = wireguard_initial_state(hs.remote_static).copy()
+        out = write_message1(state, ephemeral_priv, local_static_pub, hs.remote_static,
+                             hs.static_static, timestamp)
+        if out is None:
+            return None
+        msg = messages.Initiation(sender_index, *out)
+    _forget_state(hs)
     hs.symmetric, hs.local_ephemeral = state, ephemeral_priv
     hs.local_index = sender_index
     hs.state = HandshakeState.CREATED_INITIATION
-    return messages.Initiation(sender_index, ephemeral, encrypted_static, encrypted_timestamp)
+    return msg
 
 
-def consume_initiation(msg, local_static_priv: bytes, local_static_pub: bytes, lookup, now: float):
-    """The peer whose initiation msg is, or a Reject; lookup(static) gives a peer with .handshake."""
-    state = wireguard_initial_state(local_static_pub).copy()
-    initiator_static = read_message1_static(state, local_static_priv, msg.ephemeral,
-                                            msg.encrypted_static)
-    if initiator_static is None:
-        return Reject.DECRYPT
+def _read_initiation(msg, local_static_priv: bytes, local_static_pub: bytes, lookup):
+    """(peer, state, timestamp) from message 1, or a Reject."""
+    if NATIVE is not None:
+        raw = msg.pack()
+        out = NATIVE.consume_initiation(raw, local_static_priv, local_static_pub)
+        if out is None:
+            return Reject.DECRYPT
+        state, initiator_static = out
+    else:
+        state = wireguard_initial_state(local_static_pub).copy()
+        initiator_static = read_message1_static(state, local_static_priv, msg.ephemeral,
+                                                msg.encrypted_static)
+        if initiator_static is None:
+            return Reject.DECRYPT
     peer = lookup(initiator_static)
     if peer is None:
         return Reject.UNKNOWN_PEER
     hs = peer.handshake
     if hs.static_static is None:
         return Reject.NO_STATIC_STATIC
-    timestamp = read_message1_payload(state, hs.static_static, msg.encrypted_timestamp)
+    if NATIVE is not None:
+        timestamp = NATIVE.consume_initiation_payload(state, raw, hs.static_static)
+    else:
+        timestamp = read_message1_payload(state, hs.static_static, msg.encrypted_timestamp)
     if timestamp is None:
         return Reject.DECRYPT
+    return peer, state, timestamp
+
+
+def consume_initiation(msg, local_static_priv: bytes, local_static_pub: bytes, lookup, now: float):
+    """The peer whose initiation msg is, or a Reject; lookup(static) gives a peer with .handshake."""
+    result = _read_initiation(msg, local_static_priv, local_static_pub, lookup)
+    if isinstance(result, Reject):
+        return result
+    peer, state, timestamp = result
+    hs = peer.handshake
     # Why both: the timestamp stops replays of captured initiations, the rate check
     # stops a flood of fresh ones from burning our CPU.
     if not tai64n.is_after(timestamp, hs.last_timestamp):
         return Reject.REPLAY
     if now - hs.last_initiation_consumption <= HANDSHAKE_INITIATION_RATE:
         return Reject.FLOOD
+    _forget_state(hs)
     hs.symmetric, hs.remote_index, hs.remote_ephemeral = state, msg.sender, msg.ephemeral
     hs.last_timestamp = timestamp
     hs.last_initiation_consumption = max(hs.last_initiation_consumption, now)
@@ -270,12 +318,19 @@ def create_response(hs: Handshake, ephemeral_priv: bytes, sender_index: int):
     """Build message 2 after consume_initiation (macs left zero); None on failure."""
     if hs.state is not HandshakeState.CONSUMED_INITIATION:
         return None
-    state = hs.symmetric.copy()
-    out = write_message2(state, ephemeral_priv, hs.remote_ephemeral, hs.remote_static,
-                         hs.preshared_key, b"")
-    if out is None:
-        return None
-    ephemeral, encrypted_nothing = out
+    if NATIVE is not None:
+        raw = NATIVE.create_response(hs.symmetric, hs.remote_static, hs.preshared_key,
+                                     ephemeral_priv, sender_index, hs.remote_index)
+        if raw is None:
+            return None
+        state, ephemeral, encrypted_nothing = hs.symmetric, raw[12:44], raw[44:60]
+    else:
+        state = hs.symmetric.copy()
+        out = write_message2(state, ephemeral_priv, hs.remote_ephemeral, hs.remote_static,
+                             hs.preshared_key, b"")
+        if out is None:
+            return None
+        ephemeral, encrypted_nothing = out
     hs.symmetric, hs.local_ephemeral, hs.local_index = state, ephemeral_priv, sender_index
     hs.state = HandshakeState.CREATED_RESPONSE
     return messages.Response(sender_index, hs.remote_index, ephemeral, encrypted_nothing)
@@ -285,12 +340,18 @@ def consume_response(msg, hs: Handshake, local_static_priv: bytes) -> bool:
     """Verify message 2 against our pending initiation; True updates hs."""
     if hs.state is not HandshakeState.CREATED_INITIATION:
         return False
-    state = hs.symmetric.copy()
-    payload = read_message2(state, hs.local_ephemeral, local_static_priv, msg.ephemeral,
-                            hs.preshared_key, msg.encrypted_nothing)
-    if payload is None:
-        return False
-    hs.symmetric, hs.remote_index = state, msg.sender
+    if NATIVE is not None:
+        if not NATIVE.consume_response(hs.symmetric, msg.pack(), local_static_priv,
+                                       hs.preshared_key):
+            return False
+    else:
+        state = hs.symmetric.copy()
+        payload = read_message2(state, hs.local_ephemeral, local_static_priv, msg.ephemeral,
+                                hs.preshared_key, msg.encrypted_nothing)
+        if payload is None:
+            return False
+        hs.symmetric = state
+    hs.remote_index = msg.sender
     hs.state = HandshakeState.CONSUMED_RESPONSE
     return True
 
@@ -303,8 +364,10 @@ def begin_session(hs: Handshake):
         initiator = False
     else:
         return None
-    send_key, recv_key = hs.symmetric.split(initiator)
+    if NATIVE is not None:
+        send_key, recv_key = NATIVE.derive_keys(hs.symmetric, initiator)
+    else:
+        send_key, recv_key = hs.symmetric.split(initiator)
     result = (send_key, recv_key, initiator, hs.local_index, hs.remote_index)
     hs.clear()
     return result
-
