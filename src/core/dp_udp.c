@@ -62,21 +62,17 @@ void dp_fill_msg(struct msghdr *h, union dp_sockaddr *name, union dp_cmsg *cmsg,
 {
     struct cmsghdr *c;
 
-    memset(h, 0, sizeof(*h));
-    memset(name, 0, sizeof(*name));
-    memset(cmsg, 0, sizeof(*cmsg));
-    h->msg_name = name;
-    h->msg_iov = iov;
-    h->msg_iovlen = n_iov;
-    h->msg_control = cmsg->bytes;
+    /* Field by field, not memset: a libc call per message is a visible share
+     * of a packet's cost on small cores (make profile-dp). The control bytes
+     * past each cmsg's length are never read, so cmsg is not cleared. */
+    *h = (struct msghdr){.msg_name = name, .msg_iov = iov, .msg_iovlen = n_iov,
+                         .msg_control = cmsg->bytes};
     if (ep->family == 4) {
-        name->in4.sin_family = AF_INET;
-        name->in4.sin_port = htons(ep->port);
+        name->in4 = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(ep->port)};
         memcpy(&name->in4.sin_addr, ep->addr, 4);
         h->msg_namelen = sizeof(name->in4);
     } else {
-        name->in6.sin6_family = AF_INET6;
-        name->in6.sin6_port = htons(ep->port);
+        name->in6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = htons(ep->port)};
         memcpy(&name->in6.sin6_addr, ep->addr, 16);
         h->msg_namelen = sizeof(name->in6);
     }
