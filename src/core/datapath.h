@@ -138,7 +138,7 @@ struct wgc_dp {
     /* ---- the TX worker's alone (dp_send.c) ---- */
     struct {
         struct dp_batch *batch;
-        int udp_gso;                /* 0 once the kernel refused UDP_SEGMENT */
+        int udp_gso;                /* 0 once the kernel refused UDP_SEGMENT for good */
     } tx;
 
     /* ---- the RX worker's alone (dp_recv.c) ---- */
@@ -207,13 +207,16 @@ static inline void dp_forget_source(struct dp_peer *p)
  * word by word inline: a libc call per packet shows on small cores. */
 static inline int dp_ep_equal(const struct wgc_dp_endpoint *a, const struct wgc_dp_endpoint *b)
 {
-    u32 x[sizeof(*a) / 4], y[sizeof(*a) / 4], d = 0;
+    const u8 *x = (const u8 *)a, *y = (const u8 *)b;
     size_t i;
-    memcpy(x, a, sizeof(x));
-    memcpy(y, b, sizeof(y));
-    for (i = 0; i < sizeof(*a) / 4; i++)
-        d |= x[i] ^ y[i];
-    return d == 0;
+    for (i = 0; i < sizeof(*a); i += 4) {
+        u32 u, v;
+        memcpy(&u, x + i, 4);
+        memcpy(&v, y + i, 4);
+        if (u != v)
+            return 0;
+    }
+    return 1;
 }
 
 /* Network byte order (IP and TCP headers). */

@@ -273,7 +273,7 @@ struct wgc_dp_stats {
     uint64_t tun_write_errors;
     uint64_t tun_gone;          /* 1 once reading the TUN failed for good */
     uint64_t tun_bad_offload;   /* TUN reads with a virtio_net_hdr we cannot honour */
-    uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT (then off) */
+    uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT for good (EIO: then off) */
 };
 
 /* max_peers slots; packet_max is the largest IP packet handled (buffers
