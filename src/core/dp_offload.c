@@ -6,9 +6,13 @@
  * kernel's tcp_gso_segment/tcp_gro_receive and wireguard-go's
  * tun/offload_linux.go do. Pure functions on buffers: no locks, no syscalls.
  *
- * Checksums are RFC 1071 one's-complement sums of big-endian 16-bit words,
- * accumulated 32 bits at a time in a u64 (2^16 = 1 mod 0xffff, so 32-bit
- * words sum to the same folded result).
+ * Checksums are RFC 1071 one's-complement sums of big-endian 16-bit words.
+ * The data is summed as native 32-bit words with end-around carry (2^16 = 1
+ * mod 0xffff, so 32-bit words fold to the same result, and a sum of
+ * byte-swapped words is the byte-swapped sum: RFC 1071 2(B)), then swapped
+ * once on little-endian hosts: about half the instructions per byte of
+ * big-endian loads on MIPS (make profile-dp), where this is the largest
+ * share of a TCP segment's cost after the AEAD.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -64,21 +68,56 @@ void dp_vnet_store(const struct dp_vnet *v, u8 *p)
 
 /* ---- checksums ---- */
 
-static u64 csum_add(u64 sum, const u8 *p, u32 n)
+static int little_endian(void)
 {
-    while (n >= 4) {
-        sum += load32_be(p);
-        p += 4;
-        n -= 4;
+    const u16 one = 1;
+    u8 low;
+    memcpy(&low, &one, 1);
+    return low == 1;
+}
+
+/* One's-complement add of a native word, end-around carry. */
+static u32 add_carry(u32 s, u32 w)
+{
+    s += w;
+    return s + (s < w);
+}
+
+/* The folded 16-bit sum of n bytes at p, as native-order words. */
+static u32 csum_native(const u8 *p, u32 n)
+{
+    u32 s = 0, w;
+    u16 h;
+    while (n >= 16) {
+        memcpy(&w, p, 4); s = add_carry(s, w);
+        memcpy(&w, p + 4, 4); s = add_carry(s, w);
+        memcpy(&w, p + 8, 4); s = add_carry(s, w);
+        memcpy(&w, p + 12, 4); s = add_carry(s, w);
+        p += 16;
+        n -= 16;
+    }
+    for (; n >= 4; p += 4, n -= 4) {
+        memcpy(&w, p, 4);
+        s = add_carry(s, w);
     }
     if (n >= 2) {
-        sum += load16_be(p);
+        memcpy(&h, p, 2);
+        s = add_carry(s, h);
         p += 2;
         n -= 2;
     }
-    if (n)
-        sum += (u32)p[0] << 8;    /* an odd tail is padded with a zero byte */
-    return sum;
+    if (n)      /* an odd tail is padded with a zero byte: the word's high byte in wire order */
+        s = add_carry(s, little_endian() ? p[0] : (u32)p[0] << 8);
+    s = (s & 0xffff) + (s >> 16);
+    return (s & 0xffff) + (s >> 16);
+}
+
+static u64 csum_add(u64 sum, const u8 *p, u32 n)
+{
+    u32 c = csum_native(p, n);
+    if (little_endian())
+        c = (c >> 8 | c << 8) & 0xffff;
+    return sum + c;
 }
 
 static u16 csum_fold(u64 sum)

@@ -3,7 +3,7 @@
 
 Run with `make profile-dp` (which builds the plugin and the static cross
 drivers), or: python3 tests/bench/prof_dp.py [--build build] [-n N]
-[--burst B ...] [--targets ...]. Prints tables; asserts nothing about speed,
+[--cases MODE:BURST ...] [--targets ...]. Prints tables; asserts nothing about speed,
 but fails if the driver does (a packet lost or corrupted).
 """
 
@@ -50,9 +50,12 @@ CATEGORIES = ["crypto", "copies", "syscall wrappers", "locks", "bookkeeping", "o
 METHOD = """\
 Method: tests/bench/prof_dp.c drives the real data path (dp_*.c, datapath.c) in a static
 binary under qemu-user: a SOCK_DGRAM socketpair stands in for the TUN, a UDP socket on
-127.0.0.1 for the peer; the main thread writes bursts of {burst} IPv4 packets of {size} B into
-the "TUN" and reads the sealed datagrams, then sends as many sealed datagrams and reads the
-plaintext (UDP GSO/GRO and vnet_hdr off). tests/cross/prof_plugin.c counts the guest
+127.0.0.1 for the peer; the main thread writes a burst of IPv4 packets of {size} B into the
+"TUN" and reads the sealed datagrams, then sends as many sealed datagrams and reads the
+plaintext, burst after burst. Cases: plain:B = B packets per burst, no offloads; tso:B = what
+a TCP flow through wgpyd's IFF_VNET_HDR TUN looks like: one TSO super-packet of B segments per
+TUN read, and B in-order segments of one flow received, coalesced by GRO into fewer TUN writes
+(UDP GSO/GRO off in every case: qemu-user passes their cmsgs untranslated). tests/cross/prof_plugin.c counts the guest
 instructions of each thread by symbol (nm of the binary) and its syscalls; the TX worker's
 are "send", the RX worker's "receive". Per packet = (run with N={n}) - (run with N=0), / N.
 Categories: crypto = aead/chacha20/poly1305/util.c; copies = libc mem*; syscall wrappers =
@@ -107,11 +110,11 @@ def category(name, src):
     return "other"
 
 
-def run(qemu, plugin, binary, syms, n, burst, size):
+def run(qemu, plugin, binary, syms, n, case, size):
     with tempfile.NamedTemporaryFile("r", suffix=".prof") as out:
         cmd = qemu + ["-plugin", f"{plugin},syms={syms},out={out.name}", str(binary)]
         r = subprocess.run(
-            cmd + [str(n), str(burst), str(size)], capture_output=True, text=True
+            cmd + [str(n), case[1], str(size), case[0]], capture_output=True, text=True
         )
         if r.returncode != 0:
             sys.exit(f"{binary.name} failed ({r.returncode}): {r.stderr.strip()}")
@@ -122,14 +125,14 @@ def run(qemu, plugin, binary, syms, n, burst, size):
         return counts
 
 
-def profile(target, build, plugin, n, burst, size):
+def profile(target, build, plugin, n, case, size):
     qemu, nm, header, base = TARGETS[target]
     binary = build / "prof" / target
     syms = build / "prof" / f"{target}.syms"
     files = symbols(nm, binary, syms)
     names = syscall_names(header, base)
-    c0 = run(qemu, plugin, binary, syms, 0, burst, size)
-    c1 = run(qemu, plugin, binary, syms, n, burst, size)
+    c0 = run(qemu, plugin, binary, syms, 0, case, size)
+    c1 = run(qemu, plugin, binary, syms, n, case, size)
 
     def per_packet(kind, vcpu):
         return {k: (v - c0[kind][vcpu][k]) / n for k, v in c1[kind][vcpu].items()}
@@ -150,7 +153,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("-n", type=int, default=2000, help="packets each way")
-    ap.add_argument("--burst", type=int, nargs="+", default=[1, 16])
+    ap.add_argument("--cases", nargs="+", default=["plain:1", "plain:16", "tso:44"],
+                    help="MODE:BURST, MODE plain or tso")
     ap.add_argument("--size", type=int, default=1420)
     ap.add_argument("--targets", nargs="+", default=list(TARGETS))
     ap.add_argument("--top", type=int, default=8, help="non-crypto symbols listed")
@@ -158,31 +162,31 @@ def main():
     build = ROOT / args.build
     plugin = build / "prof_plugin.so"
 
-    print(METHOD.format(burst="/".join(map(str, args.burst)), size=args.size, n=args.n))
-    head = f"{'target':<12} {'burst':>5} {'dir':<8} {'total':>7} " + " ".join(
+    print(METHOD.format(size=args.size, n=args.n))
+    head = f"{'target':<12} {'case':<9} {'dir':<8} {'total':>7} " + " ".join(
         f"{c.split()[0]:>11}" for c in CATEGORIES
     )
     tops = []
     print(f"\nGuest instructions per {args.size}-byte packet\n{head}")
     for target in args.targets:
-        for burst in args.burst:
-            res, files = profile(target, build, plugin, args.n, burst, args.size)
+        for case in args.cases:
+            res, files = profile(target, build, plugin, args.n, case.split(":"), args.size)
             for direction, (per_sym, cats, sys_per, leaves) in res.items():
                 total = sum(cats.values())
                 print(
-                    f"{target:<12} {burst:>5} {direction:<8} {total:>7.0f} "
+                    f"{target:<12} {case:<9} {direction:<8} {total:>7.0f} "
                     + " ".join(f"{cats[c]:>11.0f}" for c in CATEGORIES)
                 )
-                tops.append((target, burst, direction, per_sym, files, sys_per, leaves))
+                tops.append((target, case, direction, per_sym, files, sys_per, leaves))
     print("\nSyscalls per packet (each one a kernel entry the counts above leave out)")
-    for target, burst, direction, _, _, sys_per, _ in tops:
+    for target, case, direction, _, _, sys_per, _ in tops:
         total = sum(sys_per.values())
         detail = ", ".join(
             f"{k} {v:.2f}" for k, v in sorted(sys_per.items(), key=lambda kv: -kv[1])
         )
-        print(f"{target:<12} {burst:>5} {direction:<8} {total:5.2f}  {detail}")
+        print(f"{target:<12} {case:<9} {direction:<8} {total:5.2f}  {detail}")
     print(f"\nLargest non-crypto shares (instructions per packet)")
-    for target, burst, direction, per_sym, files, _, _ in tops:
+    for target, case, direction, per_sym, files, _, _ in tops:
         rest = [
             (v, s)
             for s, v in per_sym.items()
@@ -190,13 +194,13 @@ def main():
         ]
         rest.sort(reverse=True)
         detail = ", ".join(f"{s} {v:.0f}" for v, s in rest[: args.top])
-        print(f"{target:<12} {burst:>5} {direction:<8} {detail}")
+        print(f"{target:<12} {case:<9} {direction:<8} {detail}")
     print("\nCopies by caller (instructions per packet in libc mem*, charged to the caller)")
-    for target, burst, direction, _, _, _, leaves in tops:
+    for target, case, direction, _, _, _, leaves in tops:
         detail = ", ".join(
             f"{k} {v:.0f}" for k, v in sorted(leaves.items(), key=lambda kv: -kv[1])[: args.top]
         )
-        print(f"{target:<12} {burst:>5} {direction:<8} {detail}")
+        print(f"{target:<12} {case:<9} {direction:<8} {detail}")
 
 
 if __name__ == "__main__":
