@@ -83,49 +83,65 @@ static u32 add_carry(u32 s, u32 w)
     return s + (s < w);
 }
 
-/* The folded 16-bit sum of n bytes at p, as native-order words; with dst,
- * the bytes are copied there in the same pass (TSO segments: one read of
- * the payload instead of two). Inlined into both callers below, so the dst
- * tests fold away. */
-static inline u32 csum_words(u8 *dst, const u8 *p, u32 n)
+static u32 load32_native(const u8 *p)
 {
-    u32 s = 0, w, i;
-    u16 h;
-    for (; n >= 16; p += 16, n -= 16) {
-        for (i = 0; i < 16; i += 4) {
-            memcpy(&w, p + i, 4);
-            if (dst)
-                memcpy(dst + i, &w, 4);
-            s = add_carry(s, w);
-        }
-        if (dst)
-            dst += 16;
-    }
-    for (; n >= 4; p += 4, n -= 4) {
-        memcpy(&w, p, 4);
-        if (dst) {
-            memcpy(dst, &w, 4);
-            dst += 4;
-        }
-        s = add_carry(s, w);
-    }
+    u32 w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* The 32-bit sum s of native-order words, plus an n < 4 byte tail at p, folded to 16 bits. */
+static u32 csum_finish(u32 s, const u8 *p, u32 n)
+{
     if (n >= 2) {
+        u16 h;
         memcpy(&h, p, 2);
-        if (dst) {
-            memcpy(dst, &h, 2);
-            dst += 2;
-        }
         s = add_carry(s, h);
         p += 2;
         n -= 2;
     }
-    if (n) {    /* an odd tail is padded with a zero byte: the word's high byte in wire order */
-        if (dst)
-            dst[0] = p[0];
+    if (n)      /* an odd tail is padded with a zero byte: the word's high byte in wire order */
         s = add_carry(s, little_endian() ? p[0] : (u32)p[0] << 8);
-    }
     s = (s & 0xffff) + (s >> 16);
     return (s & 0xffff) + (s >> 16);
+}
+
+/* The folded 16-bit sum of n bytes at p, as native-order words. */
+static u32 csum_native(const u8 *p, u32 n)
+{
+    u32 s = 0;
+    for (; n >= 16; p += 16, n -= 16) {
+        s = add_carry(s, load32_native(p));
+        s = add_carry(s, load32_native(p + 4));
+        s = add_carry(s, load32_native(p + 8));
+        s = add_carry(s, load32_native(p + 12));
+    }
+    for (; n >= 4; p += 4, n -= 4)
+        s = add_carry(s, load32_native(p));
+    return csum_finish(s, p, n);
+}
+
+/* The same, copying the bytes to dst in the same pass (TSO segments: one
+ * read of the payload instead of two). */
+static u32 csum_copy_native(u8 *dst, const u8 *p, u32 n)
+{
+    u32 s = 0;
+    for (; n >= 16; p += 16, dst += 16, n -= 16) {
+        u32 a = load32_native(p), b = load32_native(p + 4);
+        u32 c = load32_native(p + 8), d = load32_native(p + 12);
+        memcpy(dst, &a, 4);
+        memcpy(dst + 4, &b, 4);
+        memcpy(dst + 8, &c, 4);
+        memcpy(dst + 12, &d, 4);
+        s = add_carry(add_carry(add_carry(add_carry(s, a), b), c), d);
+    }
+    for (; n >= 4; p += 4, dst += 4, n -= 4) {
+        u32 a = load32_native(p);
+        memcpy(dst, &a, 4);
+        s = add_carry(s, a);
+    }
+    memcpy(dst, p, n);
+    return csum_finish(s, p, n);
 }
 
 /* A folded native-order sum in wire (big-endian) order. */
@@ -136,13 +152,13 @@ static u32 csum_wire(u32 native)
 
 static u64 csum_add(u64 sum, const u8 *p, u32 n)
 {
-    return sum + csum_wire(csum_words(NULL, p, n));
+    return sum + csum_wire(csum_native(p, n));
 }
 
 /* Copy n bytes and return their sum (in wire order, unfolded as csum_add's). */
 static u64 csum_copy(u8 *dst, const u8 *src, u32 n)
 {
-    return csum_wire(csum_words(dst, src, n));
+    return csum_wire(csum_copy_native(dst, src, n));
 }
 
 static u16 csum_fold(u64 sum)

@@ -9,9 +9,9 @@
  * being measured (the plugin counts per thread).
  *   send:    write BURST IPv4 packets of LEN bytes into the "TUN", read the
  *            BURST datagrams the TX worker sealed from the peer socket
- *   receive: send BURST datagrams sealed here with the peer's keys to the
- *            data path's socket, read the packets the RX worker wrote to
- *            the "TUN"
+ *   receive: seal BURST datagrams here with the peer's keys, send them to
+ *            the data path's socket with one sendmmsg, read the packets the
+ *            RX worker wrote to the "TUN"
  * Mode "tso" is what a TCP flow through wgpyd's IFF_VNET_HDR TUN looks like:
  * each burst is one TSO super-packet of BURST MTU-sized TCP segments behind
  * a virtio_net_hdr, and the received segments (one flow, in order, valid
@@ -58,7 +58,15 @@ struct rig {
     int tso;
 };
 
+#define BURST_MAX 64
+
 static uint8_t pkt[SUPER_MAX + VNET_LEN], buf[SUPER_MAX + VNET_LEN], plain[PACKET_MAX];
+/* receive: a burst's datagrams, sealed before any is sent, then one sendmmsg,
+ * so the RX worker meets them as a fast peer's would arrive. */
+static uint8_t sealed[BURST_MAX][HDR + MTU + WGC_TAG_LEN];
+static struct mmsghdr sealed_msgs[BURST_MAX];
+static struct iovec sealed_iov[BURST_MAX];
+static uint32_t n_sealed;
 
 static void die(const char *what)
 {
@@ -206,24 +214,42 @@ static uint32_t recv_sealed(struct rig *r, uint32_t i)
     return (uint32_t)n - HDR - WGC_TAG_LEN;
 }
 
-/* Seal len bytes of p (padded to 16) and send it to the data path. */
-static void send_sealed(struct rig *r, const uint8_t *p, uint32_t len)
+/* Seal len bytes of p (padded to 16) as the next datagram of the burst. */
+static void seal_next(struct rig *r, const uint8_t *p, uint32_t len)
 {
     uint32_t padded = (len + 15) / 16 * 16, i;
+    uint8_t *d = sealed[n_sealed];
     if (padded > MTU)
         padded = len;
     memcpy(plain, p, len);
     memset(plain + len, 0, padded - len);
-    buf[0] = 4;
-    buf[1] = buf[2] = buf[3] = 0;
+    d[0] = 4;
+    d[1] = d[2] = d[3] = 0;
     for (i = 0; i < 4; i++)
-        buf[4 + i] = (uint8_t)(LOCAL_INDEX >> (8 * i));
+        d[4 + i] = (uint8_t)(LOCAL_INDEX >> (8 * i));
     for (i = 0; i < 8; i++)
-        buf[8 + i] = (uint8_t)(r->rx_counter >> (8 * i));
-    wgc_wg_seal(buf + HDR, plain, padded, NULL, 0, r->rx_counter++, r->recv_key);
-    if (sendto(r->peer_udp, buf, HDR + padded + WGC_TAG_LEN, 0, (struct sockaddr *)&r->dp_addr,
-               sizeof(r->dp_addr)) < 0)
-        die("sendto");
+        d[8 + i] = (uint8_t)(r->rx_counter >> (8 * i));
+    wgc_wg_seal(d + HDR, plain, padded, NULL, 0, r->rx_counter++, r->recv_key);
+    sealed_iov[n_sealed].iov_base = d;
+    sealed_iov[n_sealed].iov_len = HDR + padded + WGC_TAG_LEN;
+    memset(&sealed_msgs[n_sealed], 0, sizeof(sealed_msgs[n_sealed]));
+    sealed_msgs[n_sealed].msg_hdr.msg_name = &r->dp_addr;
+    sealed_msgs[n_sealed].msg_hdr.msg_namelen = sizeof(r->dp_addr);
+    sealed_msgs[n_sealed].msg_hdr.msg_iov = &sealed_iov[n_sealed];
+    sealed_msgs[n_sealed].msg_hdr.msg_iovlen = 1;
+    n_sealed++;
+}
+
+static void send_burst(struct rig *r)
+{
+    uint32_t done = 0;
+    while (done < n_sealed) {
+        int k = sendmmsg(r->peer_udp, sealed_msgs + done, n_sealed - done, 0);
+        if (k <= 0)
+            die("sendmmsg");
+        done += (uint32_t)k;
+    }
+    n_sealed = 0;
 }
 
 /* send, plain: b packets of len bytes, one TUN read each. */
@@ -272,8 +298,9 @@ static void recv_plain(struct rig *r, uint32_t first, uint32_t b, uint32_t len)
     uint32_t k;
     for (k = 0; k < b; k++) {
         plain_packet(pkt, len, peer_ip, our_ip, first + k);
-        send_sealed(r, pkt, len);
+        seal_next(r, pkt, len);
     }
+    send_burst(r);
     for (k = 0; k < b; k++) {
         ssize_t n;
         wait_readable(r->tun);
@@ -293,8 +320,9 @@ static uint32_t recv_tso(struct rig *r, uint32_t first, uint32_t b)
     for (k = 0; k < b; k++) {
         uint32_t len = tcp_packet(pkt, (first + k) * MSS, MSS, (uint16_t)(first + k), peer_ip,
                                   our_ip, 1);
-        send_sealed(r, pkt, len);
+        seal_next(r, pkt, len);
     }
+    send_burst(r);
     while (want < end) {
         const uint8_t *ip = buf + VNET_LEN;
         uint32_t seq, i, payload;
@@ -335,7 +363,8 @@ int main(int argc, char **argv)
     burst = (uint32_t)strtoul(argv[2], NULL, 10);
     len = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : MTU;
     r.tso = argc > 4 && strcmp(argv[4], "tso") == 0;
-    if (burst == 0 || len < 20 || len > MTU || (r.tso && (len != MTU || burst * MSS > 65000)))
+    if (burst == 0 || burst > BURST_MAX || len < 20 || len > MTU ||
+        (r.tso && (len != MTU || burst * MSS > 65000)))
         return fprintf(stderr, "prof_dp: bad BURST or LEN\n"), 2;
     if (r.tso)
         flags |= WGC_DP_VNET_HDR;
