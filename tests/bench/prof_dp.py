@@ -9,6 +9,7 @@ but fails if the driver does (a packet lost or corrupted).
 
 import argparse
 import collections
+import os
 import pathlib
 import re
 import subprocess
@@ -50,19 +51,25 @@ CATEGORIES = ["crypto", "copies", "syscall wrappers", "locks", "bookkeeping", "o
 METHOD = """\
 Method: tests/bench/prof_dp.c drives the real data path (dp_*.c, datapath.c) in a static
 binary under qemu-user: a SOCK_DGRAM socketpair stands in for the TUN, a UDP socket on
-127.0.0.1 for the peer; the main thread writes a burst of IPv4 packets of {size} B into the
-"TUN" and reads the sealed datagrams, then sends as many sealed datagrams and reads the
-plaintext, burst after burst. Cases: plain:B = B packets per burst, no offloads; tso:B = what
-a TCP flow through wgpyd's IFF_VNET_HDR TUN looks like: one TSO super-packet of B segments per
-TUN read, and B in-order segments of one flow received, coalesced by GRO into fewer TUN writes
-(UDP GSO/GRO off in every case: qemu-user passes their cmsgs untranslated). tests/cross/prof_plugin.c counts the guest
-instructions of each thread by symbol (nm of the binary) and its syscalls; the TX worker's
-are "send", the RX worker's "receive". Per packet = (run with N={n}) - (run with N=0), / N.
-Categories: crypto = aead/chacha20/poly1305/util.c; copies = libc mem*; syscall wrappers =
-every other libc function (the kernel side is invisible under qemu-user: see syscalls/pkt);
-locks = pthread mutexes; bookkeeping = the datapath's own C files. qemu-user 7.2 has no
-vDSO (clock_gettime is a syscall here, not on a router kernel) and no recvmmsg_time64 (glibc
+127.0.0.1 for the peer. The main thread writes a burst of IPv4 packets of {size} B into the
+"TUN" and reads the sealed datagrams; then it seals a burst, sends it with one sendmmsg and
+reads the plaintext; burst after burst. Cases: plain:B = B packets per burst, no offloads;
+tso:B = a TCP flow through wgpyd's IFF_VNET_HDR TUN: one TSO super-packet of B segments per
+TUN read, and B in-order segments of one flow received, coalesced by GRO into fewer TUN
+writes. UDP GSO/GRO are off in every case (qemu-user passes their cmsgs untranslated).
+tests/cross/prof_plugin.c counts each thread's guest instructions by symbol (nm of the
+binary) and its syscalls; the TX worker's are "send", the RX worker's "receive".
+Per packet = ((run with N={n}) - (run with N=0)) / N. Categories: crypto =
+aead/chacha20/poly1305/util.c; copies = libc mem* (by caller below); syscall wrappers = every
+other libc function (the kernel side is invisible under qemu-user: see syscalls per packet);
+locks = pthread mutexes; bookkeeping = the datapath's own C files. Batch sizes, and so the
+per-batch shares, vary from run to run with thread timing. qemu-user 7.2 has no vDSO
+(clock_gettime is a syscall here, not on a router's kernel) and no recvmmsg_time64 (glibc
 falls back to recvmmsg on every call: one syscall per receive that a 5.1+ kernel saves)."""
+
+
+# --one-cpu: every thread on one host CPU, as the workers and the sender share a router's core.
+PIN = []
 
 
 def syscall_names(header, base):
@@ -112,7 +119,7 @@ def category(name, src):
 
 def run(qemu, plugin, binary, syms, n, case, size):
     with tempfile.NamedTemporaryFile("r", suffix=".prof") as out:
-        cmd = qemu + ["-plugin", f"{plugin},syms={syms},out={out.name}", str(binary)]
+        cmd = PIN + qemu + ["-plugin", f"{plugin},syms={syms},out={out.name}", str(binary)]
         r = subprocess.run(
             cmd + [str(n), case[1], str(size), case[0]], capture_output=True, text=True
         )
@@ -158,11 +165,17 @@ def main():
     ap.add_argument("--size", type=int, default=1420)
     ap.add_argument("--targets", nargs="+", default=list(TARGETS))
     ap.add_argument("--top", type=int, default=8, help="non-crypto symbols listed")
+    ap.add_argument("--one-cpu", action="store_true",
+                    help="pin qemu to one host CPU (batch sizes and wake-ups of a 1-CPU router)")
     args = ap.parse_args()
+    if args.one_cpu:
+        PIN[:] = ["taskset", "-c", str(min(os.sched_getaffinity(0)))]
     build = ROOT / args.build
     plugin = build / "prof_plugin.so"
 
     print(METHOD.format(size=args.size, n=args.n))
+    if args.one_cpu:
+        print("All threads pinned to one host CPU (--one-cpu).")
     head = f"{'target':<12} {'case':<9} {'dir':<8} {'total':>7} " + " ".join(
         f"{c.split()[0]:>11}" for c in CATEGORIES
     )
