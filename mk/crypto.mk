@@ -7,6 +7,7 @@
 #                      and under valgrind (selftest-slow: + X25519 x 1,000,000)
 #   make cross-test    every cross variant under qemu-user, plus the 32-bit-limb host build
 #   make bench-crypto  wgpy vs OpenSSL on the host, guest instructions per byte / per X25519
+#   make profile-dp    the data path under qemu-user: instructions and syscalls per packet
 #   make cross-deps    apt-get the cross compilers, qemu-user and valgrind if missing
 
 PYTHON ?= .venv/bin/python
@@ -39,7 +40,7 @@ CROSS_APT := gcc-mips-linux-gnu gcc-mipsel-linux-gnu gcc-arm-linux-gnueabihf \
   libc6-dev-mips-cross libc6-dev-mipsel-cross libc6-dev-armhf-cross qemu-user valgrind
 CROSS_CMDS := $(MIPS_CC) $(MIPSEL_CC) $(ARM_CC) qemu-mips qemu-mipsel qemu-arm valgrind
 
-.PHONY: selftest selftest-slow cross-test cross-deps bench-crypto
+.PHONY: selftest selftest-slow cross-test cross-deps bench-crypto profile-dp
 
 $(BUILD)/vectors.h: tests/cross/gen_vectors.py $(VECTOR_FILES)
 	@mkdir -p $(BUILD)
@@ -131,3 +132,30 @@ $(BUILD)/bench/native: $(CORE_SRC) $(CORE_HDR) tests/bench/bench_native.c
 bench-crypto: $(BUILD)/insn_plugin.so $(BENCH_TARGETS) $(BUILD)/bench/native
 	$(BUILD)/bench/native
 	$(GEN_PYTHON) tests/bench/bench_crypto.py --build $(BUILD) $(BENCH_ARGS)
+
+# ---- the data path's per-packet profile on router CPUs (issue 18) ----
+# Static drivers (so nm sees libc too) of the real dp_*.c, with debug info for nm -l's
+# file names (DWARF 4: the big-endian MIPS binutils misread GCC 12's DWARF 5 line tables).
+
+DP_SRC := $(filter-out $(CORE_DIR)/selftest.c,$(wildcard $(CORE_DIR)/*.c))
+PROF_CFLAGS := $(CRYPTO_CFLAGS) -gdwarf-4 -static -pthread
+PROF_TARGETS := $(BUILD)/prof/mips32r2-be $(BUILD)/prof/mips32r2-le $(BUILD)/prof/armv7
+
+$(BUILD)/prof_plugin.so: tests/cross/prof_plugin.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -shared -fPIC -o $@ $<
+
+$(BUILD)/prof/mips32r2-be: $(DP_SRC) $(CORE_HDR) tests/bench/prof_dp.c
+	@mkdir -p $(@D)
+	$(MIPS_CC) $(PROF_CFLAGS) -march=mips32r2 -o $@ $(DP_SRC) tests/bench/prof_dp.c
+$(BUILD)/prof/mips32r2-le: $(DP_SRC) $(CORE_HDR) tests/bench/prof_dp.c
+	@mkdir -p $(@D)
+	$(MIPSEL_CC) $(PROF_CFLAGS) -march=mips32r2 -o $@ $(DP_SRC) tests/bench/prof_dp.c
+$(BUILD)/prof/armv7: $(DP_SRC) $(CORE_HDR) tests/bench/prof_dp.c
+	@mkdir -p $(@D)
+	$(ARM_CC) $(PROF_CFLAGS) $(ARMV7_NEON) -o $@ $(DP_SRC) tests/bench/prof_dp.c
+
+# Guest instructions per packet sent and received, by category and by symbol,
+# and syscalls per packet (tests/bench/prof_dp.py prints its method).
+profile-dp: $(BUILD)/prof_plugin.so $(PROF_TARGETS)
+	$(GEN_PYTHON) tests/bench/prof_dp.py --build $(BUILD) $(PROF_ARGS)

@@ -30,7 +30,8 @@ struct dp_batch *dp_batch_new(u32 packet_max, int tx)
     b->msg_pkt = calloc(b->cap, sizeof(*b->msg_pkt));
     b->members = calloc(b->cap, sizeof(*b->members));
     b->msg_segs = calloc(n_msgs, sizeof(*b->msg_segs));
-    b->iov = calloc(b->cap, sizeof(*b->iov));
+    /* RX: the receive iovecs follow the TUN writes' (dp_batch_recv_layout). */
+    b->iov = calloc(tx ? b->cap : b->cap + n_msgs, sizeof(*b->iov));
     b->names = calloc(n_msgs, sizeof(*b->names));
     b->cmsg = calloc(n_msgs, sizeof(*b->cmsg));
     b->mem = malloc(mem);
@@ -48,11 +49,25 @@ struct dp_batch *dp_batch_new(u32 packet_max, int tx)
     return b;
 }
 
-/* RX: carve mem into receive buffers for the chosen layout. */
+/* RX: carve mem into receive buffers for the chosen layout and point the
+ * recvmmsg headers at them, once: a receive rewrites only the lengths. */
 void dp_batch_recv_layout(struct dp_batch *b, int gro)
 {
+    u32 i;
     b->n_recv = gro ? DP_GRO_BUFS : DP_RX_MSGS;
     b->recv_len = gro ? DP_GRO_BUF_LEN : b->buf_len;
+    b->recv_iov = b->iov + b->cap;
+    for (i = 0; i < b->n_recv; i++) {
+        struct msghdr *h = &b->msgs[i].msg_hdr;
+        b->recv_iov[i].iov_base = b->mem + (size_t)i * b->recv_len;
+        b->recv_iov[i].iov_len = b->recv_len;
+        memset(h, 0, sizeof(*h));
+        h->msg_name = &b->names[i];
+        h->msg_iov = &b->recv_iov[i];
+        h->msg_iovlen = 1;
+        h->msg_control = b->cmsg[i].bytes;
+    }
+    b->n_dirty = b->n_recv;
 }
 
 void dp_batch_free(struct dp_batch *b)
@@ -74,7 +89,8 @@ void dp_batch_free(struct dp_batch *b)
 }
 
 /* Seal (want PKT_SEAL) or open (PKT_OPEN) every packet in state want, one
- * batch call per run of packets sharing a key; wipes the key copies.
+ * batch call per run of packets of one keypair (kp_id: one key per install);
+ * wipes the key copies.
  * Returns how many failed to open (a failed one becomes PKT_DROP). */
 u32 dp_crypt_runs(struct dp_batch *b, u32 n, int want)
 {
@@ -90,7 +106,7 @@ u32 dp_crypt_runs(struct dp_batch *b, u32 n, int want)
             struct dp_pkt *pkt = &b->pkt[j];
             if (pkt->state != want)
                 continue;
-            if (memcmp(pkt->key, b->pkt[i].key, 32) != 0)
+            if (pkt->kp_id != b->pkt[i].kp_id)
                 break;
             b->items[m].data = pkt->buf + DP_HEADER_LEN;
             b->items[m].len = pkt->len;

@@ -53,7 +53,7 @@ struct dp_pkt {
     int state;
     i32 slot;
     u32 local_index;
-    u64 kp_id, counter;
+    u64 kp_id, counter;     /* kp_id: dp_keypair.id of the key copied into key */
     u8 key[32];
     struct wgc_dp_endpoint ep;
     u8 src_gone;            /* TX: ep's source address was gone, sent without it */
@@ -93,7 +93,9 @@ struct dp_batch {
     u32 *msg_pkt;           /* msgs[i] carries pkt[msg_pkt[i]] ... */
     u32 *msg_segs;          /* ... and the msg_segs[i] - 1 after it (UDP GSO) */
     u32 *members;           /* RX: a GRO group's packet indices */
-    struct iovec *iov;
+    struct iovec *iov;      /* TX messages, RX TUN writes */
+    struct iovec *recv_iov; /* RX: msgs[i] receives into recv_iov[i], set up once */
+    u32 n_dirty;            /* RX: msgs whose lengths the last recvmmsg overwrote */
     union dp_sockaddr *names;
     union dp_cmsg *cmsg;
     u8 *mem;

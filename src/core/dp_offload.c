@@ -6,9 +6,13 @@
  * kernel's tcp_gso_segment/tcp_gro_receive and wireguard-go's
  * tun/offload_linux.go do. Pure functions on buffers: no locks, no syscalls.
  *
- * Checksums are RFC 1071 one's-complement sums of big-endian 16-bit words,
- * accumulated 32 bits at a time in a u64 (2^16 = 1 mod 0xffff, so 32-bit
- * words sum to the same folded result).
+ * Checksums are RFC 1071 one's-complement sums of big-endian 16-bit words.
+ * The data is summed as native 32-bit words with end-around carry (2^16 = 1
+ * mod 0xffff, so 32-bit words fold to the same result, and a sum of
+ * byte-swapped words is the byte-swapped sum: RFC 1071 2(B)), then swapped
+ * once on little-endian hosts: about half the instructions per byte of
+ * big-endian loads on MIPS (make profile-dp), where this is the largest
+ * share of a TCP segment's cost after the AEAD.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -64,21 +68,97 @@ void dp_vnet_store(const struct dp_vnet *v, u8 *p)
 
 /* ---- checksums ---- */
 
-static u64 csum_add(u64 sum, const u8 *p, u32 n)
+static int little_endian(void)
 {
-    while (n >= 4) {
-        sum += load32_be(p);
-        p += 4;
-        n -= 4;
-    }
+    const u16 one = 1;
+    u8 low;
+    memcpy(&low, &one, 1);
+    return low == 1;
+}
+
+/* One's-complement add of a native word, end-around carry. */
+static u32 add_carry(u32 s, u32 w)
+{
+    s += w;
+    return s + (s < w);
+}
+
+static u32 load32_native(const u8 *p)
+{
+    u32 w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* The 32-bit sum s of native-order words, plus an n < 4 byte tail at p, folded to 16 bits. */
+static u32 csum_finish(u32 s, const u8 *p, u32 n)
+{
     if (n >= 2) {
-        sum += load16_be(p);
+        u16 h;
+        memcpy(&h, p, 2);
+        s = add_carry(s, h);
         p += 2;
         n -= 2;
     }
-    if (n)
-        sum += (u32)p[0] << 8;    /* an odd tail is padded with a zero byte */
-    return sum;
+    if (n)      /* an odd tail is padded with a zero byte: the word's high byte in wire order */
+        s = add_carry(s, little_endian() ? p[0] : (u32)p[0] << 8);
+    s = (s & 0xffff) + (s >> 16);
+    return (s & 0xffff) + (s >> 16);
+}
+
+/* The folded 16-bit sum of n bytes at p, as native-order words. */
+static u32 csum_native(const u8 *p, u32 n)
+{
+    u32 s = 0;
+    for (; n >= 16; p += 16, n -= 16) {
+        s = add_carry(s, load32_native(p));
+        s = add_carry(s, load32_native(p + 4));
+        s = add_carry(s, load32_native(p + 8));
+        s = add_carry(s, load32_native(p + 12));
+    }
+    for (; n >= 4; p += 4, n -= 4)
+        s = add_carry(s, load32_native(p));
+    return csum_finish(s, p, n);
+}
+
+/* The same, copying the bytes to dst in the same pass (TSO segments: one
+ * read of the payload instead of two). */
+static u32 csum_copy_native(u8 *dst, const u8 *p, u32 n)
+{
+    u32 s = 0;
+    for (; n >= 16; p += 16, dst += 16, n -= 16) {
+        u32 a = load32_native(p), b = load32_native(p + 4);
+        u32 c = load32_native(p + 8), d = load32_native(p + 12);
+        memcpy(dst, &a, 4);
+        memcpy(dst + 4, &b, 4);
+        memcpy(dst + 8, &c, 4);
+        memcpy(dst + 12, &d, 4);
+        s = add_carry(add_carry(add_carry(add_carry(s, a), b), c), d);
+    }
+    for (; n >= 4; p += 4, dst += 4, n -= 4) {
+        u32 a = load32_native(p);
+        memcpy(dst, &a, 4);
+        s = add_carry(s, a);
+    }
+    memcpy(dst, p, n);
+    return csum_finish(s, p, n);
+}
+
+/* A folded native-order sum in wire (big-endian) order. */
+static u32 csum_wire(u32 native)
+{
+    return little_endian() ? (native >> 8 | native << 8) & 0xffff : native;
+}
+
+static u64 csum_add(u64 sum, const u8 *p, u32 n)
+{
+    return sum + csum_wire(csum_native(p, n));
+}
+
+/* Copy n bytes and return their sum (in wire order, unfolded as csum_add's). */
+static u64 csum_copy(u8 *dst, const u8 *src, u32 n)
+{
+    return csum_wire(csum_copy_native(dst, src, n));
 }
 
 static u16 csum_fold(u64 sum)
@@ -185,6 +265,7 @@ u32 dp_tso_next(struct dp_tso *t, u8 *out)
 {
     u32 payload = t->len - t->off, seg_len, l4_len, at;
     u8 *l4 = out + t->l4_off;
+    u64 payload_sum;
     u16 c;
     int last;
 
@@ -195,7 +276,8 @@ u32 dp_tso_next(struct dp_tso *t, u8 *out)
     last = t->off + payload == t->len;
     seg_len = t->hdr_len + payload;
     memcpy(out, t->pkt, t->hdr_len);
-    memcpy(out + t->hdr_len, t->pkt + t->off, payload);
+    /* The L4 header's length is even, so the payload's sum adds on. */
+    payload_sum = csum_copy(out + t->hdr_len, t->pkt + t->off, payload);
     if (out[0] >> 4 == 4)
         store16_be(out + 4, t->ip_id++);    /* consecutive IDs, as the kernel's GSO */
     set_ip_len(out, seg_len);
@@ -209,7 +291,7 @@ u32 dp_tso_next(struct dp_tso *t, u8 *out)
     }
     store16_be(l4 + at, 0);
     c = (u16)~csum_fold(csum_add(pseudo_sum(out, t->udp ? IPPROTO_UDP_NUM : IPPROTO_TCP_NUM,
-                                            l4_len), l4, l4_len));
+                                            l4_len), l4, t->hdr_len - t->l4_off) + payload_sum);
     store16_be(l4 + at, c == 0 && t->udp ? 0xffff : c);
     t->seq += payload;
     t->off += payload;

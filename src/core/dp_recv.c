@@ -27,26 +27,20 @@
 
 #include "dp_batch.h"
 
-/* 1. One recvmmsg into the batch's receive buffers. */
+/* 1. One recvmmsg into the batch's receive buffers; the headers are set up
+ * once (dp_batch_recv_layout), only the lengths a receive overwrote are reset. */
 static int recv_msgs(struct dp_batch *b, int fd)
 {
     int r;
     u32 i;
-    for (i = 0; i < b->n_recv; i++) {
-        struct msghdr *h = &b->msgs[i].msg_hdr;
-        b->iov[i].iov_base = b->mem + (size_t)i * b->recv_len;
-        b->iov[i].iov_len = b->recv_len;
-        memset(h, 0, sizeof(*h));
-        h->msg_name = &b->names[i];
-        h->msg_namelen = sizeof(b->names[i]);
-        h->msg_iov = &b->iov[i];
-        h->msg_iovlen = 1;
-        h->msg_control = b->cmsg[i].bytes;
-        h->msg_controllen = sizeof(b->cmsg[i]);
+    for (i = 0; i < b->n_dirty; i++) {
+        b->msgs[i].msg_hdr.msg_namelen = sizeof(b->names[i]);
+        b->msgs[i].msg_hdr.msg_controllen = sizeof(b->cmsg[i]);
     }
     do
         r = recvmmsg(fd, b->msgs, b->n_recv, MSG_DONTWAIT, NULL);
     while (r < 0 && errno == EINTR);
+    b->n_dirty = r > 0 ? (u32)r : b->n_recv;
     /* Other errors (an ICMP error queued by an earlier send) are not fatal. */
     return r;
 }
@@ -129,7 +123,7 @@ static void rx_accept(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
     }
     p->rx_bytes += DP_HEADER_LEN + pkt->len + WGC_TAG_LEN;
     p->last_auth_recv_ns = now;
-    if (memcmp(&p->endpoint, &pkt->ep, sizeof(pkt->ep)) != 0)
+    if (!dp_ep_equal(&p->endpoint, &pkt->ep))
         p->endpoint = pkt->ep;      /* roaming */
     ev |= rekey_recv_event(p, now);
     dp_signal(dp, p, ev);
@@ -242,7 +236,6 @@ static void rx_socket(struct wgc_dp *dp, struct dp_batch *b, int fd)
 
     for (i = 0; i < r; i++) {
         const struct msghdr *h = &b->msgs[i].msg_hdr;
-        /* Not iov[i]: a batch flushed mid-split reuses iov for TUN writes. */
         u8 *base = b->mem + (size_t)i * b->recv_len;
         struct wgc_dp_endpoint ep;
         u32 seg = dp_parse_msg(h, &ep), len, off = 0;

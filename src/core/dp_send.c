@@ -68,6 +68,7 @@ static void seal_prepare(struct wgc_dp *dp, struct dp_peer *p, struct dp_keypair
     pkt->data_len = pkt->len;
     pkt->len = padded_len(pkt->len, dp->mtu);
     pkt->counter = kp->send_counter++;
+    pkt->kp_id = kp->id;
     pkt->slot = p->slot;
     pkt->ep = p->endpoint;
     pkt->src_gone = 0;
@@ -97,7 +98,7 @@ static void seal_prepare(struct wgc_dp *dp, struct dp_peer *p, struct dp_keypair
 static void forget_source(struct wgc_dp *dp, const struct dp_pkt *pkt)
 {
     struct dp_peer *p = dp_peer_at(dp, pkt->slot);
-    if (p != NULL && memcmp(&p->endpoint, &pkt->ep, sizeof(pkt->ep)) == 0)
+    if (p != NULL && dp_ep_equal(&p->endpoint, &pkt->ep))
         dp_forget_source(p);
 }
 
@@ -262,7 +263,7 @@ static u32 tx_messages(struct wgc_dp *dp, struct dp_batch *b, u32 n, u8 family)
             if (pkt->state != PKT_SEAL || pkt->ep.family != family)
                 continue;
             if (len > size || total + len > DP_UDP_GSO_BYTES ||
-                memcmp(&pkt->ep, &first->ep, sizeof(pkt->ep)) != 0)
+                !dp_ep_equal(&pkt->ep, &first->ep))
                 break;
             b->iov[k + segs].iov_base = pkt->buf;
             b->iov[k + segs].iov_len = len;

@@ -273,7 +273,7 @@ struct wgc_dp_stats {
     uint64_t tun_write_errors;
     uint64_t tun_gone;          /* 1 once reading the TUN failed for good */
     uint64_t tun_bad_offload;   /* TUN reads with a virtio_net_hdr we cannot honour */
-    uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT (then off) */
+    uint64_t udp_gso_refused;   /* 1 once the kernel refused UDP_SEGMENT for good (EIO: then off) */
     uint64_t hs_mac1;           /* handshake messages with a wrong mac1 */
     uint64_t hs_cookie_sent;    /* under load without a valid mac2: cookie reply sent */
     uint64_t hs_ratelimited;    /* under load, over the source's rate */

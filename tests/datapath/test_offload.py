@@ -317,6 +317,14 @@ def test_udp_gro_round_trip(sides, version):
     assert [d.read()[0][1] for _ in range(10)] == [GSO_NONE] * 10
 
 
+def udp_out_datagrams() -> int:
+    """The namespace's Udp OutDatagrams (/proc/net/snmp): one per send, so a UDP_SEGMENT
+    send of many datagrams counts once."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index("OutDatagrams")])
+
+
 _REFUSED_GSO = r"""
 import subprocess, sys
 sys.path.insert(0, sys.argv[1])
@@ -327,9 +335,15 @@ try:
     packet = t.tcp_super(4, bytes(5000), t.ACK)
     a.tun.send(t.tso_vnet(packet, 1000) + packet)     # 1088-byte datagrams > MTU 1100 - 28
     t.check_segments([b.read()[1] for _ in range(5)], packet, 1000, t.ACK)
-    assert a.dp.stats()["udp_gso_refused"] == 1 and a.dp.stats()["send_errors"] == 0, a.dp.stats()
-    a.tun.send(t.tso_vnet(packet, 1000) + packet)     # GSO stays off: no second refusal
+    # EINVAL (MTU) is not "GSO can't work here": once the MTU is fixed, GSO is used again.
+    assert a.dp.stats()["udp_gso_refused"] == 0 and a.dp.stats()["send_errors"] == 0, a.dp.stats()
+    subprocess.run(["ip", "link", "set", "lo", "mtu", "65536"], check=True)
+    before = t.udp_out_datagrams()
+    a.tun.send(t.tso_vnet(packet, 1000) + packet)
     t.check_segments([b.read()[1] for _ in range(5)], packet, 1000, t.ACK)
+    sends = t.udp_out_datagrams() - before
+    assert sends == 1, f"{sends} UDP sends for 5 segments: GSO is off"
+    assert a.dp.stats()["udp_gso_refused"] == 0, a.dp.stats()
 finally:
     a.close()
     b.close()
@@ -337,9 +351,10 @@ print("ok")
 """
 
 
-def test_udp_gso_refused_by_the_kernel_falls_back(tmp_path):
+def test_udp_gso_refused_for_the_mtu_stays_on(tmp_path):
     """In a private network namespace whose loopback MTU is below the datagram size the
-    kernel refuses UDP_SEGMENT (EINVAL); the batch goes out unsegmented and GSO stays off."""
+    kernel refuses UDP_SEGMENT (EINVAL); that batch goes out unsegmented, but GSO stays
+    on, so the segments go out as one UDP_SEGMENT send again once the MTU is raised."""
     import os
     import shutil
     import subprocess
