@@ -2,6 +2,7 @@
 skip of the netns tests on machines that cannot run them."""
 
 import os
+from contextlib import closing
 
 import pytest
 
@@ -17,8 +18,5 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def lab(tmp_path):
-    lab = Lab(tmp_path)
-    try:
+    with closing(Lab(tmp_path)) as lab:
         yield lab
-    finally:
-        lab.close()

@@ -2,6 +2,7 @@
 the netns tests where they cannot run."""
 
 import os
+from contextlib import closing
 
 import pytest
 
@@ -17,9 +18,6 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def lab(tmp_path):
-    lab = Lab(tmp_path)
     (tmp_path / "config").mkdir()
-    try:
+    with closing(Lab(tmp_path)) as lab:
         yield lab
-    finally:
-        lab.close()

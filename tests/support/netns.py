@@ -8,12 +8,11 @@ than once. Names carry our PID and a counter, so concurrent runs never collide: 
 names matter most, since the UAPI socket directory is shared by every namespace.
 
     lab = Lab("wgpyt1234")                         # prefix of the namespace names
-    a, b = lab.netns("A"), lab.netns("B")          # -> "wgpyt1234-A", "wgpyt1234-B"
-    lab.veth(a, "vA", b, "vB")
-    ifname = lab.ifname("wgp")
-    lab.wireguard_go(b, ifname, conf_text, addresses=["10.77.0.2/24"])
-    lab.wgpy(a, "up", "wg0")                       # `wgpy -c TMP/config up wg0` inside a
-    lab.close()
+    r, s = lab.netns("R"), lab.netns("S")          # -> "wgpyt1234-R", "wgpyt1234-S"
+    lab.veth(r, "vR", s, "vS")
+    lab.wireguard_go(s, lab.ifname(), conf_text, addresses=["10.77.0.2/24"])
+    lab.wgpy(r, "up", lab.ifname())                # `wgpy -c TMP/config up IF` inside r
+    lab.close()                                    # both daemons stopped, by PID
 """
 
 import itertools
