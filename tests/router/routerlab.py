@@ -42,8 +42,8 @@ class Lab(netns.Lab):
         with open(f"{directory}/hosts", "w") as f:
             f.write(text)
 
-    def ifname(self) -> str:
-        return super().ifname("wgr")
+    def ifname(self, stem: str = "wgr") -> str:
+        return super().ifname(stem)
 
     # ---- the topology ----
 
