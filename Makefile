@@ -58,12 +58,14 @@ test: deps
 # The whole story on one machine, as root: a LAN behind a wgpy router, tunnelled to a
 # wireguard-go VPN server. ARGS=--check verifies every step and exits 0/1 instead of
 # waiting for Ctrl-C.
+# The demo and the bench run outside pytest: they find the lab (tests/support) through
+# PYTHONPATH, as pytest does through `pythonpath` in pyproject.toml.
 demo: apt-deps build
-	$(PYTHON) demo/homelab.py $(ARGS)
+	PYTHONPATH=tests $(PYTHON) demo/homelab.py $(ARGS)
 
 # Tunnel benchmark: wgpyd beside wireguard-go in namespaces (iperf3, pps, handshakes, RSS).
 bench: apt-deps build
-	$(PYTHON) tests/bench/bench_tunnel.py $(BENCH_ARGS)
+	PYTHONPATH=tests $(PYTHON) tests/bench/bench_tunnel.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c

@@ -1,7 +1,8 @@
 """`make demo`: a home network whose router sends the whole LAN through wgpy to a VPN provider
 running Debian's wireguard-go, all in network namespaces on this machine (root needed).
 
-    sudo .venv/bin/python demo/homelab.py [--check] [--web-port N]
+    sudo make demo [ARGS="--check --web-port N"]
+    (= PYTHONPATH=tests .venv/bin/python demo/homelab.py: the lab is tests/support/netns.py)
 
     ns lan        ns router                   ns internet              ns vpn
     192.168.50.2 - 192.168.50.1 | wan0 172.31.1.2 - 172.31.1.1
@@ -32,9 +33,9 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import webui  # noqa: E402 - after the path fix, so the demo runs from any directory
-from lab import Lab, LabError, stop_pid, wait_for  # noqa: E402
+import webui
+from support.netns import Lab
+from support.procs import LabError, stop_pid, wait_for
 
 PYTHON = sys.executable  # the venv's: it has wgpy, and wgpyd sits beside it
 HERE = os.path.dirname(os.path.abspath(__file__))

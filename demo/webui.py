@@ -17,7 +17,8 @@ import sys
 import threading
 import urllib.request
 
-from lab import Lab, wait_for
+from support.netns import Lab
+from support.procs import wait_for
 
 CLONE_NEWNET = 0x40000000
 PYTHON = sys.executable

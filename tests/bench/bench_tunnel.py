@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """wgpyd vs Debian wireguard-go, measured in network namespaces on this machine (root).
 
-    python tests/bench/bench_tunnel.py [--quick | --full]
+    make bench [BENCH_ARGS=--quick|--full]   (= PYTHONPATH=tests python tests/bench/bench_tunnel.py)
 
 Not a test: it never asserts and exits 0 unless the setup itself fails. Method, printed
 again at the top of every run:
@@ -31,7 +31,6 @@ again at the top of every run:
 """
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -41,7 +40,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,129 +54,46 @@ except ImportError:     # run by a Python without wgpy: use the project's venv
             os.path.realpath(venv_python):
         os.execv(venv_python, [venv_python, *sys.argv])
     raise
+from support import netns               # noqa: E402 (after the venv switch: it imports wgpy)
+from support.keys import genkey         # noqa: E402
+from support.procs import LabError, stop_pid  # noqa: E402
 
-WGPYD = os.path.join(VENV_BIN, "wgpyd") if os.path.exists(os.path.join(VENV_BIN, "wgpyd")) \
-    else shutil.which("wgpyd")
+WGPYD = netns.WGPYD
 WGPYD_PYTHON = os.path.join(VENV_BIN, "python") if os.path.exists(
     os.path.join(VENV_BIN, "python")) else sys.executable
 FLOOD = os.path.join(HERE, "handshake_flood.py")
-SOCKET_DIR = "/var/run/wireguard"
 PORT = 51820
 N_PEERS = 1000
 KINDS = ("wgpyd", "wireguard-go")
 
 
-class SetupError(Exception):
-    pass
-
-
 # ---------------------------------------------------------------- namespaces and daemons
 
-class Lab:
-    """Namespaces, veths and processes this run created; close() undoes all of it."""
-
-    def __init__(self) -> None:
-        self.tag = str(os.getpid() % 100000)
-        self.serial = 0
-        self.namespaces = []
-        self.procs = []
-        self.ifnames = []
-        self.logs = []
-        self.tmp = tempfile.mkdtemp(prefix="wgpy-bench-")
-
-    def _next(self) -> int:
-        self.serial += 1
-        return self.serial
-
-    def netns(self) -> str:
-        name = f"wgpyb{self.tag}n{self._next()}"
-        run(["ip", "netns", "add", name])
-        self.namespaces.append(name)
-        run(["ip", "-n", name, "link", "set", "lo", "up"])
-        return name
-
-    def veth(self, a: str, b: str) -> None:
-        """vA in a (10.66.0.1/24) <-> vB in b (10.66.0.2/24)."""
-        run(["ip", "link", "add", "vA", "netns", a, "type", "veth", "peer", "name", "vB",
-             "netns", b])
-        for ns, side, addr in ((a, "A", "10.66.0.1/24"), (b, "B", "10.66.0.2/24")):
-            run(["ip", "-n", ns, "addr", "add", addr, "dev", f"v{side}"])
-            run(["ip", "-n", ns, "link", "set", f"v{side}", "up"])
-
-    def spawn(self, ns: str, argv, env=None, stdout=subprocess.DEVNULL, stdin=None):
-        log = open(os.path.join(self.tmp, f"{ns}-{self._next()}.log"), "w")
-        self.logs.append(log)
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv], env=env, stdout=stdout,
-                                stderr=log, stdin=stdin, text=True)
-        self.procs.append(proc)
-        return proc
-
-    def daemon(self, ns: str, kind: str):
-        """Start wgpyd or wireguard-go in the foreground; -> (ifname, Popen)."""
-        ifname = f"wgb{self.tag}i{self._next()}"
-        self.ifnames.append(ifname)
-        env = dict(os.environ, LOG_LEVEL="error", WG_PROCESS_FOREGROUND="1")
-        argv = [WGPYD, "-f", ifname] if kind == "wgpyd" else ["wireguard-go", "-f", ifname]
-        proc = self.spawn(ns, argv, env=env)
-        deadline = time.monotonic() + 15
-        while not (os.path.exists(f"{SOCKET_DIR}/{ifname}.sock") and
-                   subprocess.run(["ip", "-n", ns, "link", "show", ifname],
-                                  capture_output=True).returncode == 0):
-            if proc.poll() is not None:
-                raise SetupError(f"{kind} exited ({proc.returncode}) on start; log in "
-                                 f"{self.tmp}")
-            if time.monotonic() > deadline:
-                raise SetupError(f"{kind} did not create {ifname}")
-            time.sleep(0.05)
-        return ifname, proc
-
-    def close(self) -> None:
-        for proc in reversed(self.procs):
-            stop(proc)
-        for ns in self.namespaces:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for name in self.ifnames:
-            try:
-                os.unlink(f"{SOCKET_DIR}/{name}.sock")
-            except OSError:
-                pass
-        for log in self.logs:
-            log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+def linked_namespaces(lab: netns.Lab):
+    """Two namespaces joined by a veth: vA 10.66.0.1/24 <-> vB 10.66.0.2/24."""
+    tag = netns.unique_tag()
+    a, b = lab.netns(f"{tag}A"), lab.netns(f"{tag}B")
+    lab.veth(a, "vA", b, "vB")
+    lab.address(a, "vA", "10.66.0.1/24")
+    lab.address(b, "vB", "10.66.0.2/24")
+    return a, b
 
 
-def stop(proc) -> None:
-    """SIGTERM by PID, SIGKILL after 3 s."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(3)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        try:
-            os.kill(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(3)
+def start_daemon(lab: netns.Lab, ns: str, kind: str):
+    """wgpyd or wireguard-go in the foreground, quiet; -> (ifname, Popen)."""
+    ifname = lab.ifname("wgb")
+    return ifname, lab.daemon(ns, kind, ifname, env={"LOG_LEVEL": "error"})
 
 
 def run(argv, timeout=60, input=None, check=True):
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
     if check and result.returncode != 0:
-        raise SetupError(f"{' '.join(argv)} failed: {result.stdout}{result.stderr}")
+        raise LabError(f"{' '.join(argv)} failed: {result.stdout}{result.stderr}")
     return result
 
 
 def nsrun(ns, argv, **kw):
     return run(["ip", "netns", "exec", ns, *argv], **kw)
-
-
-def keypair():
-    private = crypto.generate_private_key()
-    return (base64.b64encode(private).decode(),
-            base64.b64encode(crypto.public_key(private)).decode())
 
 
 def proc_status(pid: int) -> dict:
@@ -202,14 +117,13 @@ def cpu_seconds(pid: int) -> float:
 class Pair:
     """kind_a in namespace A <-> kind_b in namespace B, up, handshaken, iperf3 -s in B."""
 
-    def __init__(self, lab: Lab, kind_a: str, kind_b: str) -> None:
+    def __init__(self, lab: netns.Lab, kind_a: str, kind_b: str) -> None:
         self.kinds = (kind_a, kind_b)
-        self.ns = (lab.netns(), lab.netns())
-        lab.veth(*self.ns)
-        keys = (keypair(), keypair())
+        self.ns = linked_namespaces(lab)
+        keys = (genkey(), genkey())
         self.daemons = []
         for side in (0, 1):
-            ifname, proc = lab.daemon(self.ns[side], self.kinds[side])
+            ifname, proc = start_daemon(lab, self.ns[side], self.kinds[side])
             self.daemons.append((ifname, proc))
         for side in (0, 1):
             ns, (ifname, _), other = self.ns[side], self.daemons[side], 1 - side
@@ -225,8 +139,8 @@ class Pair:
         ok = nsrun(self.ns[0], ["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "5",
                                 "-w", "10", "10.77.0.2"], check=False, timeout=20)
         if ok.returncode != 0:
-            raise SetupError(f"no ping through {kind_a}<->{kind_b}: {ok.stdout}")
-        lab.spawn(self.ns[1], ["iperf3", "-s", "-p", "5201"])
+            raise LabError(f"no ping through {kind_a}<->{kind_b}: {ok.stdout}")
+        lab.spawn(None, self.ns[1], "iperf3", "-s", "-p", "5201", stdout=subprocess.DEVNULL)
         time.sleep(0.3)
 
     def status(self, side: int) -> dict:
@@ -281,19 +195,18 @@ def udp_pps(data: dict):
     return received / seconds if seconds else None
 
 
-def handshake_bench(lab: Lab, kind: str, duration: float, warmup: float):
+def handshake_bench(lab: netns.Lab, kind: str, duration: float, warmup: float):
     """-> (idle status with N_PEERS peers, flood result dict)."""
-    resp_ns, gen_ns = lab.netns(), lab.netns()
-    lab.veth(resp_ns, gen_ns)
+    resp_ns, gen_ns = linked_namespaces(lab)
     # Generator source addresses live on lo in its namespace; the responder routes them via
     # the veth, so it needs one neighbour entry, not a thousand.
     sources = [f"10.88.{i // 250}.{i % 250 + 1}" for i in range(N_PEERS)]
     batch = "".join(f"addr add {s}/32 dev lo\n" for s in sources)
     run(["ip", "-n", gen_ns, "-batch", "-"], input=batch)
     run(["ip", "-n", resp_ns, "route", "add", "10.88.0.0/16", "via", "10.66.0.2"])
-    ifname, proc = lab.daemon(resp_ns, kind)
-    resp_priv, resp_pub = keypair()
-    peers = [keypair() for _ in range(N_PEERS)]
+    ifname, proc = start_daemon(lab, resp_ns, kind)
+    resp_priv, resp_pub = genkey()
+    peers = [genkey() for _ in range(N_PEERS)]
     conf = os.path.join(lab.tmp, f"{ifname}.conf")
     with open(conf, "w") as f:
         f.write(f"[Interface]\nPrivateKey = {resp_priv}\nListenPort = {PORT}\n")
@@ -305,13 +218,13 @@ def handshake_bench(lab: Lab, kind: str, duration: float, warmup: float):
     nsrun(resp_ns, ["ip", "link", "set", ifname, "up"])
     count = len(nsrun(resp_ns, ["wg", "show", ifname, "peers"]).stdout.split())
     if count != N_PEERS:
-        raise SetupError(f"{kind} has {count} peers, not {N_PEERS}")
+        raise LabError(f"{kind} has {count} peers, not {N_PEERS}")
     time.sleep(2.0)
     idle = proc_status(proc.pid)
     cfg = {"responder_public": resp_pub, "responder": "10.66.0.1", "port": PORT,
            "peers": [p for p, _ in peers], "sources": sources, "warmup": warmup,
            "duration": duration, "window": 256, "per_peer_rate": 18}
-    gen = lab.spawn(gen_ns, [WGPYD_PYTHON, FLOOD], stdout=subprocess.PIPE,
+    gen = lab.spawn(None, gen_ns, WGPYD_PYTHON, FLOOD, stdout=subprocess.PIPE,
                     stdin=subprocess.PIPE)
     cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
     out, _ = gen.communicate(json.dumps(cfg), timeout=warmup + duration + 60)
@@ -396,7 +309,7 @@ def main() -> int:
         if not shutil.which(tool):
             print(f"bench_tunnel: {tool} not found", file=sys.stderr)
             return 1
-    if not WGPYD:
+    if not os.path.exists(WGPYD):
         print("bench_tunnel: wgpyd not found", file=sys.stderr)
         return 1
 
@@ -408,7 +321,7 @@ def main() -> int:
     print(__doc__.split("every run:\n", 1)[1].rstrip())
     print(flush=True)
 
-    lab = Lab()
+    lab = netns.Lab(f"wgpyb{os.getpid() % 100000}")
     started = time.monotonic()
 
     def on_term(signum, frame):
@@ -418,7 +331,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)   # even if inherited as ignored
     try:
         return _bench(lab, runs, secs, hs_secs, started)
-    except SetupError as exc:
+    except LabError as exc:
         print(f"bench_tunnel: setup failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -428,7 +341,7 @@ def main() -> int:
         lab.close()
 
 
-def _bench(lab: Lab, runs: int, secs: int, hs_secs: float, started: float) -> int:
+def _bench(lab: netns.Lab, runs: int, secs: int, hs_secs: float, started: float) -> int:
     pairs = {"wgpyd": Pair(lab, "wgpyd", "wgpyd"),
              "wireguard-go": Pair(lab, "wireguard-go", "wireguard-go"),
              "mixed": Pair(lab, "wgpyd", "wireguard-go")}
@@ -466,7 +379,7 @@ def _bench(lab: Lab, runs: int, secs: int, hs_secs: float, started: float) -> in
                 for k in KINDS}
     for pair in pairs.values():     # free the cores before the handshake runs
         for _, proc in pair.daemons:
-            stop(proc)
+            stop_pid(proc.pid, proc)
 
     print(f"handshakes: {N_PEERS}-peer responders ...", flush=True)
     idle1000, hs = {}, {}

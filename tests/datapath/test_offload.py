@@ -326,8 +326,7 @@ def udp_out_datagrams() -> int:
 
 
 _REFUSED_GSO = r"""
-import subprocess, sys
-sys.path.insert(0, sys.argv[1])
+import subprocess
 subprocess.run(["ip", "link", "set", "lo", "up", "mtu", "1100"], check=True)
 import test_offload as t
 a, b = t.make_pair(t.V, 0)
@@ -361,6 +360,7 @@ def test_udp_gso_refused_for_the_mtu_stays_on(tmp_path):
     import sys
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root for a private network namespace")
-    res = subprocess.run(["unshare", "--net", sys.executable, "-c", _REFUSED_GSO,
-                          os.path.dirname(__file__)], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(["unshare", "--net", sys.executable, "-c", _REFUSED_GSO],
+                         env=dict(os.environ, PYTHONPATH=os.path.dirname(__file__)),
+                         capture_output=True, text=True, timeout=60)
     assert res.stdout.strip() == "ok", res.stdout + res.stderr

@@ -23,8 +23,9 @@ def _namespaces(pid: int) -> list:
 
 
 def test_demo_check_passes_and_cleans_up():
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests"))     # as `make demo`
     proc = subprocess.Popen([sys.executable, DEMO, "--check"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, env=env)
     try:
         output, _ = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:

@@ -28,7 +28,9 @@ ALL = C_TARGETS + PY_TARGETS
 def command(name: str, build: pathlib.Path) -> list:
     if name in C_TARGETS:
         return ["nice", "-n", "19", str(build / name)]
-    return ["nice", "-n", "19", sys.executable, str(HERE / "atheris_main.py"), name]
+    # targets.py imports wgtestlib, the protocol tests' helpers.
+    return ["nice", "-n", "19", "env", f"PYTHONPATH={HERE.parent / 'protocol'}", sys.executable,
+            str(HERE / "atheris_main.py"), name]
 
 
 def regression_files(name: str) -> list:

@@ -15,19 +15,14 @@ handshake, sealed correctly when body[0] is odd.
 
 import io
 import os
-import pathlib
-import sys
 import tempfile
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "protocol"))   # wgtestlib
-
-from wgpy import crypto                                 # noqa: E402
-from wgpy.protocol import cookie, messages               # noqa: E402
-from wgpy.uapi import text as uapi                   # noqa: E402
-from wgpy.uapi import server as uapi_server              # noqa: E402
-from wgpy.uci import schema, store, syntax               # noqa: E402
-from wgtestlib import Pair                               # noqa: E402
+from wgpy import crypto
+from wgpy.protocol import cookie, messages
+from wgpy.uapi import text as uapi
+from wgpy.uapi import server as uapi_server
+from wgpy.uci import schema, store, syntax
+from wgtestlib import Pair      # tests/protocol: on pytest's pythonpath; run.py passes it on
 
 # ---- datagrams into the sans-I/O Device ----
 

@@ -3,13 +3,9 @@ is missing too: random bytes and mutated valid messages. Invariants: a datagram 
 or a valid event; UAPI text, fed whole or one byte at a time, gives errno=N with state
 unchanged; a UCI file gives a located error and is not rewritten."""
 
-import pathlib
-import sys
-
 from hypothesis import given, settings, strategies as st
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import targets  # noqa: E402
+import targets
 
 
 def mutated(seeds):

@@ -12,17 +12,15 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 
 import pytest
+
+import run
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BUILD = ROOT / "build" / "fuzz"
 SECONDS = float(os.environ.get("WGPY_FUZZ_SMOKE_SECONDS", "6"))
-sys.path.insert(0, str(HERE))
-
-import run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

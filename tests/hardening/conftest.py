@@ -1,27 +1,20 @@
-"""Fixtures for the hardening tests: the interop lab (tests/interop/netlab.py) reused by
-import, a module-wide wgpyd <-> wireguard-go pair with a preshared key, and the skip of the
-netns tests where they cannot run (not root, tools missing)."""
+"""Fixtures for the hardening tests: the interop pair (support/pair.py), module-wide:
+wgpyd <-> wireguard-go with a preshared key; and the skip of the netns tests where they
+cannot run (not root, tools missing)."""
 
 import os
-import sys
 
 import pytest
 
+from support.keys import genkey
+from support.netns import skip_unrunnable
+from support.pair import Lab, make_pair
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "interop"))
-sys.path.insert(0, os.path.join(HERE, "..", "protocol"))
-
-from netlab import Lab, genkey, make_pair, skip_reason  # noqa: E402
-
-TOOLS = os.path.join(HERE, "tools")
 
 
 def pytest_collection_modifyitems(config, items):
-    reason = skip_reason()
-    if reason:
-        for item in items:
-            if "netns" in item.keywords and str(item.path).startswith(HERE):
-                item.add_marker(pytest.mark.skip(reason=reason))
+    skip_unrunnable(items, HERE)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from netlab import PORT, Lab, make_pair
+from support.pair import PORT, Lab, make_pair
 
 pytestmark = pytest.mark.netns
 

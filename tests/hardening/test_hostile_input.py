@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import pathlib
-import sys
 
 import pytest
 
@@ -187,9 +186,9 @@ def _client_shape(live: dict) -> dict:
     return client.parse_get(lines + ["errno=0"])
 
 
-# ---- web API sweep (fixtures from tests/web/conftest.py, reused by import) ----
+# ---- web API sweep (fixtures from tests/web/conftest.py, reused by import; its neighbours
+# webclient/webdata are on pytest's pythonpath) ----
 
-sys.path.insert(0, str(ROOT / "tests/web"))     # their conftest imports its neighbours
 _spec = importlib.util.spec_from_file_location("web_conftest", ROOT / "tests/web/conftest.py")
 web_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(web_conftest)

@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from netlab import PORT, SOCKET_DIR, ping
+from support.pair import PORT, ping
+from wgpy.uapi.client import SOCKET_DIR
 
 pytestmark = pytest.mark.netns
 

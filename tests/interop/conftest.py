@@ -1,28 +1,22 @@
-"""Fixtures for the interop tests: the `lab` (see netlab.py for the topology) and a skip
-of the netns tests on machines that cannot run them."""
+"""Fixtures for the interop tests: the `lab` (see support/pair.py for the topology) and a
+skip of the netns tests on machines that cannot run them."""
 
 import os
+from contextlib import closing
 
 import pytest
 
-from netlab import Lab, skip_reason
+from support.netns import skip_unrunnable
+from support.pair import Lab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip the netns tests where they cannot run rather than fail them."""
-    reason = skip_reason()
-    if reason:
-        for item in items:
-            if "netns" in item.keywords and str(item.path).startswith(HERE):
-                item.add_marker(pytest.mark.skip(reason=reason))
+    skip_unrunnable(items, HERE)
 
 
 @pytest.fixture
 def lab(tmp_path):
-    lab = Lab(tmp_path)
-    try:
+    with closing(Lab(tmp_path)) as lab:
         yield lab
-    finally:
-        lab.close()

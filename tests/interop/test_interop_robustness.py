@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from netlab import PORT, TOOLS, configure, genkey, make_pair, ping
+from support.keys import genkey
+from support.pair import PORT, TOOLS, configure, make_pair, ping
 
 pytestmark = pytest.mark.netns
 

@@ -7,8 +7,11 @@ import time
 
 import pytest
 
-from netlab import BIN_DIR, SOCKET_DIR, config_text, configure, genkey, make_pair, ping, \
-    stray_pids, wait_for
+from support.pair import config_text, configure, make_pair, ping
+from support.keys import genkey
+from support.netns import WGPYD
+from support.procs import stray_pids, wait_for
+from wgpy.uapi.client import SOCKET_DIR
 
 pytestmark = pytest.mark.netns
 
@@ -66,7 +69,7 @@ def test_wg_quick_up_and_down(lab):
     path.write_text(config_text(a, b, 4).replace(
         "[Interface]\n", f"[Interface]\nAddress = {a.inner[0]}/24, {a.inner[1]}/64\n"))
     env = dict(os.environ, WG_QUICK_USERSPACE_IMPLEMENTATION="wgpyd",
-               PATH=f"{BIN_DIR}:{os.environ['PATH']}", LOG_LEVEL="verbose")
+               PATH=f"{os.path.dirname(WGPYD)}:{os.environ['PATH']}", LOG_LEVEL="verbose")
     up = ns_a.run("wg-quick", "up", str(path), env=env, check=False)
     assert up.returncode == 0, up.stderr
     daemons = stray_pids([a.ifname])
@@ -84,7 +87,7 @@ def test_wg_quick_up_and_down(lab):
 def test_daemon_mode_exits_when_socket_removed(lab):
     ns = lab.netns("A")
     ifname = lab.ifname()
-    started = ns.run(os.path.join(BIN_DIR, "wgpyd"), ifname)  # returns once it is ready
+    started = ns.run(WGPYD, ifname)  # returns once it is ready
     assert started.returncode == 0
     assert os.path.exists(f"{SOCKET_DIR}/{ifname}.sock") and ns.ok("ip", "link", "show", ifname)
     assert ns.run("wg", "show", ifname, "listen-port").stdout.strip().isdigit()

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from netlab import TOOLS, make_pair, ping
+from support.pair import TOOLS, make_pair, ping
 
 pytestmark = pytest.mark.netns
 

@@ -2,33 +2,22 @@
 the netns tests where they cannot run."""
 
 import os
-import shutil
-import sys
+from contextlib import closing
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+from routerlab import Lab
+from support.netns import skip_unrunnable
 
-from routerlab import Lab  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip the netns tests where they cannot run rather than fail them."""
-    missing = [t for t in ("ip", "wg", "wireguard-go", "ping") if not shutil.which(t)]
-    reason = ("needs root" if os.geteuid() != 0 else
-              f"missing {', '.join(missing)}" if missing else None)
-    if reason:
-        for item in items:
-            if "netns" in item.keywords and str(item.path).startswith(HERE):
-                item.add_marker(pytest.mark.skip(reason=reason))
+    skip_unrunnable(items, HERE)
 
 
 @pytest.fixture
 def lab(tmp_path):
-    lab = Lab(tmp_path)
     (tmp_path / "config").mkdir()
-    try:
+    with closing(Lab(tmp_path)) as lab:
         yield lab
-    finally:
-        lab.close()

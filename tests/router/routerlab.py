@@ -11,73 +11,25 @@ The server's endpoint sits behind R's default gateway, so a 0.0.0.0/0 tunnel rou
 swallow it without the host route wgpy adds.
 """
 
-import itertools
 import json
 import os
 import shutil
-import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from netlab import stop_process, wait_for  # noqa: E402  (one copy of the process helpers)
+from support import netns
+from support.keys import genkey
+from wgpy.router import netconf
 
-from wgpy import keys
-from wgpy.uapi.client import peer_pid
-
-PYTHON = sys.executable
 ENDPOINT = "10.55.0.1"
 INTERNET = "10.99.0.1"
 SERVER_PORT = 51820
-SOCKET_DIR = "/var/run/wireguard"
-_serial = itertools.count()
 
 
-def tag() -> str:
-    """Unique across concurrent runs: interface names share one socket directory."""
-    return f"{os.getpid() % 100000}{next(_serial)}"
-
-
-def genkey():
-    """(private, public) in base64, from wgpy's own crypto."""
-    private = keys.generate()
-    return private, keys.public_key(private)
-
-
-class Lab:
+class Lab(netns.Lab):
     def __init__(self, tmp_path) -> None:
+        super().__init__(f"wgpyr{netns.unique_tag()}", tmp_path)
         self.tmp_path = tmp_path
-        self.tag = tag()
-        self.namespaces = []
-        self.procs = []
-        self.ifnames = []
         self.etc_dirs = []
         self.made_etc_netns = False
-
-    # ---- plumbing ----
-
-    def netns(self, side: str) -> str:
-        name = f"wgpyr{self.tag}{side}"
-        subprocess.run(["ip", "netns", "add", name], check=True)
-        self.namespaces.append(name)
-        self.run(name, "ip", "link", "set", "lo", "up")
-        return name
-
-    def run(self, ns: str, *argv, check=True, timeout=30, input=None, env=None):
-        result = subprocess.run(["ip", "netns", "exec", ns, *argv], capture_output=True,
-                                text=True, timeout=timeout, input=input, env=env)
-        if check and result.returncode != 0:
-            raise AssertionError(f"{argv} failed ({result.returncode}): "
-                                 f"{result.stdout}{result.stderr}")
-        return result
-
-    def ok(self, ns: str, *argv) -> bool:
-        return self.run(ns, *argv, check=False).returncode == 0
-
-    def veth(self, a: str, a_name: str, b: str, b_name: str) -> None:
-        subprocess.run(["ip", "link", "add", a_name, "netns", a, "type", "veth", "peer",
-                        "name", b_name, "netns", b], check=True)
-        self.run(a, "ip", "link", "set", a_name, "up")
-        self.run(b, "ip", "link", "set", b_name, "up")
 
     def hosts(self, ns: str, text: str) -> None:
         """/etc/hosts as seen inside `ns` (ip netns exec bind-mounts /etc/netns/NS)."""
@@ -90,10 +42,8 @@ class Lab:
         with open(f"{directory}/hosts", "w") as f:
             f.write(text)
 
-    def ifname(self) -> str:
-        name = f"wgr{tag()}"
-        self.ifnames.append(name)
-        return name
+    def ifname(self, stem: str = "wgr") -> str:
+        return super().ifname(stem)
 
     # ---- the topology ----
 
@@ -118,21 +68,11 @@ class Lab:
         """wireguard-go in S with R as its only peer."""
         self.server_if = self.ifname()
         self.server_private, self.server_public = genkey()
-        env = dict(os.environ, WG_PROCESS_FOREGROUND="1")
-        log = open(self.tmp_path / "server.log", "w")
-        proc = subprocess.Popen(["ip", "netns", "exec", self.S, "wireguard-go", "-f",
-                                 self.server_if], env=env, stdout=log, stderr=log)
-        self.procs.append(proc)
-        wait_for(lambda: os.path.exists(f"{SOCKET_DIR}/{self.server_if}.sock")
-                 and self.ok(self.S, "ip", "link", "show", self.server_if), "wireguard-go")
-        key_file = self.tmp_path / "server.key"
-        key_file.write_text(self.server_private + "\n")
-        self.run(self.S, "wg", "set", self.server_if, "listen-port", str(SERVER_PORT),
-                 "private-key", str(key_file), "peer", router_public, "allowed-ips", allowed)
-        self.run(self.S, "ip", "addr", "add", "10.77.0.2/24", "dev", self.server_if)
-        self.run(self.S, "ip", "link", "set", self.server_if, "up")
-        if "192.168.77.0/24" in allowed:
-            self.run(self.S, "ip", "route", "add", "192.168.77.0/24", "dev", self.server_if)
+        self.wireguard_go(self.S, self.server_if, (
+            f"[Interface]\nPrivateKey = {self.server_private}\nListenPort = {SERVER_PORT}\n\n"
+            f"[Peer]\nPublicKey = {router_public}\nAllowedIPs = {allowed}\n"),
+            addresses=["10.77.0.2/24"],
+            routes=["192.168.77.0/24"] if "192.168.77.0/24" in allowed else [])
 
     def server_peer(self) -> dict:
         """R as S's wireguard-go sees it: `wg show dump` fields."""
@@ -140,34 +80,22 @@ class Lab:
         fields = line.split("\t")
         return {"endpoint": fields[2], "handshake": int(fields[4]), "rx": int(fields[5])}
 
-    # ---- wgpy ----
-
-    def wgpy(self, ns: str, *args, check=True):
-        """`python -m wgpy.cli -c CONFDIR ARGS` inside `ns`."""
-        return self.run(ns, PYTHON, "-m", "wgpy.cli", "-c",
-                        str(self.tmp_path / "config"), *args, check=check, timeout=60)
-
     def python(self, ns: str, code: str):
         """Run Python code inside `ns`; -> its stdout parsed as JSON."""
-        return json.loads(self.run(ns, PYTHON, "-c", code, timeout=60).stdout)
+        return json.loads(self.run(ns, netns.PYTHON, "-c", code, timeout=60).stdout)
 
     def close(self) -> None:
-        for proc in self.procs:
-            stop_process(proc.pid, proc)
-        for name in self.ifnames:
-            pid = peer_pid(name)
-            if pid:
-                stop_process(pid)
-        for ns in self.namespaces:
-            subprocess.run(["ip", "netns", "del", ns], check=False)
+        names = list(self.uapi_names)
+        super().close()
         for directory in self.etc_dirs:
             shutil.rmtree(directory, ignore_errors=True)
+        self.etc_dirs = []
         if self.made_etc_netns:
             try:
                 os.rmdir("/etc/netns")
             except OSError:
                 pass  # someone else put something there meanwhile
-        for name in self.ifnames:
-            for path in (f"{SOCKET_DIR}/{name}.sock", f"/var/run/wgpy/{name}.json"):
-                if os.path.exists(path):
-                    os.unlink(path)
+        for name in names:
+            path = os.path.join(netconf.RUN_DIR, f"{name}.json")    # `wgpy up`'s record
+            if os.path.exists(path):
+                os.unlink(path)

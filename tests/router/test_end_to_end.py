@@ -6,7 +6,9 @@ import json
 import time
 
 import pytest
-from routerlab import ENDPOINT, INTERNET, SERVER_PORT, genkey, wait_for
+from routerlab import ENDPOINT, INTERNET, SERVER_PORT
+from support.keys import genkey
+from support.procs import wait_for
 
 pytestmark = pytest.mark.netns
 

@@ -4,7 +4,7 @@ watchdog's choice, route planning, the key handlers and the peer up/down events.
 import base64
 import ipaddress
 
-from routerlab import genkey
+from support.keys import genkey
 
 from wgpy.keys import is_key
 from wgpy.router import handlers, netconf, resolve, syncconf

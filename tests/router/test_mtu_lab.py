@@ -13,11 +13,11 @@ stay 0. A control run with a fixed MTU shows the stall these tests guard against
 
 import json
 import shutil
-import subprocess
 import sys
 
 import pytest
-from routerlab import SERVER_PORT, Lab, genkey
+from routerlab import SERVER_PORT, Lab
+from support.keys import genkey
 
 pytestmark = [pytest.mark.netns,
               pytest.mark.skipif(shutil.which("nft") is None, reason="needs nft (nftables)")]
@@ -124,8 +124,7 @@ class MtuLab(Lab):
                      "net.ipv6.conf.all.forwarding=1")
         for ns in (self.I1, self.I2):
             self.run(ns, "nft", "-f", "-", input=_NO_ICMP_TOO_BIG)
-        self.procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", self.W, sys.executable, "-c", _WEB_SERVER]))
+        self.spawn("web", self.W, sys.executable, "-c", _WEB_SERVER)
 
     def router_up(self, family: int, mtu=None) -> str:
         """wgpy in R from UCI: a whole-LAN peer towards S over `family`; -> ifname."""

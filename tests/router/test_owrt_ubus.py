@@ -12,10 +12,11 @@ import signal
 
 import pytest
 from owrtrouter import OwrtRouter, shadow_entry
-from routerlab import ENDPOINT, SERVER_PORT, Lab, wait_for
+from routerlab import ENDPOINT, SERVER_PORT, Lab
 from test_end_to_end import network_config, router, server_peer_section, write
 
 from support import owrt
+from support.procs import wait_for
 from wgpy.keys import public_key as public_key_of
 
 pytestmark = [pytest.mark.netns,

@@ -12,7 +12,8 @@ with its text where the checkout has no ../shared/owrt or it is not built:
     uci = owrt.pyuci()               # the `uci` module OpenWrt ships as python3-uci
 """
 
-import importlib
+import importlib.machinery
+import importlib.util
 import os
 import pathlib
 import sys
@@ -64,18 +65,33 @@ def env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return out
 
 
+_bindings: Dict[str, object] = {}
+
+
 def _import_binding(name: str):
+    """Load PYLIB's extension `name` for the caller only: not into sys.modules nor onto
+    sys.path, so wgpy's own `import uci` in later tests of the session still finds what it
+    would without these tests (a pyuci found there switches Store to libuci)."""
     need()
-    if str(PYLIB) not in sys.path:
-        sys.path.insert(0, str(PYLIB))
-    if getattr(sys.modules.get(name), "__file__", "") is None:
-        del sys.modules[name]  # a namespace package (a tests/uci directory) found earlier
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:  # built for another Python (pylib is cpython-311)
-        import pytest
-        pytest.skip(f"{PYLIB}/{name} does not load in this Python "
-                    f"({sys.version_info.major}.{sys.version_info.minor}): {exc}")
+    if name not in _bindings:
+        spec = importlib.machinery.PathFinder.find_spec(name, [str(PYLIB)])
+        before = sys.modules.get(name)
+        try:
+            if spec is None:
+                raise ImportError(f"no {name} in {PYLIB}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except ImportError as exc:  # built for another Python (pylib is cpython-311)
+            import pytest
+            pytest.skip(f"{PYLIB}/{name} does not load in this Python "
+                        f"({sys.version_info.major}.{sys.version_info.minor}): {exc}")
+        finally:    # a single-phase C extension enters itself in sys.modules: undo that
+            if before is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = before
+        _bindings[name] = module
+    return _bindings[name]
 
 
 def pyuci():

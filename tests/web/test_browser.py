@@ -23,8 +23,9 @@ import subprocess
 
 import pytest
 
+from support.procs import wait_for
 from webdata import PASSWORD
-from weblab import Lab, wait_for
+from weblab import Lab
 from wgpy.web import auth
 
 pytestmark = [pytest.mark.netns, pytest.mark.browser,
