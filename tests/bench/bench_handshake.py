@@ -23,16 +23,12 @@ Not a test: it never asserts. Method, printed again at the top of every run:
 """
 
 import argparse
-import base64
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 
 from bench_tunnel import (FLOOD, KINDS, PORT, WGPYD_PYTHON, Lab, SetupError,  # noqa: E402
                           cpu_seconds, handshake_bench, keypair, machine_info, nsrun, run,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import libuci
+from support import libuci
 from support import owrt
 
 from wgpy.uci import syntax

@@ -118,8 +118,10 @@ def test_pyuci_required_but_missing(monkeypatch):
 # ---- the real pyuci ----
 
 @pytest.fixture
-def pyuci_store(confdir):
-    owrt.pyuci()  # skips without ../shared/owrt
+def pyuci_store(confdir, monkeypatch):
+    # owrt.pyuci() skips without ../shared/owrt and keeps the binding out of sys.modules;
+    # Store imports `uci` itself, as on a router.
+    monkeypatch.setitem(sys.modules, "uci", owrt.pyuci())
     return Store(str(confdir), backend="pyuci")
 
 

@@ -3,7 +3,6 @@ every finding is refused with 400 naming the field, with nothing written and not
 applied; a stale edit is 409; and any string in any field is either refused or stored so
 that the real libuci reads it back unchanged (tests/uci/libuci.py)."""
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,8 @@ from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store
 from wgpy.web import actions, api, auth
 from webdata import NETWORK, PEER_PUBLIC
+from support import libuci  # the real libuci as the oracle
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "uci"))
-import libuci  # noqa: E402  (tests/uci's oracle)
 
 KEY2 = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 PROVIDER = """[Interface]
