@@ -216,6 +216,10 @@ def test_interface_settings_apply_live(page, router):
     page.wait_for_selector("#iface-message .info")
     link = lab.ns(lab.router, "ip", "link", "show", lab.ifname).stdout
     assert "mtu 1400" in link
+    page.click("#tab-status")   # the overview shows the MTU in use and why (issue 19)
+    page.wait_for_function(
+        f"() => (document.querySelector('#mtu-{lab.ifname}') || {{}}).textContent"
+        "?.startsWith('1400 (')", timeout=10000)
     page.click("#tab-import")
     page.wait_for_selector("#import-form")
     assert page.errors == []

@@ -6,7 +6,8 @@
  *
  * Sample payload of GET /api/status:
  * { "hostname": "OpenWrt", "interfaces": { "wg0": { "up": true, "public_key": "Ab…=",
- *   "listen_port": 51820, "addresses": ["10.66.0.1/24"], "errors": [], "peers": [
+ *   "listen_port": 51820, "addresses": ["10.66.0.1/24"], "errors": [],
+ *   "mtu_in_use": { "mtu": 1392, "source": "auto", "reason": "…" }, "peers": [
  *   { "section": "phone", "description": "Phone", "public_key": "Cd…=",
  *     "endpoint": "192.0.2.7:40111", "allowed_ips": ["10.66.0.2/32"],
  *     "latest_handshake": 1732520000, "handshake_age_s": 37, "rx_bytes": 1234,
@@ -92,7 +93,9 @@ wgpy.views.status = (function () {
 			E('table', { 'class': 'table kv' }, [
 				E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('Public key')), E('td', { 'class': 'td' }, E('code', iface.public_key || _('(not generated yet)')))]),
 				E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('Listen port')), E('td', { 'class': 'td' }, iface.listen_port ? String(iface.listen_port) : _('random'))]),
-				E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('Addresses')), E('td', { 'class': 'td' }, (iface.addresses || []).join(', ') || '-')])
+				E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('Addresses')), E('td', { 'class': 'td' }, (iface.addresses || []).join(', ') || '-')]),
+				iface.mtu_in_use ? E('tr', { 'class': 'tr' }, [E('th', { 'class': 'th' }, _('MTU')),
+					E('td', { 'class': 'td', 'id': 'mtu-' + ifname }, String(iface.mtu_in_use.mtu) + ' (' + iface.mtu_in_use.reason + ')')]) : null
 			]),
 			peers.length ? E('table', { 'class': 'table peers' }, [
 				E('tr', { 'class': 'tr table-titles' }, [_('Peer'), _('Endpoint'), _('Allowed IPs'), _('Latest handshake'),
