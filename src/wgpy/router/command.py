@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "up":
             p.add_argument("--netifd", action="store_true",
                            help="leave addresses and routes to netifd; print them instead")
+        if name == "down":
+            p.add_argument("--netifd", action="store_true",
+                           help="netifd's teardown: keep the kill switch")
     sub.add_parser("status").add_argument("--json", action="store_true")
     for name in ("genkey", "pubkey", "genpsk", "ubus"):
         sub.add_parser(name)
@@ -65,7 +68,7 @@ def _run(store: Store, args) -> List[control.Result]:
         if args.command == "up":
             return [control.up(store, args.ifname, netifd=args.netifd)]
         if args.command == "down":
-            return [control.down(args.ifname)]
+            return [control.down(args.ifname, netifd=args.netifd)]
         return [control.reload(store, args.ifname)]
     act, stop = control.all_targets(store, args.command)
     step = {"up": lambda n: control.up(store, n, netifd=args.netifd),

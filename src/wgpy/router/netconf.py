@@ -7,12 +7,19 @@ metrics, OW#9448, and `down` restores the old path by itself). An endpoint that 
 a routed range gets a host route via the route the system had to it without the tunnel, so the
 encrypted UDP never loops into the tunnel (netifd's proto_add_host_dependency, unless
 nohostroute). The record lives in RUN_DIR/IFNAME.json: runtime state, not configuration.
+It only says what wgpy added; what is on the system now is read back from the kernel
+(`observed`) before anything is changed, so a record left by a run that died (kill -9,
+deleted link) is never taken for the truth. Writers use a unique temp file and rename it,
+and `locked` serialises whole operations on one interface (flock on RUN_DIR/IFNAME.lock).
 """
 
+import contextlib
+import fcntl
 import ipaddress
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
@@ -163,6 +170,46 @@ def apply(new: NetState, old: Optional[NetState]) -> None:
             ip("route", "del", *_route_args(dst, via), check=False)
 
 
+def _present_routes(ifname: str) -> set:
+    out = set()
+    for version in (4, 6):
+        for route in json.loads(ip("-j", f"-{version}", "route", "show", "dev", ifname,
+                                   check=False) or "[]"):
+            if route.get("protocol") != "kernel" and route.get("dst") not in (None, "default"):
+                out.add(str(ipaddress.ip_network(route["dst"], strict=False)))
+    return out
+
+
+def _host_route_present(dst: str, via: dict) -> bool:
+    version = ipaddress.ip_interface(dst).version
+    routes = json.loads(ip("-j", f"-{version}", "route", "show", "exact", dst,
+                           check=False) or "[]")
+    return any(r.get("dev") == via.get("dev") and r.get("gateway") == via.get("gateway")
+               for r in routes)
+
+
+def observed(ifname: str, recorded: Optional[NetState]) -> Optional[NetState]:
+    """What the kernel has now of what wgpy manages for IFNAME: the link's MTU, addresses
+    and routes, and those recorded host routes that are still there. None: no such link.
+    Only `recorded.host_routes` is taken from the record, and only where the kernel agrees."""
+    try:
+        link = json.loads(ip("-j", "link", "show", "dev", ifname) or "[]")
+    except NetconfError:
+        return None
+    if not link:
+        return None
+    addresses = []
+    for entry in json.loads(ip("-j", "address", "show", "dev", ifname) or "[]"):
+        for info in entry.get("addr_info", []):
+            if info.get("scope") != "link":
+                addresses.append(str(ipaddress.ip_interface(
+                    f"{info['local']}/{info['prefixlen']}")))
+    hosts = (recorded.host_routes if recorded else {}).items()
+    return NetState(ifname, mtu=link[0].get("mtu"), addresses=addresses,
+                    routes=sorted(_present_routes(ifname)),
+                    host_routes={d: v for d, v in hosts if _host_route_present(d, v)})
+
+
 def remove_host_routes(state: NetState) -> None:
     """Undo the host routes (the only things that outlive the link)."""
     for dst, via in state.host_routes.items():
@@ -180,13 +227,37 @@ def state_path(ifname: str) -> str:
     return os.path.join(RUN_DIR, f"{ifname}.json")
 
 
+def write_atomic(path: str, text: str) -> None:
+    """Replace `path` with `text` through a temp file of its own (unique name, same
+    directory), so concurrent writers never share or delete each other's temp file."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(ifname: str):
+    """Hold RUN_DIR/IFNAME.lock exclusively: one up/reload/down of IFNAME at a time."""
+    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+    fd = os.open(os.path.join(RUN_DIR, f"{ifname}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def save_state(state: NetState) -> None:
     """Remember what was applied, for `down` and `reload`."""
-    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
-    tmp = state_path(state.ifname) + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(asdict(state), f)
-    os.replace(tmp, state_path(state.ifname))
+    write_atomic(state_path(state.ifname), json.dumps(asdict(state)))
 
 
 def load_state(ifname: str) -> Optional[NetState]:
