@@ -9,7 +9,7 @@ BUILD := build
 APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools nftables
 PYTEST_ARGS ?=
 
-.PHONY: all deps apt-deps venv build check test clean demo bench
+.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench
 
 all: build
 
@@ -24,6 +24,15 @@ apt-deps:
 	    apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The real OpenWrt userland (libuci, ubusd, netifd, rpcd, uhttpd, pyuci/ubus bindings) that
+# the router tests run against, built from ../shared/owrt's pinned sources into
+# /var/cache/wgpy-owrt (idempotent; under a second when built). Without ../shared those
+# tests skip and say why (tests/support/owrt.py).
+OWRT_DIR ?= ../shared/owrt
+owrt-deps:
+	@if [ -x $(OWRT_DIR)/build.sh ]; then nice $(OWRT_DIR)/build.sh >/dev/null; \
+	else echo "no $(OWRT_DIR): the tests on the real OpenWrt parts will skip"; fi
+
 $(VENV)/.deps: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -36,7 +45,7 @@ venv: $(VENV)/.deps
 build: venv
 	$(PIP) install -q --no-build-isolation -e .
 
-deps: apt-deps cross-deps fuzz-deps build
+deps: apt-deps cross-deps fuzz-deps owrt-deps build
 
 # Fast: pure unit, known-answer and in-memory pair tests.
 check: build
