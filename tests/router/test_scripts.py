@@ -90,9 +90,10 @@ def test_proto_setup_reports_addresses_routes_and_host_dependencies(tmp_path):
         ["proto_add_ipv4_route", "128.0.0.0", "1"],
         ["proto_add_ipv6_route", "::", "1"],
         ["proto_add_host_dependency", "wg0", "10.55.0.1", "wan"],
+        ["proto_send_update", "wg0"],
+        # after the update: netifd clears errors when the interface goes up
         ["proto_notify_error", "wg0", "PEER_SKIPPED", "network:", "section", "'p2':",
          "option", "'public_key':", "bad", "key"],
-        ["proto_send_update", "wg0"],
     ]
 
 

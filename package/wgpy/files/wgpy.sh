@@ -56,24 +56,35 @@ proto_wgpy_report() {
 
 # Configure the running wgpyd and hand netifd its addresses, routes and errors.
 proto_wgpy_configure() {
-	local config="$1" tunlink plan kind addr prefix status=0
+	local config="$1" tunlink plan status=0
 
 	json_get_var tunlink tunlink
 	plan="$("$WGPY" up --netifd "$config")" || status=1
-	[ "$status" = 0 ] && proto_init_update "$config" 1
+	if [ "$status" != 0 ]; then
+		proto_wgpy_each "$config" "$tunlink" "$plan" error
+		proto_setup_failed "$config"
+		exit 1
+	fi
+	proto_init_update "$config" 1
+	proto_wgpy_each "$config" "$tunlink" "$plan" update
+	proto_send_update "$config"
+	# Errors after the update: netifd clears them when the interface goes up, and
+	# proto_notify_error starts a JSON message of its own (json_init).
+	proto_wgpy_each "$config" "$tunlink" "$plan" error
+}
+
+# Report the plan's `error` lines (which=error) or all others (which=update).
+proto_wgpy_each() {
+	local config="$1" tunlink="$2" plan="$3" which="$4" kind addr prefix
+
 	# A here-document, not a pipe: the proto_* calls must run in this shell.
 	while read -r kind addr prefix; do
-		case "$status$kind" in
-			0?*|1error) proto_wgpy_report "$config" "$tunlink" "$kind" "$addr" "$prefix" ;;
+		case "$which:$kind" in
+			error:error|update:[!e]*) proto_wgpy_report "$config" "$tunlink" "$kind" "$addr" "$prefix" ;;
 		esac
 	done <<-EOF
 		$plan
 	EOF
-	if [ "$status" != 0 ]; then
-		proto_setup_failed "$config"
-		exit 1
-	fi
-	proto_send_update "$config"
 }
 
 proto_wgpy_setup() {

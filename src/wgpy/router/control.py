@@ -40,6 +40,7 @@ CONFIG = "network"
 STOP_TIMEOUT_S = 5.0
 RETRY_S = 5.0
 DAEMON_WAIT_S = 20.0  # for netifd's wgpyd to come up: a cold Python start on a small router
+_PARENT = os.getppid()  # who ran us; see _pause
 
 
 class OperationError(Exception):
@@ -159,6 +160,19 @@ def _attempt_path(ifname: str) -> str:
     return os.path.join(netconf.RUN_DIR, f"{ifname}.attempt")
 
 
+def _pause(seconds: float) -> None:
+    """Sleep, but give up if our parent is gone: netifd kills the setup script (not us)
+    when it aborts a setup, and an orphaned `up` must not go on configuring (or hold the
+    lock against) the next attempt's wgpyd."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if os.getppid() != _PARENT:
+            raise OperationError("setup abandoned: the caller is gone")
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
 def _wait_for_turn(ifname: str) -> None:
     """Sleep until RETRY_S after the previous setup attempt began; record this one."""
     try:
@@ -169,7 +183,7 @@ def _wait_for_turn(ifname: str) -> None:
     if last is not None:
         wait = last + RETRY_S - time.monotonic()
         if 0 < wait <= RETRY_S:
-            time.sleep(wait)
+            _pause(wait)
     netconf.write_atomic(_attempt_path(ifname), json.dumps({"monotonic": time.monotonic()}))
 
 
@@ -187,7 +201,7 @@ def _wait_for_daemon(ifname: str) -> None:
         if time.monotonic() > deadline:
             raise OperationError(f"{ifname}: wgpyd (netifd's proto task) did not come up "
                                  f"within {DAEMON_WAIT_S:.0f} s")
-        time.sleep(0.05)
+        _pause(0.05)
 
 
 def up(store: Store, ifname: str, netifd: bool = False,
@@ -202,8 +216,10 @@ def up(store: Store, ifname: str, netifd: bool = False,
 
 def _up(store: Store, ifname: str, netifd: bool, resolver: resolve.Resolver) -> Result:
     result = Result(ifname)
-    if not client.is_live(ifname):
-        _wait_for_turn(ifname)
+    try:
+        _prepare(ifname, netifd)
+    except OperationError as exc:
+        return Result(ifname, False, [str(exc)])
     try:
         conf = _config(store, ifname)
     except (UciError, OperationError) as exc:
@@ -222,6 +238,15 @@ def _up(store: Store, ifname: str, netifd: bool, resolver: resolve.Resolver) -> 
         result.ok = False
         result.errors.append(str(exc))
     return result
+
+
+def _prepare(ifname: str, netifd: bool) -> None:
+    # A setup (not a renew, not an `up` of a running interface) waits for its turn; under
+    # netifd wgpyd is already running by then, but the teardown left no record.
+    if netifd:
+        _pause(0)  # an abandoned setup that waited for the lock stops here
+    if netconf.load_state(ifname) is None if netifd else not client.is_live(ifname):
+        _wait_for_turn(ifname)
 
 
 def down(ifname: str, netifd: bool = False) -> Result:
