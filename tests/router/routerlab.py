@@ -16,8 +16,10 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 from netlab import stop_process, wait_for  # noqa: E402  (one copy of the process helpers)
@@ -173,3 +175,31 @@ class Lab:
             for path in (f"{SOCKET_DIR}/{name}.sock", f"/var/run/wgpy/{name}.json"):
                 if os.path.exists(path):
                     os.unlink(path)
+
+
+def kill_and_recover(lab: Lab, kills: int, pid_of, is_ready, bound_s: float,
+                     what: str, proc=None) -> list:
+    """`kill -9` wgpyd (`pid_of()`) `kills` times while iperf3 runs from L to INTERNET
+    through the tunnel, each time waiting until `is_ready()` with a new wgpyd; -> the
+    recovery times in seconds. iperf3 is restarted when it gave up."""
+    lab.run(lab.S, "sh", "-c", f"iperf3 -s -D -B {INTERNET} >/dev/null 2>&1")
+    iperf, times = None, []
+    try:
+        for _ in range(kills):
+            if iperf is None or iperf.poll() is not None:
+                iperf = subprocess.Popen(["ip", "netns", "exec", lab.L, "iperf3", "-c",
+                                          INTERNET, "-t", "3600", "-b", "20M"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            pid = pid_of()
+            assert pid, f"no wgpyd to kill ({what})"
+            start = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: pid_of() not in (None, 0, pid) and is_ready(),
+                     f"the tunnel back after kill -9 ({what})", timeout=bound_s, proc=proc)
+            times.append(time.monotonic() - start)
+    finally:
+        if iperf is not None:
+            iperf.kill()
+            iperf.wait()
+    return times

@@ -7,12 +7,11 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 
 import pytest
 from owrtlab import OwrtLab, build, owrt, tunnel_ready, wait_ready
-from routerlab import ENDPOINT, wait_for
+from routerlab import ENDPOINT, kill_and_recover, wait_for
 
 pytestmark = [pytest.mark.netns,
               pytest.mark.skipif(owrt.skip_reason() is not None,
@@ -165,38 +164,11 @@ def test_killswitch_blocks_the_wan_while_the_tunnel_is_down(olab):
     assert lan_packets_on_wan(olab) > base
 
 
-def kill_and_recover(lab, ifname: str, kills: int, supervisor_name: str):
-    """kill -9 wgpyd `kills` times during an iperf3 transfer; -> recovery times (s)."""
-    lab.run(lab.S, "sh", "-c", "iperf3 -s -D -B 10.99.0.1 >/dev/null 2>&1")
-    iperf = None
-    times = []
-    try:
-        for _ in range(kills):
-            if iperf is None or iperf.poll() is not None:
-                iperf = subprocess.Popen(["ip", "netns", "exec", lab.L, "iperf3", "-c",
-                                          "10.99.0.1", "-t", "600", "-b", "20M"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(1.0)
-            pid = lab.wgpyd_pid(ifname)
-            assert pid, f"no wgpyd for {ifname}"
-            start = time.monotonic()
-            os.kill(pid, signal.SIGKILL)
-            wait_for(lambda: lab.wgpyd_pid(ifname) not in (0, pid)
-                     and tunnel_ready(lab, ifname),
-                     f"{ifname} back after kill -9 ({supervisor_name})",
-                     timeout=RECOVERY_BOUND_S)
-            times.append(time.monotonic() - start)
-    finally:
-        if iperf is not None:
-            iperf.kill()
-            iperf.wait()
-    return times
-
-
 @pytest.mark.slow
 def test_kill9_during_iperf3_20_times_under_netifd(olab):
     ifname = build(olab, extra="\toption killswitch '1'\n")
     wait_ready(olab, ifname)
-    times = kill_and_recover(olab, ifname, KILLS, "netifd")
+    times = kill_and_recover(olab, KILLS, lambda: olab.wgpyd_pid(ifname),
+                             lambda: tunnel_ready(olab, ifname), RECOVERY_BOUND_S, "netifd")
     assert len(times) == KILLS
     print(f"netifd recovery s: {sorted(round(t, 2) for t in times)}")

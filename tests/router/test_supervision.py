@@ -7,10 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from routerlab import PYTHON, genkey, wait_for
+from routerlab import PYTHON, genkey, kill_and_recover, wait_for
 from test_end_to_end import network_config, server_peer_section, write
 from wgpy.uapi.client import peer_pid
 
@@ -119,25 +118,8 @@ def test_kill9_during_iperf3_20_times_with_the_service(lab):
     lab.wgpy(lab.R, "up", ifname)
     wait_for(lambda: ready(lab, ifname), "tunnel")
     service = start_service(lab)
-    lab.run(lab.S, "sh", "-c", "iperf3 -s -D -B 10.99.0.1 >/dev/null 2>&1")
-    iperf, times = None, []
-    try:
-        for _ in range(KILLS):
-            if iperf is None or iperf.poll() is not None:
-                iperf = subprocess.Popen(["ip", "netns", "exec", lab.L, "iperf3", "-c",
-                                          "10.99.0.1", "-t", "600", "-b", "20M"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(1.0)
-            pid = peer_pid(ifname)
-            start = time.monotonic()
-            os.kill(pid, signal.SIGKILL)
-            wait_for(lambda: peer_pid(ifname) not in (None, pid) and ready(lab, ifname),
-                     "back after kill -9 (service)", timeout=RECOVERY_BOUND_S, proc=service)
-            times.append(time.monotonic() - start)
-    finally:
-        if iperf is not None:
-            iperf.kill()
-            iperf.wait()
+    times = kill_and_recover(lab, KILLS, lambda: peer_pid(ifname), lambda: ready(lab, ifname),
+                             RECOVERY_BOUND_S, "standalone service", proc=service)
     assert len(times) == KILLS
     print(f"standalone recovery s: {sorted(round(t, 2) for t in times)}", file=sys.stderr)
     lab.wgpy(lab.R, "down", ifname)
