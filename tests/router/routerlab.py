@@ -37,8 +37,9 @@ _serial = itertools.count()
 
 
 def tag() -> str:
-    """Unique across concurrent runs: interface names share one socket directory."""
-    return f"{os.getpid() % 100000}{next(_serial)}"
+    """Unique across concurrent runs: interface names share one socket directory (the
+    separator keeps pid 1234 + serial 56 apart from pid 12345 + serial 6)."""
+    return f"{os.getpid() % 100000}x{next(_serial)}"
 
 
 def genkey():
@@ -138,6 +139,15 @@ class Lab:
         if "192.168.77.0/24" in allowed:
             self.run(self.S, "ip", "route", "add", "192.168.77.0/24", "dev", self.server_if)
 
+    def iperf3_server(self, address: str, port: int = 5201) -> None:
+        """iperf3 -s in S, in the foreground so `close` stops it (-D would outlive us)."""
+        proc = subprocess.Popen(["ip", "netns", "exec", self.S, "iperf3", "-s", "-B", address,
+                                 "-p", str(port)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_for(lambda: f":{port} " in self.run(self.S, "ss", "-ltn").stdout, "iperf3 -s",
+                 proc=proc)
+
     def server_peer(self) -> dict:
         """R as S's wireguard-go sees it: `wg show dump` fields."""
         line = self.run(self.S, "wg", "show", self.server_if, "dump").stdout.split("\n")[1]
@@ -182,7 +192,7 @@ def kill_and_recover(lab: Lab, kills: int, pid_of, is_ready, bound_s: float,
     """`kill -9` wgpyd (`pid_of()`) `kills` times while iperf3 runs from L to INTERNET
     through the tunnel, each time waiting until `is_ready()` with a new wgpyd; -> the
     recovery times in seconds. iperf3 is restarted when it gave up."""
-    lab.run(lab.S, "sh", "-c", f"iperf3 -s -D -B {INTERNET} >/dev/null 2>&1")
+    lab.iperf3_server(INTERNET)
     iperf, times = None, []
     try:
         for _ in range(kills):

@@ -189,25 +189,26 @@ def _host_route_present(dst: str, via: dict) -> bool:
 
 
 def observed(ifname: str, recorded: Optional[NetState]) -> Optional[NetState]:
-    """What the kernel has now of what wgpy manages for IFNAME: the link's MTU, addresses
-    and routes, and those recorded host routes that are still there. None: no such link.
-    Only `recorded.host_routes` is taken from the record, and only where the kernel agrees."""
+    """What the kernel has now of what wgpy added for IFNAME: the link's MTU, and those
+    recorded addresses, routes and host routes that are still there (what someone else
+    put on the link is neither counted nor touched). None: no such link."""
     try:
         link = json.loads(ip("-j", "link", "show", "dev", ifname) or "[]")
     except NetconfError:
         return None
     if not link:
         return None
-    addresses = []
+    recorded = recorded or NetState(ifname)
+    present = set()
     for entry in json.loads(ip("-j", "address", "show", "dev", ifname) or "[]"):
         for info in entry.get("addr_info", []):
-            if info.get("scope") != "link":
-                addresses.append(str(ipaddress.ip_interface(
-                    f"{info['local']}/{info['prefixlen']}")))
-    hosts = (recorded.host_routes if recorded else {}).items()
-    return NetState(ifname, mtu=link[0].get("mtu"), addresses=addresses,
-                    routes=sorted(_present_routes(ifname)),
-                    host_routes={d: v for d, v in hosts if _host_route_present(d, v)})
+            present.add(str(ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}")))
+    routes = _present_routes(ifname)
+    return NetState(ifname, mtu=link[0].get("mtu"),
+                    addresses=[a for a in recorded.addresses if a in present],
+                    routes=[r for r in recorded.routes if r in routes],
+                    host_routes={d: v for d, v in recorded.host_routes.items()
+                                 if _host_route_present(d, v)})
 
 
 def remove_host_routes(state: NetState) -> None:
