@@ -39,6 +39,7 @@ def netifd(kills: int, tmp: pathlib.Path) -> list:
 
 
 def standalone(kills: int, tmp: pathlib.Path) -> list:
+    os.environ["WGPY_RUN_DIR"] = str(tmp / "run")  # our run records only (see conftest)
     lab = Lab(tmp)
     (tmp / "config").mkdir()
     try:

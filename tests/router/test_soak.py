@@ -4,13 +4,17 @@ there is no knob to shorten it): no one-second interval without data in either d
 and no growth of wgpyd's resident memory after the first minute."""
 
 import json
+import os
 import subprocess
 import sys
 import time
 
 import pytest
+from routerlab import wait_for
 from test_end_to_end import network_config, router, server_peer_section, write
-from wgpy.uapi.client import peer_pid
+from wgpy.uapi.client import is_live
+
+BIN = os.path.dirname(sys.executable)  # the venv's: wgpyd sits beside python
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -30,12 +34,25 @@ def stalls(report: dict) -> list:
             if interval["sum"]["bytes"] == 0]
 
 
+def start_wgpyd(lab, ifname: str) -> subprocess.Popen:
+    """wgpyd in the foreground with its log kept (`wgpy up` then finds it running and
+    configures it), so that a failure shows what the daemon said."""
+    log = open(lab.tmp_path / "wgpyd.log", "w")
+    proc = subprocess.Popen(["ip", "netns", "exec", lab.R, os.path.join(BIN, "wgpyd"), "-f",
+                             ifname], stdout=log, stderr=log,
+                            env=dict(os.environ, LOG_LEVEL="verbose"))
+    lab.procs.append(proc)
+    wait_for(lambda: is_live(ifname), "wgpyd", proc=proc)
+    return proc
+
+
 def test_six_minutes_bidirectional_across_rekeys(lab):
     ifname, private = router(lab)
     write(lab, network_config(ifname, private, server_peer_section(ifname, lab.server_public)))
+    daemon = start_wgpyd(lab, ifname)
     lab.wgpy(lab.R, "up", ifname)
     assert lab.ok(lab.R, "ping", "-c1", "-W5", "10.77.0.2")
-    pid = peer_pid(ifname)
+    pid = daemon.pid
     clients = {}
     for direction, port, extra in (("up", 5201, []), ("down", 5202, ["-R"])):
         lab.iperf3_server("10.77.0.2", port)
@@ -48,6 +65,9 @@ def test_six_minutes_bidirectional_across_rekeys(lab):
     start = time.monotonic()
     while any(c.poll() is None for c in clients.values()):
         assert time.monotonic() - start < DURATION_S + 60, "iperf3 did not finish"
+        assert daemon.poll() is None, (f"wgpyd exited ({daemon.returncode}) after "
+                                       f"{time.monotonic() - start:.0f} s: "
+                                       f"{(lab.tmp_path / 'wgpyd.log').read_text()[-3000:]}")
         dump = lab.run(lab.S, "wg", "show", lab.server_if, "latest-handshakes").stdout.split()
         if len(dump) > 1 and dump[1] != "0":
             handshakes.add(int(dump[1]))

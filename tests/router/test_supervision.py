@@ -54,7 +54,7 @@ def test_up_after_kill9_restores_addresses_and_routes(lab):
     wait_for(lambda: ready(lab, ifname), "tunnel")
     os.kill(peer_pid(ifname), signal.SIGKILL)
     wait_for(lambda: not lab.ok(lab.R, "ip", "link", "show", ifname), "link gone")
-    assert os.path.exists(f"/var/run/wgpy/{ifname}.json")  # the stale record
+    assert os.path.exists(lab.tmp_path / "run" / f"{ifname}.json")  # the stale record
     lab.wgpy(lab.R, "up", ifname)
     wait_for(lambda: ready(lab, ifname), "tunnel back, complete", timeout=20)
     assert "mtu 1380" in lab.run(lab.R, "ip", "link", "show", ifname).stdout
@@ -72,7 +72,7 @@ def test_concurrent_reloads_are_serialised(lab):
              for _ in range(8)]
     outcomes = [(p.wait(timeout=120), p.stderr.read().decode()) for p in procs]
     assert all(rc == 0 for rc, _ in outcomes), outcomes
-    assert not [n for n in os.listdir("/var/run/wgpy") if n.startswith(f"{ifname}.json.")]
+    assert not [n for n in os.listdir(lab.tmp_path / "run") if n.startswith(f"{ifname}.json.")]
     assert ready(lab, ifname)
     lab.wgpy(lab.R, "down", ifname)
 
