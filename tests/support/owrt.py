@@ -68,8 +68,6 @@ def _import_binding(name: str):
     need()
     if str(PYLIB) not in sys.path:
         sys.path.insert(0, str(PYLIB))
-    if getattr(sys.modules.get(name), "__file__", "") is None:
-        del sys.modules[name]  # a namespace package (a tests/uci directory) found earlier
     try:
         return importlib.import_module(name)
     except ImportError as exc:  # built for another Python (pylib is cpython-311)
