@@ -6,10 +6,15 @@ running Debian's wireguard-go, all in network namespaces on this machine (root n
 
     ns lan        ns router                   ns internet              ns vpn
     192.168.50.2 - 192.168.50.1 | wan0 172.31.1.2 - 172.31.1.1
+    fd50::2        fd50::1      |      fd31:1::2     fd31:1::1
                   wgpy up (UCI) |                    172.31.2.1 - 172.31.2.2 wireguard-go
+                                |                    fd31:2::1    fd31:2::2
                   wgX 10.99.0.1 ===== encrypted UDP ============== 10.99.0.2 wgS (wg set)
+                      fd99::1                                      fd99::2
                   nft masquerade|                    172.31.3.1 - 172.31.3.2 ns web
-                  on wan0 + wgX                                   (whoami.py :8000)
+                  on wan0 + wgX |                    fd31:3::1    fd31:3::2 (whoami.py :8000)
+
+Every link is dual-stack (private IPv4 and ULA IPv6), as a home LAN with native IPv6 is.
 
 The router is configured as on OpenWrt: a UCI `network` file in a temp dir with a `proto
 'wgpy'` interface and one peer with allowed_ips 0.0.0.0/0 and route_allowed_ips, brought up
@@ -44,8 +49,14 @@ ROUTER_WAN, ISP_GW = "172.31.1.2", "172.31.1.1"
 VPN_PUBLIC, VPN_GW = "172.31.2.2", "172.31.2.1"
 WEB_SERVER, WEB_GW = "172.31.3.2", "172.31.3.1"
 TUNNEL_ROUTER, TUNNEL_SERVER = "10.99.0.1", "10.99.0.2"
+LAN_CLIENT6, LAN_GW6 = "fd50::2", "fd50::1"
+ROUTER_WAN6, ISP_GW6 = "fd31:1::2", "fd31:1::1"
+VPN_PUBLIC6, VPN_GW6 = "fd31:2::2", "fd31:2::1"
+WEB_SERVER6, WEB_GW6 = "fd31:3::2", "fd31:3::1"
+TUNNEL_ROUTER6, TUNNEL_SERVER6 = "fd99::1", "fd99::2"
 VPN_PORT, WEB_PORT, WEBUI_PORT = 51820, 8000, 8080
 WEB_URL = f"http://{WEB_SERVER}:{WEB_PORT}"
+WEB_URL6 = f"http://[{WEB_SERVER6}]:{WEB_PORT}"
 BIG_BYTES = 1 << 20  # what whoami.py serves at /big
 REQUIRED = {"ip": "iproute2", "wg": "wireguard-tools", "wireguard-go": "wireguard-go",
             "nft": "nftables", "ping": "iputils-ping"}
@@ -99,17 +110,24 @@ class Demo:
                               (self.vpn, "eth0", VPN_PUBLIC), (self.internet, "vpn0", VPN_GW),
                               (self.web, "eth0", WEB_SERVER), (self.internet, "web0", WEB_GW)):
             lab.address(ns, dev, cidr + "/24")
-        for ns, gateway in ((self.lan, LAN_GW), (self.router, ISP_GW), (self.vpn, VPN_GW),
-                            (self.web, WEB_GW)):
+        for ns, dev, ip6 in ((self.lan, "eth0", LAN_CLIENT6), (self.router, "lan0", LAN_GW6),
+                             (self.router, "wan0", ROUTER_WAN6), (self.internet, "isp0", ISP_GW6),
+                             (self.vpn, "eth0", VPN_PUBLIC6), (self.internet, "vpn0", VPN_GW6),
+                             (self.web, "eth0", WEB_SERVER6), (self.internet, "web0", WEB_GW6)):
+            lab.run(ns, "ip", "-6", "addr", "add", ip6 + "/64", "dev", dev, "nodad")
+        for ns, gateway, gateway6 in ((self.lan, LAN_GW, LAN_GW6), (self.router, ISP_GW, ISP_GW6),
+                                      (self.vpn, VPN_GW, VPN_GW6), (self.web, WEB_GW, WEB_GW6)):
             lab.run(ns, "ip", "route", "add", "default", "via", gateway)
+            lab.run(ns, "ip", "-6", "route", "add", "default", "via", gateway6)
         for ns in (self.router, self.internet, self.vpn):
             lab.forwarding(ns)
+            lab.run(ns, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
         # The home router's firewall: LAN traffic leaves with the router's own address,
         # whether it goes out of the WAN or into the tunnel (the VPN server only routes
         # the router's tunnel address back).
         lab.nft(self.router, masquerade_ruleset(["wan0", self.ifname]))
-        lab.spawn("web", self.web, PYTHON, os.path.join(HERE, "whoami.py"), WEB_SERVER,
-                  str(WEB_PORT))
+        lab.spawn("web", self.web, PYTHON, os.path.join(HERE, "whoami.py"),
+                  f"{WEB_SERVER},{WEB_SERVER6}", str(WEB_PORT))
         wait_for(lambda: "serving" in lab.log_tail("web"), "the web server")
 
     def start_vpn_server(self, router_public: str) -> str:
@@ -128,8 +146,10 @@ class Demo:
                  f"wireguard-go (log: {lab.log_tail('wireguard-go')})")
         lab.run(self.vpn, "wg", "set", self.server_if, "listen-port", str(VPN_PORT),
                 "private-key", key_file, "peer", router_public,
-                "allowed-ips", f"{TUNNEL_ROUTER}/32")
+                "allowed-ips", f"{TUNNEL_ROUTER}/32,{TUNNEL_ROUTER6}/128")
         lab.address(self.vpn, self.server_if, f"{TUNNEL_SERVER}/24")
+        lab.run(self.vpn, "ip", "-6", "addr", "add", f"{TUNNEL_SERVER6}/64", "dev",
+                self.server_if, "nodad")
         lab.run(self.vpn, "ip", "link", "set", self.server_if, "up")
         # The provider's NAT: tunnel clients reach the internet with the server's address.
         lab.nft(self.vpn, masquerade_ruleset(["eth0"]))
@@ -180,13 +200,18 @@ class Demo:
 
     # ---- the LAN client ----
 
-    def fetch(self, path: str = "/") -> str:
+    def fetch(self, path: str = "/", url: str = WEB_URL, timeout: int = 10) -> str:
         """What the LAN client gets from the internet web server ('' on failure)."""
         code = ("import sys, urllib.request\n"
-                "body = urllib.request.urlopen(sys.argv[1], timeout=10).read()\n"
+                "body = urllib.request.urlopen(sys.argv[1], timeout=int(sys.argv[2])).read()\n"
                 "print(body.decode().strip() if len(body) < 200 else f'{len(body)} bytes')\n")
-        result = self.lab.run(self.lan, PYTHON, "-c", code, WEB_URL + path, check=False)
+        result = self.lab.run(self.lan, PYTHON, "-c", code, url + path, str(timeout),
+                              check=False)
         return result.stdout.strip() if result.returncode == 0 else ""
+
+    def seen(self) -> list:
+        """Every client address the web server has logged, oldest first."""
+        return re.findall(r"seen (\S+)", self.lab.log_tail("web", 100000))
 
     def hops(self, target: str = WEB_SERVER, limit: int = 8) -> list:
         """traceroute done with ping's TTL: one address per hop, '*' when none answered."""
@@ -204,8 +229,9 @@ class Demo:
 # ---- configuration text (pure) ----
 
 def masquerade_ruleset(out_devices: list) -> str:
+    """Masquerade both families (fw4's masq + masq6) out of these devices."""
     devices = ", ".join(f'"{dev}"' for dev in out_devices)
-    return ("table ip wgpydemo {\n"
+    return ("table inet wgpydemo {\n"
             "  chain postrouting {\n"
             "    type nat hook postrouting priority srcnat; policy accept;\n"
             f"    oifname {{ {devices} }} masquerade\n"
@@ -219,11 +245,14 @@ def uci_network(ifname: str, private: str, server_public: str) -> str:
             "\toption proto 'wgpy'\n"
             f"\toption private_key '{private}'\n"
             f"\tlist addresses '{TUNNEL_ROUTER}/24'\n"
-            "\toption mtu '1420'\n\n"
+            f"\tlist addresses '{TUNNEL_ROUTER6}/64'\n"
+            "\toption mtu '1420'\n"
+            "\toption killswitch '1'\n\n"
             f"config wireguard_{ifname} 'vpn'\n"
             "\toption description 'VPN provider'\n"
             f"\toption public_key '{server_public}'\n"
             "\tlist allowed_ips '0.0.0.0/0'\n"
+            "\tlist allowed_ips '::/0'\n"
             "\toption route_allowed_ips '1'\n"
             f"\toption endpoint_host '{VPN_PUBLIC}'\n"
             f"\toption endpoint_port '{VPN_PORT}'\n"
@@ -258,6 +287,10 @@ def scenario(demo: Demo, checks: Checks, args) -> None:
     print(indent(f"lan$ GET {WEB_URL}/  ->  {before or '(failed)'}"))
     checks.add("LAN reaches the internet through the router's NAT",
                before == f"you came from {ROUTER_WAN}", before)
+    before6 = demo.fetch(url=WEB_URL6)
+    print(indent(f"lan$ GET {WEB_URL6}/  ->  {before6 or '(failed)'}"))
+    checks.add("LAN reaches the internet over native IPv6 too",
+               before6 == f"you came from {ROUTER_WAN6}", before6)
     print(indent("hops: " + " -> ".join(demo.hops())))
 
     section("the VPN provider: wireguard-go, configured with wg")
@@ -278,16 +311,24 @@ def scenario(demo: Demo, checks: Checks, args) -> None:
         raise LabError(f"wgpy up failed: {output}")
     routes = lab.run(demo.router, "ip", "route").stdout
     print(indent("router$ ip route\n" + routes))
+    routes6 = lab.run(demo.router, "ip", "-6", "route").stdout
     checks.add("whole LAN routed into the tunnel, endpoint kept on the WAN",
                f"0.0.0.0/1 dev {demo.ifname}" in routes
                and f"128.0.0.0/1 dev {demo.ifname}" in routes
                and f"{VPN_PUBLIC} via {ISP_GW} dev wan0" in routes)
+    checks.add("IPv6 too: the LAN's IPv6 goes into the tunnel, not out by native IPv6",
+               f"::/1 dev {demo.ifname}" in routes6 and f"8000::/1 dev {demo.ifname}" in routes6)
 
     section("with the tunnel: the same question from the LAN client")
+    mark = len(demo.seen())
     after = demo.fetch()
     print(indent(f"lan$ GET {WEB_URL}/  ->  {after or '(failed)'}"))
     checks.add("web server sees the VPN server's address, not the router's",
                after == f"you came from {VPN_PUBLIC}", after)
+    after6 = demo.fetch(url=WEB_URL6)
+    print(indent(f"lan$ GET {WEB_URL6}/  ->  {after6 or '(failed)'}"))
+    checks.add("over IPv6 as well: the VPN server's IPv6 address",
+               after6 == f"you came from {VPN_PUBLIC6}", after6)
     peer = demo.peer_status()
     server = demo.server_peer()
     checks.add("handshake done (wgpy and wireguard-go agree)",
@@ -312,14 +353,43 @@ def scenario(demo: Demo, checks: Checks, args) -> None:
     checks.add("byte counters grow with the download",
                got == f"{BIG_BYTES} bytes" and rx_delta >= BIG_BYTES and tx_delta > 0,
                f"rx +{rx_delta} B, tx +{tx_delta} B")
-    seen = re.findall(r"seen (\S+)", lab.log_tail("web", 50))
-    print(indent("the web server's log: " + ", ".join(seen)))
+    seen = sorted(set(demo.seen()[mark:]))
+    print(indent("the web server saw, with the tunnel up: " + ", ".join(seen)))
+    checks.add("the web server saw the VPN server's IPv4 and IPv6 addresses and nothing else",
+               seen == sorted([VPN_PUBLIC, VPN_PUBLIC6]), ", ".join(seen))
+
+    kill_switch(demo, checks)
 
     section("router$ wgpy status")
     print(indent(demo.wgpy("status").stdout))
 
     if args.web_port >= 0:
         web_ui(demo, checks, args)
+
+
+def kill_switch(demo: Demo, checks: Checks) -> None:
+    """wgpyd killed, nothing restarts it (no service here): the LAN must reach nothing
+    rather than the internet by the WAN; `wgpy up` brings the tunnel back."""
+    from wgpy.uapi.client import peer_pid
+    section("kill switch: wgpyd killed (kill -9), the tunnel device gone")
+    lab = demo.lab
+    os.kill(peer_pid(demo.ifname), signal.SIGKILL)
+    wait_for(lambda: not lab.ok(demo.router, "ip", "link", "show", demo.ifname),
+             "the tunnel device to go")
+    mark = len(demo.seen())
+    got = [demo.fetch(url=url, timeout=3) for url in (WEB_URL, WEB_URL6)]
+    print(indent(f"lan$ GET {WEB_URL}/ and {WEB_URL6}/  ->  "
+                 + ", ".join(g or "(failed)" for g in got)))
+    checks.add("kill switch: with wgpyd dead the LAN reaches nothing by the WAN",
+               got == ["", ""] and not demo.seen()[mark:], ", ".join(demo.seen()[mark:]))
+    result = demo.wgpy("up", demo.ifname, check=False)
+    wait_for(lambda: demo.fetch(timeout=3) == f"you came from {VPN_PUBLIC}",
+             "the tunnel to carry the LAN again", timeout=20)
+    after = demo.fetch(url=WEB_URL6)
+    print(indent(f"router$ wgpy up {demo.ifname}  ->  exit {result.returncode}; "
+                 f"lan$ GET {WEB_URL6}/  ->  {after or '(failed)'}"))
+    checks.add("wgpy up restores the tunnel, complete: both families through the VPN",
+               result.returncode == 0 and after == f"you came from {VPN_PUBLIC6}", after)
 
 
 def web_ui(demo: Demo, checks: Checks, args) -> None:

@@ -1,6 +1,6 @@
 """The demo's "internet" web server: tells each visitor the address it came from.
 
-    python whoami.py ADDR PORT
+    python whoami.py ADDR[,ADDR...] PORT      (IPv4 and IPv6 addresses alike)
 
 GET / answers "you came from A.B.C.D" (one line, what a what-is-my-IP site shows), GET /big
 answers BIG_BYTES of filler so the demo can watch tunnel byte counters move. Every request
@@ -8,7 +8,9 @@ is logged to stdout as "seen A.B.C.D PATH", so the demo can show what the server
 """
 
 import http.server
+import socket
 import sys
+import threading
 
 BIG_BYTES = 1 << 20
 
@@ -31,11 +33,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass  # our own "seen" line above is the log
 
 
+class Server6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def main() -> None:
-    address, port = sys.argv[1], int(sys.argv[2])
-    server = http.server.ThreadingHTTPServer((address, port), Handler)
-    print(f"serving on {address}:{port}", flush=True)
-    server.serve_forever()
+    addresses, port = sys.argv[1].split(","), int(sys.argv[2])
+    servers = [(Server6 if ":" in a else http.server.ThreadingHTTPServer)((a, port), Handler)
+               for a in addresses]
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"serving on {', '.join(addresses)} port {port}", flush=True)
+    servers[0].serve_forever()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """`wgpy`, the command line: one dispatch table, argument parsing and printing only.
 
     wgpy [-c DIR] up [IFNAME|--all] [--netifd]    wgpy [-c DIR] status [--json]
-    wgpy [-c DIR] down [IFNAME|--all]             wgpy genkey | pubkey | genpsk
+    wgpy [-c DIR] down [IFNAME|--all] [--netifd]  wgpy genkey | pubkey | genpsk
     wgpy [-c DIR] reload [IFNAME|--all]           wgpy [-c DIR] showconf IFNAME
     wgpy [-c DIR] ubus                            (the long-running service)
     wgpy [-c DIR] web [--listen ADDR:PORT] [--webroot DIR] [--passwd-file FILE] [-v]
@@ -35,6 +35,11 @@ def _up_arguments(p: argparse.ArgumentParser) -> None:
     _targets(p)
     p.add_argument("--netifd", action="store_true",
                    help="leave addresses and routes to netifd; print them instead")
+
+
+def _down_arguments(p: argparse.ArgumentParser) -> None:
+    _targets(p)
+    p.add_argument("--netifd", action="store_true", help="netifd's teardown: keep the kill switch")
 
 
 def _web_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,7 +80,7 @@ def _run(store: Store, args) -> List[control.Result]:
         if args.command == "up":
             return [control.up(store, args.ifname, netifd=args.netifd)]
         if args.command == "down":
-            return [control.down(args.ifname)]
+            return [control.down(args.ifname, netifd=args.netifd)]
         return [control.reload(store, args.ifname)]
     act, stop = control.all_targets(store, args.command)
     step = {"up": lambda n: control.up(store, n, netifd=args.netifd),
@@ -202,7 +207,7 @@ def _passwd(args) -> int:
 # name -> (help, add the command's arguments, run it: -> exit status)
 COMMANDS = {
     "up": ("start wgpyd and apply keys, peers, addresses and routes", _up_arguments, _change),
-    "down": ("stop wgpyd and remove what up added", _targets, _change),
+    "down": ("stop wgpyd and remove what up added", _down_arguments, _change),
     "reload": ("apply UCI changes live; unchanged peers keep their sessions", _targets, _change),
     "status": ("interfaces, peers, handshakes, transfer, config errors",
                lambda p: p.add_argument("--json", action="store_true"), _status),

@@ -17,7 +17,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def lab(tmp_path):
+def lab(tmp_path, monkeypatch):
+    # wgpy's run records of this test only: `wgpy reload --all` elsewhere (another test
+    # running at the same time) would otherwise stop interfaces it finds recorded here.
+    monkeypatch.setenv("WGPY_RUN_DIR", str(tmp_path / "run"))
     (tmp_path / "config").mkdir()
     with closing(Lab(tmp_path)) as lab:
         yield lab

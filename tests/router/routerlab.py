@@ -14,10 +14,16 @@ swallow it without the host route wgpy adds.
 import json
 import os
 import shutil
+import signal
+import subprocess
+import time
 
 from support import netns
-from support.keys import genkey
+from support.keys import genkey  # noqa: F401  (the router tests' key pairs)
+from support.procs import wait_for
 from wgpy.router import netconf
+
+PYTHON = netns.PYTHON
 
 ENDPOINT = "10.55.0.1"
 INTERNET = "10.99.0.1"
@@ -74,6 +80,12 @@ class Lab(netns.Lab):
             addresses=["10.77.0.2/24"],
             routes=["192.168.77.0/24"] if "192.168.77.0/24" in allowed else [])
 
+    def iperf3_server(self, address: str, port: int = 5201) -> None:
+        """iperf3 -s in S, in the foreground so `close` stops it (-D would outlive us)."""
+        proc = self.spawn("iperf3-server", self.S, "iperf3", "-s", "-B", address, "-p", str(port))
+        wait_for(lambda: f":{port} " in self.run(self.S, "ss", "-ltn").stdout, "iperf3 -s",
+                 proc=proc)
+
     def server_peer(self) -> dict:
         """R as S's wireguard-go sees it: `wg show dump` fields."""
         line = self.run(self.S, "wg", "show", self.server_if, "dump").stdout.split("\n")[1]
@@ -99,3 +111,31 @@ class Lab(netns.Lab):
             path = os.path.join(netconf.RUN_DIR, f"{name}.json")    # `wgpy up`'s record
             if os.path.exists(path):
                 os.unlink(path)
+
+
+def kill_and_recover(lab: Lab, kills: int, pid_of, is_ready, bound_s: float,
+                     what: str, proc=None) -> list:
+    """`kill -9` wgpyd (`pid_of()`) `kills` times while iperf3 runs from L to INTERNET
+    through the tunnel, each time waiting until `is_ready()` with a new wgpyd; -> the
+    recovery times in seconds. iperf3 is restarted when it gave up."""
+    lab.iperf3_server(INTERNET)
+    iperf, times = None, []
+    try:
+        for _ in range(kills):
+            if iperf is None or iperf.poll() is not None:
+                iperf = subprocess.Popen(["ip", "netns", "exec", lab.L, "iperf3", "-c",
+                                          INTERNET, "-t", "3600", "-b", "20M"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            pid = pid_of()
+            assert pid, f"no wgpyd to kill ({what})"
+            start = time.monotonic()
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: pid_of() not in (None, 0, pid) and is_ready(),
+                     f"the tunnel back after kill -9 ({what})", timeout=bound_s, proc=proc)
+            times.append(time.monotonic() - start)
+    finally:
+        if iperf is not None:
+            iperf.kill()
+            iperf.wait()
+    return times

@@ -23,11 +23,13 @@ for f in proto_config_add_string proto_config_add_int proto_config_add_boolean \
          proto_config_add_array proto_init_update proto_add_ipv4_address \
          proto_add_ipv6_address proto_add_ipv4_route proto_add_ipv6_route \
          proto_add_host_dependency proto_send_update proto_notify_error proto_setup_failed \
-         add_protocol procd_open_instance procd_set_param procd_close_instance \
+         proto_kill_command add_protocol procd_open_instance procd_set_param procd_close_instance \
          procd_add_reload_trigger; do
     eval "$f() { record $f \"\$@\"; }"
 done
 json_get_var() { eval "$1=\$JSON_$2"; }
+# netifd starts the proto task; here it is started in the background (when runnable).
+proto_run_command() { record proto_run_command "$@"; shift; [ -x "$1" ] && "$@" >/dev/null 2>&1 & }
 """
 
 
@@ -61,21 +63,25 @@ def test_shellcheck_clean():
 def test_proto_init_config_declares_the_wireguard_options(tmp_path):
     rc, out, err, calls = run_sh(
         tmp_path, f". {PROTO}; proto_wgpy_init_config; "
-                  "echo $available $no_device $no_proto_task $renew_handler", "wgpy")
+                  "echo $available $no_device ${no_proto_task:-0} $renew_handler", "wgpy")
     assert rc == 0, err
-    assert out.split() == ["1", "1", "1", "1"]
+    # no_proto_task unset: wgpyd is netifd's proto task, supervised by it.
+    assert out.split() == ["1", "1", "0", "1"]
     declared = {c[1].split(":")[0] for c in calls if c[0].startswith("proto_config_add")}
     assert declared == {"private_key", "listen_port", "mtu", "fwmark", "addresses",
-                        "nohostroute", "tunlink"}
+                        "nohostroute", "tunlink", "killswitch"}
 
 
 def test_proto_setup_reports_addresses_routes_and_host_dependencies(tmp_path):
     plan = ("address4 10.77.0.1 24\naddress6 fd00:77::1 64\nroute4 0.0.0.0 1\n"
-            "route4 128.0.0.0 1\nroute6 :: 1\nhostdep 10.55.0.1\n")
+            "route4 128.0.0.0 1\nroute6 :: 1\nhostdep 10.55.0.1\n"
+            "error PEER_SKIPPED network: section 'p2': option 'public_key': bad key\n")
     rc, _, err, calls = run_sh(tmp_path, f". {PROTO}; proto_wgpy_setup wg0 wg0",
-                               fake_wgpy(tmp_path, plan), env={"JSON_tunlink": "wan"})
+                               fake_wgpy(tmp_path, plan), env={"JSON_tunlink": "wan",
+                                                               "WGPYD": "/nonexistent"})
     assert rc == 0, err
     assert calls == [
+        ["proto_run_command", "wg0", "/nonexistent", "-f", "wg0"],
         ["wgpy", "up", "--netifd", "wg0"],
         ["proto_init_update", "wg0", "1"],
         ["proto_add_ipv4_address", "10.77.0.1", "24"],
@@ -85,23 +91,30 @@ def test_proto_setup_reports_addresses_routes_and_host_dependencies(tmp_path):
         ["proto_add_ipv6_route", "::", "1"],
         ["proto_add_host_dependency", "wg0", "10.55.0.1", "wan"],
         ["proto_send_update", "wg0"],
+        # after the update: netifd clears errors when the interface goes up
+        ["proto_notify_error", "wg0", "PEER_SKIPPED", "network:", "section", "'p2':",
+         "option", "'public_key':", "bad", "key"],
     ]
 
 
 def test_proto_setup_failure_is_reported_not_half_applied(tmp_path):
+    out = "error CONFIG_ERROR network: section 'wg0': option 'private_key': bad\n"
     rc, _, _, calls = run_sh(tmp_path, f". {PROTO}; proto_wgpy_setup wg0 wg0",
-                             fake_wgpy(tmp_path, "", status=1))
+                             fake_wgpy(tmp_path, out, status=1), env={"WGPYD": "/x"})
     assert rc == 1
-    assert calls == [["wgpy", "up", "--netifd", "wg0"],
-                     ["proto_notify_error", "wg0", "WGPY_SETUP_FAILED"],
+    assert calls == [["proto_run_command", "wg0", "/x", "-f", "wg0"],
+                     ["wgpy", "up", "--netifd", "wg0"],
+                     ["proto_notify_error", "wg0", "CONFIG_ERROR", "network:", "section",
+                      "'wg0':", "option", "'private_key':", "bad"],
                      ["proto_setup_failed", "wg0"]]
 
 
 def test_proto_teardown_and_renew(tmp_path):
     wgpy = fake_wgpy(tmp_path, "address4 10.77.0.1 32\n")
     _, _, _, calls = run_sh(tmp_path, f". {PROTO}; proto_wgpy_teardown wg0", wgpy)
-    assert calls == [["wgpy", "down", "wg0"]]
+    assert calls == [["wgpy", "down", "--netifd", "wg0"], ["proto_kill_command", "wg0"]]
     _, _, _, calls = run_sh(tmp_path, f". {PROTO}; proto_wgpy_renew wg0 wg0", wgpy)
+    # renew never starts a second proto task
     assert calls[0] == ["wgpy", "up", "--netifd", "wg0"] and calls[-1] == \
         ["proto_send_update", "wg0"]
 
@@ -157,10 +170,12 @@ def test_proto_handler_with_the_real_wgpy(lab):
     calls = lab.tmp_path / "calls"
     calls.write_text("")
     script = STANDINS + f". {PROTO}; proto_wgpy_setup {ifname} {ifname}"
-    lab.run(lab.R, "env", f"CALLS={calls}", f"WGPY={wrapper}", "INCLUDE_ONLY=1",
-            "JSON_tunlink=", "sh", "-c", script)
+    wgpyd = os.path.join(os.path.dirname(sys.executable), "wgpyd")
+    lab.run(lab.R, "env", f"CALLS={calls}", f"WGPY={wrapper}", f"WGPYD={wgpyd}",
+            "INCLUDE_ONLY=1", "JSON_tunlink=", "sh", "-c", script)
     recorded = [line.split(" ") for line in calls.read_text().splitlines()]
     assert recorded == [
+        ["proto_run_command", ifname, wgpyd, "-f", ifname],
         ["proto_init_update", ifname, "1"],
         ["proto_add_ipv4_address", "10.77.0.1", "24"],
         ["proto_add_ipv4_route", "0.0.0.0", "1"],

@@ -34,8 +34,9 @@ _serial = itertools.count()
 
 
 def unique_tag() -> str:
-    """Short and unique across concurrent runs (interface names have 15 characters)."""
-    return f"{os.getpid() % 100000}{next(_serial)}"
+    """Short and unique across concurrent runs (interface names have 15 characters; the
+    separator keeps pid 1234 + serial 56 apart from pid 12345 + serial 6)."""
+    return f"{os.getpid() % 100000}x{next(_serial)}"
 
 
 def skip_reason() -> Optional[str]:

@@ -328,6 +328,7 @@ def test_import_as_interface_routing_whole_lan(client, confdir):
     assert iface.get("proto") == "wgpy"
     assert iface.get("addresses") == ["10.2.0.2/32", "fd00:2::2/128"]
     assert iface.get("dns") == ["10.2.0.1"]
+    assert iface.get("killswitch") == "1"  # whole LAN: the kill switch is on by default
     peer = [s for s in pkg.sections if s.type == "wireguard_vpn1"][0]
     assert peer.get("allowed_ips") == ["0.0.0.0/0", "::/0"] and peer.get("route_allowed_ips") == "1"
     assert (peer.get("endpoint_host"), peer.get("endpoint_port")) == ("vpn.example.net", "51820")

@@ -1,9 +1,15 @@
 #!/bin/sh
 # shellcheck shell=dash # busybox ash, like dash, has `local`
 # netifd protocol handler for proto 'wgpy': the options of proto 'wireguard', served by
-# wgpyd. Setup runs `wgpy up --netifd`, which starts wgpyd, applies keys and peers over
-# UAPI (bad peers skipped, not fatal) and prints what netifd must own, one per line:
+# wgpyd. wgpyd is netifd's proto task (proto_run_command): when it dies netifd notices at
+# once, marks the interface down, runs the teardown and sets it up again. Setup then runs
+# `wgpy up --netifd`, which waits for that wgpyd, applies keys and peers over UAPI (bad
+# peers skipped, not fatal) and prints what netifd must own, one per line:
 #   address4|address6 IP PREFIX   route4|route6 NETWORK PREFIX   hostdep ENDPOINT-IP
+#   error CODE MESSAGE   (for proto_notify_error: shown in `ubus call network.interface.X
+#                         status` as errors[] {subsystem "wgpy", code, data [MESSAGE]})
+# A setup starts at most once per 5 s (wgpy's own spacing, as wireguard.sh sleeps 5 s
+# before proto_setup_failed), so a bad config does not make netifd retry in a storm.
 # Peer sections are read by wgpy itself; /etc/init.d/wgpy applies their edits live.
 
 [ -n "$INCLUDE_ONLY" ] || {
@@ -15,6 +21,7 @@
 }
 
 WGPY="${WGPY:-/usr/bin/wgpy}"
+WGPYD="${WGPYD:-/usr/bin/wgpyd}"
 
 proto_wgpy_init_config() {
 	proto_config_add_string "private_key"
@@ -24,12 +31,11 @@ proto_wgpy_init_config() {
 	proto_config_add_array "addresses:list(ipaddr)"
 	proto_config_add_boolean "nohostroute"
 	proto_config_add_string "tunlink"
+	proto_config_add_boolean "killswitch"
 	# shellcheck disable=SC2034 # read by netifd-proto.sh
 	available=1
 	# shellcheck disable=SC2034
 	no_device=1
-	# shellcheck disable=SC2034
-	no_proto_task=1
 	# shellcheck disable=SC2034
 	renew_handler=1
 }
@@ -44,38 +50,61 @@ proto_wgpy_report() {
 		route4) proto_add_ipv4_route "$addr" "$prefix" ;;
 		route6) proto_add_ipv6_route "$addr" "$prefix" ;;
 		hostdep) proto_add_host_dependency "$config" "$addr" "$tunlink" ;;
+		error) proto_notify_error "$config" "$addr" "$prefix" ;;
 	esac
 }
 
-proto_wgpy_setup() {
-	local config="$1" tunlink plan kind addr prefix
+# Configure the running wgpyd and hand netifd its addresses, routes and errors.
+proto_wgpy_configure() {
+	local config="$1" tunlink plan status=0
 
 	json_get_var tunlink tunlink
-	if ! plan="$("$WGPY" up --netifd "$config")"; then
-		# The reason (file, section, option) is in the log via wgpy's stderr.
-		proto_notify_error "$config" "WGPY_SETUP_FAILED"
+	plan="$("$WGPY" up --netifd "$config")" || status=1
+	if [ "$status" != 0 ]; then
+		proto_wgpy_each "$config" "$tunlink" "$plan" error
 		proto_setup_failed "$config"
 		exit 1
 	fi
-
 	proto_init_update "$config" 1
-	# A here-document, not a pipe: the proto_add_* calls must run in this shell.
+	proto_wgpy_each "$config" "$tunlink" "$plan" update
+	proto_send_update "$config"
+	# Errors after the update: netifd clears them when the interface goes up, and
+	# proto_notify_error starts a JSON message of its own (json_init).
+	proto_wgpy_each "$config" "$tunlink" "$plan" error
+}
+
+# Report the plan's `error` lines (which=error) or all others (which=update).
+proto_wgpy_each() {
+	local config="$1" tunlink="$2" plan="$3" which="$4" kind addr prefix
+
+	# A here-document, not a pipe: the proto_* calls must run in this shell.
 	while read -r kind addr prefix; do
-		[ -n "$kind" ] && proto_wgpy_report "$config" "$tunlink" "$kind" "$addr" "$prefix"
+		case "$which:$kind" in
+			error:error|update:[!e]*) proto_wgpy_report "$config" "$tunlink" "$kind" "$addr" "$prefix" ;;
+		esac
 	done <<-EOF
 		$plan
 	EOF
-	proto_send_update "$config"
 }
 
+proto_wgpy_setup() {
+	local config="$1"
+
+	proto_run_command "$config" "$WGPYD" -f "$config"
+	proto_wgpy_configure "$config"
+}
+
+# Renew (`ubus call network.interface.X renew`, sent by `wgpy reload`): wgpyd keeps
+# running; only the config is pushed again and netifd's view updated.
 proto_wgpy_renew() {
-	proto_wgpy_setup "$@"
+	proto_wgpy_configure "$1"
 }
 
 proto_wgpy_teardown() {
 	local config="$1"
 
-	"$WGPY" down "$config"
+	"$WGPY" down --netifd "$config"
+	proto_kill_command "$config"
 }
 
 [ -n "$INCLUDE_ONLY" ] || {

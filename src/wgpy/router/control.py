@@ -5,9 +5,19 @@ Parse everything first, then act: an interface with a bad option is never starte
 interface that is running is left alone when its new config is bad. Peers are applied with
 syncconf.plan (never replace_peers), so `reload` keeps the sessions of unchanged peers.
 Under netifd (`netifd=True`) addresses and routes are not set here but returned as lines
-for the proto handler to pass to proto_add_* (see package/wgpy/files/wgpy.sh).
+for the proto handler to pass to proto_add_* (see package/wgpy/files/wgpy.sh), and so are
+the problems it must report with proto_notify_error (`error CODE MESSAGE`); netifd runs
+wgpyd itself as the proto task, so `up --netifd` waits for it instead of starting it.
+
+Supervision: a setup of one interface starts at most once per RETRY_S (the time OpenWrt's
+wireguard.sh sleeps before proto_setup_failed), counted from the previous attempt unless a
+`wgpy down` came between, so neither a bad config under netifd nor a daemon that keeps
+dying restarts in a storm, while the first recovery after a crash is immediate.
+`supervise_round` is the standalone equivalent of netifd's proto task: the service brings
+back interfaces that `wgpy up` started and whose wgpyd has gone.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -19,13 +29,16 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from wgpy import keys
-from wgpy.router import firewall, netconf, resolve, syncconf
+from wgpy.router import firewall, killswitch, netconf, resolve, syncconf
 from wgpy.router.handlers import Snapshot
 from wgpy.uapi import client
 from wgpy.uci import schema
 from wgpy.uci.store import Store, UciError
 
 STOP_TIMEOUT_S = 5.0
+RETRY_S = 5.0
+DAEMON_WAIT_S = 20.0  # for netifd's wgpyd to come up: a cold Python start on a small router
+_PARENT = os.getppid()  # who ran us; see _pause
 
 
 class OperationError(Exception):
@@ -40,6 +53,7 @@ class Result:
     errors: List[str] = field(default_factory=list)    # why it is down / unchanged
     warnings: List[str] = field(default_factory=list)  # skipped peers
     netifd_lines: List[str] = field(default_factory=list)
+    error_code: str = "SETUP_FAILED"  # for proto_notify_error: or CONFIG_ERROR
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings}
@@ -100,25 +114,42 @@ def _netifd_lines(conf: schema.InterfaceConfig, plan: syncconf.Plan) -> List[str
     return lines
 
 
+def _error_lines(code: str, messages: List[str]) -> List[str]:
+    """For proto_notify_error: one `error CODE MESSAGE` line per problem."""
+    return [f"error {code} {' '.join(m.split())}" for m in messages]
+
+
+def _killswitch(conf: schema.InterfaceConfig, state: netconf.NetState) -> None:
+    if conf.killswitch:
+        killswitch.engage(conf.name, [v["dev"] for v in state.host_routes.values()])
+    else:
+        killswitch.release(conf.name)
+
+
 def _configure(conf: schema.InterfaceConfig, resolver: resolve.Resolver, netifd: bool,
                result: Result) -> None:
-    """Push peers and keys, then addresses and routes (or the netifd lines)."""
+    """Push peers and keys, then addresses and routes (or the netifd lines), against what
+    the kernel has now rather than what the last record says."""
     plan = _push(conf, resolver)
     result.warnings += [str(e) for e in conf.peer_errors + plan.skipped]
-    old = netconf.load_state(conf.name)
     skipped = [e.as_dict() for e in plan.skipped]
     endpoints = [e for e in plan.endpoints.values() if e]
     whole_lan = netconf.whole_lan(plan.active(conf))
     if netifd:
+        old = netconf.load_state(conf.name)
         new = netconf.NetState(conf.name, netifd=True, skipped=skipped, mss_clamp=whole_lan)
         netconf.set_mtu(new, netconf.choose_mtu(conf, endpoints))
         netconf.ip("link", "set", "dev", conf.name, "up")
         if whole_lan or (old and old.mss_clamp):
             new.mss_clamp = firewall.clamp_mss(conf.name, whole_lan) and whole_lan
-        result.netifd_lines = _netifd_lines(conf, plan)
+        _killswitch(conf, new)
+        result.netifd_lines = _netifd_lines(conf, plan) + \
+            _error_lines("PEER_SKIPPED", result.warnings)
     else:
+        old = netconf.observed(conf.name, netconf.load_state(conf.name))
         new = netconf.desired_state(conf, plan.active(conf), endpoints, old)
         new.skipped = skipped
+        _killswitch(conf, new)
         netconf.transition(new, old)
     if whole_lan and not new.mss_clamp:
         result.warnings.append(f"{conf.name}: cannot clamp the TCP MSS (nft missing or "
@@ -126,70 +157,166 @@ def _configure(conf: schema.InterfaceConfig, resolver: resolve.Resolver, netifd:
     netconf.save_state(new)
 
 
+# ---- the retry spacing ----
+
+def _attempt_path(ifname: str) -> str:
+    return os.path.join(netconf.RUN_DIR, f"{ifname}.attempt")
+
+
+def _pause(seconds: float) -> None:
+    """Sleep, but give up if our parent is gone: netifd kills the setup script (not us)
+    when it aborts a setup, and an orphaned `up` must not go on configuring (or hold the
+    lock against) the next attempt's wgpyd."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if os.getppid() != _PARENT:
+            raise OperationError("setup abandoned: the caller is gone")
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def _wait_for_turn(ifname: str) -> None:
+    """Sleep until RETRY_S after the previous setup attempt began; record this one."""
+    try:
+        with open(_attempt_path(ifname), encoding="utf-8") as f:
+            last = float(json.load(f)["monotonic"])
+    except (OSError, ValueError, KeyError, TypeError):
+        last = None
+    if last is not None:
+        wait = last + RETRY_S - time.monotonic()
+        if 0 < wait <= RETRY_S:
+            _pause(wait)
+    netconf.write_atomic(_attempt_path(ifname), json.dumps({"monotonic": time.monotonic()}))
+
+
+def _forget_attempts(ifname: str) -> None:
+    try:
+        os.unlink(_attempt_path(ifname))
+    except FileNotFoundError:
+        pass
+
+
+def _wait_for_daemon(ifname: str) -> None:
+    """Under netifd the proto task is wgpyd: wait for its UAPI socket."""
+    deadline = time.monotonic() + DAEMON_WAIT_S
+    while not client.is_live(ifname):
+        if time.monotonic() > deadline:
+            raise OperationError(f"{ifname}: wgpyd (netifd's proto task) did not come up "
+                                 f"within {DAEMON_WAIT_S:.0f} s")
+        _pause(0.05)
+
+
 def up(store: Store, ifname: str, netifd: bool = False,
        resolver: resolve.Resolver = resolve.system_resolver) -> Result:
     """Bring IFNAME up from UCI (or bring a running one in line with it)."""
+    with netconf.locked(ifname):
+        result = _up(store, ifname, netifd, resolver)
+    if netifd and not result.ok:
+        result.netifd_lines = _error_lines(result.error_code, result.errors)
+    return result
+
+
+def _up(store: Store, ifname: str, netifd: bool, resolver: resolve.Resolver) -> Result:
     result = Result(ifname)
+    try:
+        _prepare(ifname, netifd)
+    except OperationError as exc:
+        return Result(ifname, False, [str(exc)])
     try:
         conf = _config(store, ifname)
     except (UciError, OperationError) as exc:
-        return Result(ifname, False, [str(exc)])
+        return Result(ifname, False, [str(exc)], error_code="CONFIG_ERROR")
     if conf.errors:
-        return Result(ifname, False, [str(e) for e in conf.errors])
+        return Result(ifname, False, [str(e) for e in conf.errors], error_code="CONFIG_ERROR")
     try:
         _ensure_key(store, conf)
-        if not client.is_live(ifname):
+        if netifd:
+            _wait_for_daemon(ifname)
+        elif not client.is_live(ifname):
             _start_daemon(ifname)
         _configure(conf, resolver, netifd, result)
-    except (OperationError, client.UapiError, netconf.NetconfError, UciError) as exc:
+    except (OperationError, client.UapiError, netconf.NetconfError, UciError,
+            killswitch.KillSwitchError) as exc:
         result.ok = False
         result.errors.append(str(exc))
     return result
 
 
-def down(ifname: str) -> Result:
-    """Stop IFNAME: host routes removed, link deleted (addresses and routes go with it)."""
-    state = netconf.load_state(ifname)
-    if state is not None:
-        netconf.remove_host_routes(state)
-    pid = client.peer_pid(ifname)
-    if not netconf.delete_link(ifname) and pid is not None:
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while client.is_live(ifname) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    netconf.forget_state(ifname)
-    if client.is_live(ifname):
-        return Result(ifname, False, [f"{ifname}: the daemon did not stop"])
-    return Result(ifname)
+def _prepare(ifname: str, netifd: bool) -> None:
+    # A setup (not a renew, not an `up` of a running interface) waits for its turn; under
+    # netifd wgpyd is already running by then, but the teardown left no record.
+    if netifd:
+        _pause(0)  # an abandoned setup that waited for the lock stops here
+    if netconf.load_state(ifname) is None if netifd else not client.is_live(ifname):
+        _wait_for_turn(ifname)
+
+
+def down(ifname: str, netifd: bool = False) -> Result:
+    """Stop IFNAME: host routes removed, link deleted (addresses and routes go with it),
+    kill switch released. Under netifd (its teardown, which also follows a crash of wgpyd)
+    the kill switch stays and the retry spacing is kept."""
+    with netconf.locked(ifname):
+        state = netconf.load_state(ifname)
+        if state is not None:
+            netconf.remove_host_routes(state)
+        pid = client.peer_pid(ifname)
+        if not netconf.delete_link(ifname) and pid is not None:
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while client.is_live(ifname) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        netconf.forget_state(ifname)
+        result = Result(ifname)
+        if not netifd:
+            _forget_attempts(ifname)
+            try:
+                killswitch.release(ifname)
+            except killswitch.KillSwitchError as exc:
+                result = Result(ifname, False, [str(exc)])
+        if client.is_live(ifname):
+            return Result(ifname, False, [f"{ifname}: the daemon did not stop"])
+        return result
 
 
 def reload(store: Store, ifname: str,
            resolver: resolve.Resolver = resolve.system_resolver) -> Result:
     """Apply IFNAME's current config live; a stopped interface is brought up."""
     if not client.is_live(ifname):
+        state = netconf.load_state(ifname)
+        if state is not None and state.netifd:
+            return Result(ifname, warnings=[f"{ifname}: wgpyd is not running; netifd "
+                                            "restarts it (its proto task)"])
         return up(store, ifname, resolver=resolver)
-    try:
-        conf = _config(store, ifname)
-    except (UciError, OperationError) as exc:
-        return Result(ifname, False, [str(exc)])
-    if conf.errors:
-        return Result(ifname, False, [str(e) for e in conf.errors] +
-                      [f"{ifname}: left running with its previous configuration"])
-    state = netconf.load_state(ifname)
-    result = Result(ifname)
-    try:
-        _configure(conf, resolver, bool(state and state.netifd), result)
-    except (client.UapiError, netconf.NetconfError) as exc:
-        result.ok = False
-        result.errors.append(str(exc))
-    if state and state.netifd and shutil.which("ubus"):
+    with netconf.locked(ifname):
+        result, under_netifd = _reload(store, ifname, resolver)
+    if result.ok and under_netifd and shutil.which("ubus"):
         # Peers are already live; renew makes netifd take the new routes (our renew
         # handler runs `up --netifd`, which finds nothing left to change on the device).
+        # Outside the lock: the renew handler takes it.
         subprocess.run(["ubus", "call", f"network.interface.{ifname}", "renew"],
                        capture_output=True)
     result.netifd_lines = []  # only `up --netifd` speaks to the proto handler
     return result
+
+
+def _reload(store: Store, ifname: str, resolver: resolve.Resolver) -> Tuple[Result, bool]:
+    """-> (result, whether netifd owns the interface)."""
+    try:
+        conf = _config(store, ifname)
+    except (UciError, OperationError) as exc:
+        return Result(ifname, False, [str(exc)]), False
+    if conf.errors:
+        return Result(ifname, False, [str(e) for e in conf.errors] +
+                      [f"{ifname}: left running with its previous configuration"]), False
+    state = netconf.load_state(ifname)
+    result = Result(ifname)
+    try:
+        _configure(conf, resolver, bool(state and state.netifd), result)
+    except (client.UapiError, netconf.NetconfError, killswitch.KillSwitchError) as exc:
+        result.ok = False
+        result.errors.append(str(exc))
+    return result, bool(state and state.netifd)
 
 
 def all_targets(store: Store, action: str) -> Tuple[List[str], List[str]]:
@@ -205,6 +332,24 @@ def all_targets(store: Store, action: str) -> Tuple[List[str], List[str]]:
         return [], list(running)
     return [n for n in running if n in configs], \
         [n for n, s in running.items() if n not in configs and not s.netifd]
+
+
+def supervise_round(store: Store) -> List[Result]:
+    """Bring back every interface `wgpy up` started (a non-netifd record) whose wgpyd is
+    gone; `up` rebuilds it from UCI and the kernel, spaced by RETRY_S."""
+    try:
+        configs = load_configs(store)
+    except UciError:
+        return []
+    results = []
+    for name in os.listdir(netconf.RUN_DIR) if os.path.isdir(netconf.RUN_DIR) else []:
+        ifname = name[:-len(".json")] if name.endswith(".json") else None
+        if ifname is None or ifname not in configs or client.is_live(ifname):
+            continue
+        state = netconf.load_state(ifname)
+        if state is not None and not state.netifd:
+            results.append(up(store, ifname))
+    return results
 
 
 def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
@@ -233,13 +378,18 @@ def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
 
 def watchdog_round(store: Store, attempts: Dict, now: float,
                    resolver: resolve.Resolver = resolve.system_resolver) -> List[str]:
-    """One pass of the built-in wireguard_watchdog over the running interfaces: re-resolve
-    stale hostname peers and add the ones DNS kept out; -> log messages."""
+    """One pass of the built-in wireguard_watchdog: bring back standalone interfaces whose
+    wgpyd died (supervise_round), then over the running interfaces re-resolve stale
+    hostname peers and add the ones DNS kept out; -> log messages."""
     try:
         configs = load_configs(store)
     except UciError as exc:
         return [str(exc)]
     messages = []
+    for result in supervise_round(store):
+        messages.append(f"{result.ifname}: wgpyd had stopped; "
+                        + ("brought back up" if result.ok else "restart failed"))
+        messages += result.errors + result.warnings
     for ifname, conf in configs.items():
         if conf.errors or not client.is_live(ifname):
             continue
@@ -257,9 +407,10 @@ def _watchdog_interface(conf: schema.InterfaceConfig, attempts: Dict, now: float
     due = resolve.due_for_reresolve(conf.peers, live, time.time(), attempts, conf.name, now)
     if not due:
         return messages
-    state = netconf.load_state(conf.name)
-    result = Result(conf.name)
-    _configure(conf, resolver, bool(state and state.netifd), result)
+    with netconf.locked(conf.name):
+        state = netconf.load_state(conf.name)
+        result = Result(conf.name)
+        _configure(conf, resolver, bool(state and state.netifd), result)
     return messages + [f"{conf.name}: re-resolved {', '.join(p.section for p in due)}"] + \
         result.warnings
 

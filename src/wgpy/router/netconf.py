@@ -10,12 +10,19 @@ metrics, OW#9448, and `down` restores the old path by itself). An endpoint that 
 a routed range gets a host route via the route the system had to it without the tunnel, so the
 encrypted UDP never loops into the tunnel (netifd's proto_add_host_dependency, unless
 nohostroute). The record lives in RUN_DIR/IFNAME.json: runtime state, not configuration.
+It only says what wgpy added; what is on the system now is read back from the kernel
+(`observed`) before anything is changed, so a record left by a run that died (kill -9,
+deleted link) is never taken for the truth. Writers use a unique temp file and rename it,
+and `locked` serialises whole operations on one interface (flock on RUN_DIR/IFNAME.lock).
 """
 
+import contextlib
+import fcntl
 import ipaddress
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -231,6 +238,47 @@ def set_mtu(state: NetState, choice: mtu_policy.Choice) -> bool:
     return True
 
 
+def _present_routes(ifname: str) -> set:
+    out = set()
+    for version in (4, 6):
+        for route in json.loads(ip("-j", f"-{version}", "route", "show", "dev", ifname,
+                                   check=False) or "[]"):
+            if route.get("protocol") != "kernel" and route.get("dst") not in (None, "default"):
+                out.add(str(ipaddress.ip_network(route["dst"], strict=False)))
+    return out
+
+
+def _host_route_present(dst: str, via: dict) -> bool:
+    version = ipaddress.ip_interface(dst).version
+    routes = json.loads(ip("-j", f"-{version}", "route", "show", "exact", dst,
+                           check=False) or "[]")
+    return any(r.get("dev") == via.get("dev") and r.get("gateway") == via.get("gateway")
+               for r in routes)
+
+
+def observed(ifname: str, recorded: Optional[NetState]) -> Optional[NetState]:
+    """What the kernel has now of what wgpy added for IFNAME: the link's MTU, and those
+    recorded addresses, routes and host routes that are still there (what someone else
+    put on the link is neither counted nor touched). None: no such link."""
+    try:
+        link = json.loads(ip("-j", "link", "show", "dev", ifname) or "[]")
+    except NetconfError:
+        return None
+    if not link:
+        return None
+    recorded = recorded or NetState(ifname)
+    present = set()
+    for entry in json.loads(ip("-j", "address", "show", "dev", ifname) or "[]"):
+        for info in entry.get("addr_info", []):
+            present.add(str(ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}")))
+    routes = _present_routes(ifname)
+    return NetState(ifname, mtu=link[0].get("mtu"),
+                    addresses=[a for a in recorded.addresses if a in present],
+                    routes=[r for r in recorded.routes if r in routes],
+                    host_routes={d: v for d, v in recorded.host_routes.items()
+                                 if _host_route_present(d, v)})
+
+
 def remove_host_routes(state: NetState) -> None:
     """Undo the host routes and the MSS clamp (the only things that outlive the link)."""
     for dst, via in state.host_routes.items():
@@ -250,13 +298,37 @@ def state_path(ifname: str) -> str:
     return os.path.join(RUN_DIR, f"{ifname}.json")
 
 
+def write_atomic(path: str, text: str) -> None:
+    """Replace `path` with `text` through a temp file of its own (unique name, same
+    directory), so concurrent writers never share or delete each other's temp file."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(ifname: str):
+    """Hold RUN_DIR/IFNAME.lock exclusively: one up/reload/down of IFNAME at a time."""
+    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+    fd = os.open(os.path.join(RUN_DIR, f"{ifname}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def save_state(state: NetState) -> None:
     """Remember what was applied, for `down` and `reload`."""
-    os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
-    tmp = state_path(state.ifname) + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(asdict(state), f)
-    os.replace(tmp, state_path(state.ifname))
+    write_atomic(state_path(state.ifname), json.dumps(asdict(state)))
 
 
 def load_state(ifname: str) -> Optional[NetState]:

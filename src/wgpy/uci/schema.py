@@ -82,6 +82,7 @@ class InterfaceConfig:
     fwmark: int = 0
     nohostroute: bool = False
     tunlink: Optional[str] = None
+    killswitch: bool = False  # see wgpy.router.killswitch
     auto: bool = True
     disabled: bool = False
     peers: List[PeerConfig] = field(default_factory=list)
@@ -192,6 +193,7 @@ def _interface(path: str, package: Package, section: Section) -> InterfaceConfig
         lambda: setattr(conf, "fwmark", _fwmark(r)),
         lambda: setattr(conf, "nohostroute", r.boolean("nohostroute")),
         lambda: setattr(conf, "tunlink", r.text("tunlink")),
+        lambda: setattr(conf, "killswitch", r.boolean("killswitch")),
         lambda: setattr(conf, "auto", r.boolean("auto", True)),
         lambda: setattr(conf, "disabled", r.boolean("disabled")),
     )

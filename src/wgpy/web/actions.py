@@ -262,7 +262,9 @@ def import_config(ctx: Context, body: dict) -> dict:
                 "proto": schema.PROTO, "private_key": conf.private_key,
                 "listen_port": str(conf.listen_port) if conf.listen_port else None,
                 "addresses": conf.addresses, "mtu": str(conf.mtu) if conf.mtu else None,
-                "dns": conf.dns or None, "dns_search": conf.dns_search or None})
+                "dns": conf.dns or None, "dns_search": conf.dns_search or None,
+                # whole LAN: nothing from the LAN leaves by the WAN while the tunnel is down
+                "killswitch": "1" if route_all else None})
             edit.check(package, ifname)
             for opts in peers:
                 _new_peer(package, ifname, opts)
