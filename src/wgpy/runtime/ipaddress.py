@@ -50,10 +50,30 @@ class _Address:
         return (self.VERSION, self._int) < (other.VERSION, other._int)
 
     def __str__(self):
-        return socket.inet_ntop(_FAMILY[self.VERSION], self.packed)
+        if self.VERSION == 4:
+            return socket.inet_ntop(socket.AF_INET, self.packed)
+        return _ipv6_text(self._int)
 
     def __repr__(self):
         return f"IPv{self.VERSION}Address('{self}')"
+
+
+def _ipv6_text(value: int) -> str:
+    """RFC 5952 text, all hex as the stdlib writes it (libc's inet_ntop would write
+    some forms with a dotted IPv4 tail)."""
+    groups = [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+    best_start, best_len, start = -1, 0, None
+    for i, group in enumerate(groups + [1]):
+        if group == 0 and start is None:
+            start = i
+        elif group != 0 and start is not None:
+            if i - start > best_len:
+                best_start, best_len = start, i - start
+            start = None
+    words = ["%x" % g for g in groups]
+    if best_len < 2:
+        return ":".join(words)
+    return ":".join(words[:best_start]) + "::" + ":".join(words[best_start + best_len:])
 
 
 class IPv4Address(_Address):
