@@ -15,6 +15,7 @@ fastpath.changed(kind, peer), and transport packets are handed to it unsealed
 
 import os
 import time
+from collections import OrderedDict
 
 from wgpy import crypto
 from wgpy.runtime.compat import Counter, deque
@@ -44,7 +45,7 @@ class Device:
         self.listen_port = 0
         self.fwmark = 0
         self.mtu = DEFAULT_MTU
-        self.peers = {}
+        self.peers = OrderedDict()     # public key -> Peer, in the order added (`wg show`'s)
         self.allowed_ips = AllowedIPs()
         self.index = IndexTable(rng)
         self.cookie_checker = CookieChecker(rng)

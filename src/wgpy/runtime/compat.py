@@ -1,4 +1,6 @@
-"""The standard-library pieces wgpy's shared code needs that MicroPython lacks.
+"""The standard-library pieces wgpy's shared code needs that MicroPython lacks
+(ipaddress, compare_digest, lru_cache, Counter, deque, struct.Struct), and Record,
+which takes the place of @dataclass on both runtimes.
 
 On CPython each name is the standard library's own where one exists; on
 MicroPython it is the small equivalent below. Only what the shared code uses is
@@ -42,6 +44,9 @@ class Record:
     def __eq__(self, other):
         return type(self) is type(other) and self.values() == other.values()
 
+    def __hash__(self):
+        return hash((type(self).__name__,) + self.values())
+
     def __repr__(self):
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
         return f"{type(self).__name__}({fields})"
@@ -59,6 +64,8 @@ def packed_ip(text: str) -> bytes:
 
 
 if MICROPYTHON:
+    from wgpy.runtime import ipaddress  # noqa: F401
+
     def compare_digest(a: bytes, b: bytes) -> bool:
         """Equality that reads every byte, whatever the first difference."""
         if len(a) != len(b):
@@ -171,6 +178,8 @@ if MICROPYTHON:
         def unpack_from(self, data, offset: int = 0) -> tuple:
             return struct.unpack_from(self.format, data, offset)
 else:
+    import ipaddress  # noqa: F401
+
     # Not hmac.compare_digest: importing hmac loads OpenSSL (hashlib), about 4 MB of RSS.
     from _operator import _compare_digest as compare_digest  # noqa: F401
     from collections import Counter, deque  # noqa: F401

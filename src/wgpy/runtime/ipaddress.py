@@ -1,6 +1,6 @@
 """The part of the standard `ipaddress` module wgpy uses, for MicroPython (which has
 none): addresses and networks of both versions with packed/version/prefixlen/
-network_address, membership, equality, hashing and text forms. Parsing is
+network_address/ipv4_mapped, membership, equality, hashing and text forms. Parsing is
 socket.inet_pton's. On CPython wgpy uses the standard module itself."""
 
 import socket
@@ -82,6 +82,11 @@ class IPv4Address(_Address):
 
 class IPv6Address(_Address):
     VERSION = 6
+
+    @property
+    def ipv4_mapped(self):
+        """The IPv4Address of ::ffff:a.b.c.d, else None."""
+        return IPv4Address(self._int & 0xFFFFFFFF) if self._int >> 32 == 0xFFFF else None
 
 
 class _Network:

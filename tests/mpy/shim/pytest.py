@@ -15,6 +15,15 @@ def skip(reason: str = ""):
     raise Skipped(reason)
 
 
+def importorskip(name: str):
+    try:
+        __import__(name)
+    except ImportError as e:
+        raise Skipped(f"cannot import {name}: {e}")
+    import sys
+    return sys.modules[name]
+
+
 class param:
     def __init__(self, *values, id=None, marks=()):
         self.values, self.id, self.marks = values, id, marks
