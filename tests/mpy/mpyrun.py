@@ -46,14 +46,17 @@ def libwgcore(arch: str) -> pathlib.Path:
     return ROOT / target
 
 
-def run(arch: str, script, *args, timeout: float = 300, heap: str = None) -> subprocess.CompletedProcess:
+def run(arch: str, script, *args, timeout: float = 300, heap: str = None,
+        prefix=()) -> subprocess.CompletedProcess:
     """Run a script file under MicroPython for arch with src/ (wgpy) on its path and
-    WGPY_LIBWGCORE naming that arch's C core; heap sets -X heapsize (default 2 MB)."""
+    WGPY_LIBWGCORE naming that arch's C core; heap sets -X heapsize (default 2 MB);
+    prefix goes before the command (e.g. `ip netns exec NS`)."""
     env = dict(os.environ,
                MICROPYPATH=f".frozen:{ROOT / 'src'}:{ROOT / 'tests'}:{PREFIX / 'lib' / 'micropython'}",
                WGPY_LIBWGCORE=str(libwgcore(arch)))
     options = ["-X", f"heapsize={heap}"] if heap else []
-    return subprocess.run(interpreter(arch) + options + [str(script), *map(str, args)], cwd=ROOT, env=env,
+    return subprocess.run([*prefix, *interpreter(arch), *options, str(script), *map(str, args)],
+                          cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
