@@ -4,9 +4,10 @@ CPython: the cffi extension wgpy._wgcore (built by cffi from src/core).
 MicroPython: libwgcore.so through `ffi`, in wgpy/runtime/mpy_core.py.
 
 Both give `lib` (wgcore.h's functions and #defines) and the same helpers for
-what cffi and `ffi` spell differently: buffer() and writable() turn Python
-buffers into pointer arguments, new() allocates structs, c_string() reads a
-`const char *` result. wgpy/crypto.py wraps the primitives and
+what cffi and `ffi` spell differently: buffer() turns any Python buffer into a
+pointer argument (C writes only into bytearrays the caller made), writable()
+also refuses read-only buffers (for callers' buffers C writes into), new()
+allocates structs, c_string() reads a `const char *` result. wgpy/crypto.py wraps the primitives and
 wgpy/daemon/datapath.py the data path; nothing else calls C, so every length
 check happens in those two wrappers. `ffi` itself is CPython's, for
 daemon/datapath.py, which does not run on MicroPython yet.

@@ -1,7 +1,9 @@
 """The C core's cryptographic primitives (through wgpy._native), for Python callers.
 
-The same code runs on CPython and MicroPython: outputs are bytearrays handed to C
-through wgpy._native's buffer()/writable(), which each runtime spells its own way.
+The same code runs on CPython and MicroPython: keys and nonces go to C as the bytes
+they are (both bindings take bytes for a const pointer), other buffers through
+wgpy._native's buffer(), which each runtime spells its own way. C writes only into
+bytearrays made here, or into callers' buffers that writable() accepted.
 
 Every other module calls these functions with bytes; lengths are checked
 here so a mistake in our own code raises ValueError instead of reaching C
@@ -42,7 +44,7 @@ def generate_private_key() -> bytes:
 def public_key(private: bytes) -> bytes:
     check_length("private key", private, KEY_LEN)
     out = bytearray(32)
-    lib.wgc_x25519_public(writable(out), buffer(private))
+    lib.wgc_x25519_public(buffer(out), private)
     return bytes(out)
 
 
@@ -51,7 +53,7 @@ def x25519(private: bytes, public: bytes) -> bytes:
     check_length("private key", private, KEY_LEN)
     check_length("public key", public, KEY_LEN)
     out = bytearray(32)
-    if lib.wgc_x25519(writable(out), buffer(private), buffer(public)) != 0:
+    if lib.wgc_x25519(buffer(out), private, public) != 0:
         raise CryptoError("X25519 result is all zeros (low-order public key)")
     return bytes(out)
 
@@ -64,7 +66,7 @@ def blake2s(data: bytes, out_len: int = HASH_LEN, key: bytes = b"") -> bytes:
     if len(key) > 32:
         raise ValueError("BLAKE2s key must be at most 32 bytes")
     out = bytearray(out_len)
-    lib.wgc_blake2s(writable(out), out_len, buffer(data), len(data), buffer(key), len(key))
+    lib.wgc_blake2s(buffer(out), out_len, buffer(data), len(data), buffer(key), len(key))
     return bytes(out)
 
 
@@ -76,7 +78,7 @@ def mac(key: bytes, data: bytes) -> bytes:
 
 def hmac_blake2s(key: bytes, data: bytes) -> bytes:
     out = bytearray(32)
-    lib.wgc_hmac_blake2s(writable(out), buffer(key), len(key), buffer(data), len(data))
+    lib.wgc_hmac_blake2s(buffer(out), buffer(key), len(key), buffer(data), len(data))
     return bytes(out)
 
 
@@ -86,8 +88,8 @@ def kdf(chaining_key: bytes, data: bytes, n: int) -> tuple:
     if not 1 <= n <= 3:
         raise ValueError("KDF output count must be 1..3")
     out = bytearray(32 * n)
-    p = writable(out)
-    lib.wgc_kdf(p, n, buffer(chaining_key), buffer(data), len(data))
+    p = buffer(out)
+    lib.wgc_kdf(p, n, chaining_key, buffer(data), len(data))
     raw = bytes(out)
     lib.wgc_wipe(p, 32 * n)
     return tuple(raw[i * 32:(i + 1) * 32] for i in range(n))
@@ -99,7 +101,7 @@ def _seal(fn, nonce, key: bytes, plaintext: bytes, ad: bytes) -> bytes:
     """ciphertext || tag from one of the C seal functions."""
     check_length("key", key, KEY_LEN)
     out = bytearray(len(plaintext) + TAG_LEN)
-    fn(writable(out), buffer(plaintext), len(plaintext), buffer(ad), len(ad), nonce, buffer(key))
+    fn(buffer(out), buffer(plaintext), len(plaintext), buffer(ad), len(ad), nonce, key)
     return bytes(out)
 
 
@@ -109,8 +111,7 @@ def _open(fn, nonce, key: bytes, ciphertext: bytes, ad: bytes):
     if len(ciphertext) < TAG_LEN:
         raise ValueError("ciphertext is shorter than the 16-byte tag")
     out = bytearray(len(ciphertext) - TAG_LEN)
-    if fn(writable(out), buffer(ciphertext), len(ciphertext), buffer(ad), len(ad), nonce,
-          buffer(key)) != 0:
+    if fn(buffer(out), buffer(ciphertext), len(ciphertext), buffer(ad), len(ad), nonce, key) != 0:
         return None
     return bytes(out)
 
@@ -128,23 +129,23 @@ def aead_open(key: bytes, counter: int, ciphertext: bytes, ad: bytes = b""):
 def aead_seal_nonce(key: bytes, nonce: bytes, plaintext: bytes, ad: bytes = b"") -> bytes:
     """RFC 8439 AEAD with an explicit 12-byte nonce."""
     check_length("nonce", nonce, 12)
-    return _seal(lib.wgc_aead_seal, buffer(nonce), key, plaintext, ad)
+    return _seal(lib.wgc_aead_seal, nonce, key, plaintext, ad)
 
 
 def aead_open_nonce(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes = b""):
     check_length("nonce", nonce, 12)
-    return _open(lib.wgc_aead_open, buffer(nonce), key, ciphertext, ad)
+    return _open(lib.wgc_aead_open, nonce, key, ciphertext, ad)
 
 
 def xaead_seal(key: bytes, nonce: bytes, plaintext: bytes, ad: bytes = b"") -> bytes:
     """XChaCha20-Poly1305 (24-byte nonce), used for cookie replies."""
     check_length("nonce", nonce, 24)
-    return _seal(lib.wgc_xaead_seal, buffer(nonce), key, plaintext, ad)
+    return _seal(lib.wgc_xaead_seal, nonce, key, plaintext, ad)
 
 
 def xaead_open(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes = b""):
     check_length("nonce", nonce, 24)
-    return _open(lib.wgc_xaead_open, buffer(nonce), key, ciphertext, ad)
+    return _open(lib.wgc_xaead_open, nonce, key, ciphertext, ad)
 
 
 # ---- In place and in batches (no copies: pointers into the caller's writable buffers) ----
@@ -155,7 +156,7 @@ def seal_in_place(key: bytes, counter: int, buf, length: int) -> None:
     if length < 0 or len(buf) < length + TAG_LEN:
         raise ValueError("buffer has no room for the 16-byte tag")
     p = writable(buf)
-    lib.wgc_wg_seal(p, p, length, NULL, 0, counter, buffer(key))
+    lib.wgc_wg_seal(p, p, length, NULL, 0, counter, key)
 
 
 def open_in_place(key: bytes, counter: int, buf, length: int) -> bool:
@@ -164,7 +165,7 @@ def open_in_place(key: bytes, counter: int, buf, length: int) -> bool:
     if length < TAG_LEN or len(buf) < length:
         raise ValueError("buffer is shorter than its length or than the tag")
     p = writable(buf)
-    return lib.wgc_wg_open(p, p, length, NULL, 0, counter, buffer(key)) == 0
+    return lib.wgc_wg_open(p, p, length, NULL, 0, counter, key) == 0
 
 
 class Batch:
@@ -201,11 +202,11 @@ class Batch:
 
     def seal(self, key: bytes) -> int:
         check_length("key", key, KEY_LEN)
-        return lib.wgc_wg_seal_batch(self._items, self.count, buffer(key))
+        return lib.wgc_wg_seal_batch(self._items, self.count, key)
 
     def open(self, key: bytes) -> int:
         check_length("key", key, KEY_LEN)
-        return lib.wgc_wg_open_batch(self._items, self.count, buffer(key))
+        return lib.wgc_wg_open_batch(self._items, self.count, key)
 
     def status(self, i: int) -> int:
         return self._view[i].status

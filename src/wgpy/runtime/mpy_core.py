@@ -101,7 +101,7 @@ class Library:
 
 
 def buffer(data):
-    """Any buffer as a `const uint8_t *` argument: `ffi` takes it as it is."""
+    """Any buffer as a pointer argument: `ffi` takes it as it is."""
     return data
 
 
