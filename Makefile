@@ -45,7 +45,7 @@ venv: $(VENV)/.deps
 build: venv
 	$(PIP) install -q --no-build-isolation -e .
 
-deps: apt-deps cross-deps fuzz-deps owrt-deps build
+deps: apt-deps cross-deps fuzz-deps owrt-deps mpy-deps build
 
 # Fast: pure unit, known-answer and in-memory pair tests.
 check: build
@@ -72,3 +72,4 @@ clean:
 
 include mk/crypto.mk
 include mk/fuzz.mk
+include mk/mpy.mk

@@ -1,5 +1,10 @@
 """The C core's cryptographic primitives (through wgpy._native), for Python callers.
 
+The same code runs on CPython and MicroPython: keys and nonces go to C as the bytes
+they are (both bindings take bytes for a const pointer), other buffers through
+wgpy._native's buffer(), which each runtime spells its own way. C writes only into
+bytearrays made here, or into callers' buffers that writable() accepted.
+
 Every other module calls these functions with bytes; lengths are checked
 here so a mistake in our own code raises ValueError instead of reaching C
 with a short buffer. Authentication failures are not exceptions: the open
@@ -8,7 +13,7 @@ functions return None, because forged packets are routine on the Internet.
 
 import os
 
-from wgpy._native import ffi, lib
+from wgpy._native import NULL, buffer, c_string, lib, new, writable
 
 KEY_LEN = lib.WGC_KEY_LEN
 TAG_LEN = lib.WGC_TAG_LEN
@@ -38,8 +43,8 @@ def generate_private_key() -> bytes:
 
 def public_key(private: bytes) -> bytes:
     check_length("private key", private, KEY_LEN)
-    out = ffi.new("uint8_t[32]")
-    lib.wgc_x25519_public(out, private)
+    out = bytearray(32)
+    lib.wgc_x25519_public(buffer(out), private)
     return bytes(out)
 
 
@@ -47,8 +52,8 @@ def x25519(private: bytes, public: bytes) -> bytes:
     """Shared secret; raises CryptoError when it is all zeros (low-order point)."""
     check_length("private key", private, KEY_LEN)
     check_length("public key", public, KEY_LEN)
-    out = ffi.new("uint8_t[32]")
-    if lib.wgc_x25519(out, private, public) != 0:
+    out = bytearray(32)
+    if lib.wgc_x25519(buffer(out), private, public) != 0:
         raise CryptoError("X25519 result is all zeros (low-order public key)")
     return bytes(out)
 
@@ -60,9 +65,8 @@ def blake2s(data: bytes, out_len: int = HASH_LEN, key: bytes = b"") -> bytes:
         raise ValueError("BLAKE2s output length must be 1..32")
     if len(key) > 32:
         raise ValueError("BLAKE2s key must be at most 32 bytes")
-    out = ffi.new("uint8_t[]", out_len)
-    lib.wgc_blake2s(out, out_len, ffi.from_buffer(data), len(data),
-                    ffi.from_buffer(key), len(key))
+    out = bytearray(out_len)
+    lib.wgc_blake2s(buffer(out), out_len, buffer(data), len(data), buffer(key), len(key))
     return bytes(out)
 
 
@@ -73,8 +77,8 @@ def mac(key: bytes, data: bytes) -> bytes:
 
 
 def hmac_blake2s(key: bytes, data: bytes) -> bytes:
-    out = ffi.new("uint8_t[32]")
-    lib.wgc_hmac_blake2s(out, ffi.from_buffer(key), len(key), ffi.from_buffer(data), len(data))
+    out = bytearray(32)
+    lib.wgc_hmac_blake2s(buffer(out), buffer(key), len(key), buffer(data), len(data))
     return bytes(out)
 
 
@@ -83,24 +87,21 @@ def kdf(chaining_key: bytes, data: bytes, n: int) -> tuple:
     check_length("chaining key", chaining_key, 32)
     if not 1 <= n <= 3:
         raise ValueError("KDF output count must be 1..3")
-    out = ffi.new("uint8_t[]", 32 * n)
-    lib.wgc_kdf(out, n, chaining_key, ffi.from_buffer(data), len(data))
+    out = bytearray(32 * n)
+    p = buffer(out)
+    lib.wgc_kdf(p, n, chaining_key, buffer(data), len(data))
     raw = bytes(out)
-    lib.wgc_wipe(out, 32 * n)
+    lib.wgc_wipe(p, 32 * n)
     return tuple(raw[i * 32:(i + 1) * 32] for i in range(n))
 
 
 # ---- ChaCha20-Poly1305 ----
 
-_from_buffer = ffi.from_buffer
-
-
 def _seal(fn, nonce, key: bytes, plaintext: bytes, ad: bytes) -> bytes:
     """ciphertext || tag from one of the C seal functions."""
     check_length("key", key, KEY_LEN)
     out = bytearray(len(plaintext) + TAG_LEN)
-    fn(_from_buffer(out), _from_buffer(plaintext), len(plaintext),
-       _from_buffer(ad), len(ad), nonce, key)
+    fn(buffer(out), buffer(plaintext), len(plaintext), buffer(ad), len(ad), nonce, key)
     return bytes(out)
 
 
@@ -110,8 +111,7 @@ def _open(fn, nonce, key: bytes, ciphertext: bytes, ad: bytes):
     if len(ciphertext) < TAG_LEN:
         raise ValueError("ciphertext is shorter than the 16-byte tag")
     out = bytearray(len(ciphertext) - TAG_LEN)
-    if fn(_from_buffer(out), _from_buffer(ciphertext), len(ciphertext),
-          _from_buffer(ad), len(ad), nonce, key) != 0:
+    if fn(buffer(out), buffer(ciphertext), len(ciphertext), buffer(ad), len(ad), nonce, key) != 0:
         return None
     return bytes(out)
 
@@ -148,22 +148,15 @@ def xaead_open(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes = b""):
     return _open(lib.wgc_xaead_open, nonce, key, ciphertext, ad)
 
 
-# ---- In place and in batches (no copies: cffi from_buffer on writable buffers) ----
-
-def _writable(buf):
-    try:
-        return ffi.from_buffer(buf, require_writable=True)
-    except (BufferError, TypeError):
-        raise TypeError("in-place operations need a writable buffer (bytearray, memoryview)") from None
-
+# ---- In place and in batches (no copies: pointers into the caller's writable buffers) ----
 
 def seal_in_place(key: bytes, counter: int, buf, length: int) -> None:
     """Encrypt buf[:length] in place and write the tag at buf[length:length+16]."""
     check_length("key", key, KEY_LEN)
     if length < 0 or len(buf) < length + TAG_LEN:
         raise ValueError("buffer has no room for the 16-byte tag")
-    p = _writable(buf)
-    lib.wgc_wg_seal(p, p, length, ffi.NULL, 0, counter, key)
+    p = writable(buf)
+    lib.wgc_wg_seal(p, p, length, NULL, 0, counter, key)
 
 
 def open_in_place(key: bytes, counter: int, buf, length: int) -> bool:
@@ -171,8 +164,8 @@ def open_in_place(key: bytes, counter: int, buf, length: int) -> bool:
     check_length("key", key, KEY_LEN)
     if length < TAG_LEN or len(buf) < length:
         raise ValueError("buffer is shorter than its length or than the tag")
-    p = _writable(buf)
-    return lib.wgc_wg_open(p, p, length, ffi.NULL, 0, counter, key) == 0
+    p = writable(buf)
+    return lib.wgc_wg_open(p, p, length, NULL, 0, counter, key) == 0
 
 
 class Batch:
@@ -184,7 +177,7 @@ class Batch:
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self._items = ffi.new("struct wgc_batch_item[]", capacity)
+        self._items, self._view = new("wgc_batch_item", capacity)
         self._keep = [None] * capacity
         self.count = 0
 
@@ -198,13 +191,13 @@ class Batch:
         need = length + TAG_LEN if sealing else length
         if length < (0 if sealing else TAG_LEN) or len(buf) < need:
             raise ValueError("buffer too short for this packet")
-        p = _writable(buf)
-        item = self._items[self.count]
+        p = writable(buf)
+        item = self._view[self.count]
         item.data = p
         item.len = length
         item.counter = counter
         item.status = -1
-        self._keep[self.count] = p
+        self._keep[self.count] = (buf, p)   # C holds an address into buf until clear()
         self.count += 1
 
     def seal(self, key: bytes) -> int:
@@ -216,18 +209,18 @@ class Batch:
         return lib.wgc_wg_open_batch(self._items, self.count, key)
 
     def status(self, i: int) -> int:
-        return self._items[i].status
+        return self._view[i].status
 
 
 def implementation() -> str:
-    return ffi.string(lib.wgc_impl()).decode()
+    return c_string(lib.wgc_impl())
 
 
 class ReplayWindow:
     """The receive counter window of one keypair (8128 packets, in C)."""
 
     def __init__(self):
-        self._r = ffi.new("struct wgc_replay *")
+        self._r, _ = new("wgc_replay")
         lib.wgc_replay_init(self._r)
 
     def check(self, counter: int) -> bool:

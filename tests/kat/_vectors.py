@@ -5,12 +5,11 @@ import pathlib
 
 import pytest
 
-VECTORS = pathlib.Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = pathlib.Path(__file__).parent.parent / "vectors"
 
 
 def load(name):
-    with open(VECTORS / name) as f:
-        return json.load(f)
+    return json.loads((VECTORS / name).read_text())
 
 
 def rfc(section):

@@ -1,7 +1,6 @@
 """Helpers for the protocol tests: fake clock, seeded RNG, IP packet builders, an in-memory net."""
 
 import ipaddress
-import random
 import struct
 
 from wgpy import crypto
@@ -27,8 +26,19 @@ class FakeClock:
 
 
 def make_rng(seed: int):
-    """A deterministic rng(n) -> bytes."""
-    return random.Random(seed).randbytes
+    """A deterministic rng(n) -> bytes: BLAKE2s over (seed, block number), so that it
+    runs alike on CPython and MicroPython (which has no random.Random)."""
+    blocks = [0]
+    pending = bytearray()
+
+    def rng(n: int) -> bytes:
+        while len(pending) < n:
+            pending.extend(crypto.blake2s(seed.to_bytes(8, "little") + blocks[0].to_bytes(8, "little")))
+            blocks[0] += 1
+        out = bytes(pending[:n])
+        pending[:] = pending[n:]
+        return out
+    return rng
 
 
 def make_keypair(rng):

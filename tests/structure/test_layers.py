@@ -69,13 +69,22 @@ def test_nothing_imports_the_command_lines():
 
 def test_only_native_imports_the_c_extension():
     assert importers("wgpy._wgcore") == {"wgpy._native"}
+    assert importers("wgpy.runtime.mpy_core") == {"wgpy._native"}
+
+
+def test_only_the_runtime_layer_asks_which_runtime_this_is():
+    asking = {module_name(p) for p in PACKAGE.rglob("*.py") if "sys.implementation" in p.read_text()}
+    assert asking == {"wgpy.runtime"}
 
 
 @pytest.mark.parametrize("layer,allowed", [
     # The sans-I/O core: crypto primitives (and the Noise messages in C) and itself,
     # nothing that does I/O or policy.
-    ("wgpy.protocol", ("wgpy.protocol", "wgpy.crypto", "wgpy.handshake_native")),
-    ("wgpy.uci", ("wgpy.uci", "wgpy.keys", "wgpy.crypto")),
+    ("wgpy.protocol", ("wgpy.protocol", "wgpy.crypto", "wgpy.handshake_native",
+                       "wgpy.runtime")),
+    ("wgpy.uci", ("wgpy.uci", "wgpy.keys", "wgpy.crypto", "wgpy.runtime")),
+    # What differs between CPython and MicroPython: the bottom layer.
+    ("wgpy.runtime", ("wgpy.runtime",)),
 ])
 def test_lower_layers_stay_below(layer, allowed):
     for module, deps in MODULES.items():

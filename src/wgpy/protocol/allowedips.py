@@ -8,6 +8,8 @@ prefix moves it to the new peer; removal needs the exact prefix and owner;
 networks_of() lists a peer's prefixes in insertion order.
 """
 
+from collections import OrderedDict   # MicroPython's plain dicts keep no order
+
 
 _BITS = {4: 32, 6: 128}
 
@@ -54,7 +56,7 @@ class AllowedIPs:
 
     def __init__(self):
         self._families = {4: _Family(32), 6: _Family(128)}
-        self._by_peer = {}          # peer -> {network: None}, insertion-ordered
+        self._by_peer = {}          # peer -> OrderedDict {network: None}
         self.on_change = None       # called after any change (the datapath mirrors the table)
 
     def _changed(self) -> None:
@@ -71,7 +73,7 @@ class AllowedIPs:
         if old is not None:
             self._by_peer[old].pop(network, None)
         family.put(length, key, peer)
-        self._by_peer.setdefault(peer, {})[network] = None
+        self._by_peer.setdefault(peer, OrderedDict())[network] = None
         self._changed()
 
     def remove(self, network, peer) -> None:

@@ -7,20 +7,16 @@ side as a sender: it stamps mac1/mac2 and consumes cookie replies.
 Rule: remote bytes never raise here; checks return bool / MacVerdict.
 """
 
-import enum
-import ipaddress
 import math
-# Not hmac.compare_digest: importing hmac loads OpenSSL (hashlib), about 4 MB of RSS
-# for one constant-time comparison, which hmac takes from _operator anyway.
-from _operator import _compare_digest as compare_digest
 
 from wgpy import crypto
+from wgpy.runtime.compat import compare_digest, packed_ip
 
 from . import messages
 from .constants import COOKIE_NONCE_LEN, COOKIE_REFRESH_TIME, LABEL_COOKIE, LABEL_MAC1, MAC_LEN
 
 
-class MacVerdict(enum.Enum):
+class MacVerdict:
     """Outcome of checking a handshake message's MACs (kernel cookie.h)."""
     INVALID_MAC = 0
     VALID_BUT_NO_COOKIE = 1
@@ -41,7 +37,7 @@ def address_bytes(addr) -> bytes:
     """Source IP and port as the cookie input (wireguard-go feeds IP and port)."""
     host, port = addr[0], addr[1]
     try:
-        packed = ipaddress.ip_address(host.split("%", 1)[0]).packed
+        packed = packed_ip(host.split("%", 1)[0])
     except ValueError:
         packed = host.encode()
     return packed + (port & 0xFFFF).to_bytes(2, "big")

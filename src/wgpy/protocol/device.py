@@ -13,11 +13,12 @@ fastpath.changed(kind, peer), and transport packets are handed to it unsealed
 (fastpath.send_transport); it reports key confirmation back via keypair_confirmed().
 """
 
-import collections
 import os
 import time
+from collections import OrderedDict
 
 from wgpy import crypto
+from wgpy.runtime.compat import Counter, deque
 
 from . import messages, noise, tai64n
 from .allowedips import AllowedIPs
@@ -44,15 +45,15 @@ class Device:
         self.listen_port = 0
         self.fwmark = 0
         self.mtu = DEFAULT_MTU
-        self.peers = {}
+        self.peers = OrderedDict()     # public key -> Peer, in the order added (`wg show`'s)
         self.allowed_ips = AllowedIPs()
         self.index = IndexTable(rng)
         self.cookie_checker = CookieChecker(rng)
         self.ratelimiter = RateLimiter()
-        self.drops = collections.Counter()
+        self.drops = Counter()
         self.timestamp_floor = None     # bytes(12): our next TAI64N must be later
         self.under_load_threshold = UNDER_LOAD_HANDSHAKES_PER_SECOND
-        self._handshake_times = collections.deque()
+        self._handshake_times = deque()
         self._under_load_until = -1.0
         self._outgoing = []
         self._delivered = []
@@ -205,7 +206,7 @@ class Device:
         if kind is None:
             self.drops["too_short" if len(data) < messages.MIN_MESSAGE_SIZE
                        else "unknown_type"] += 1
-        elif kind is MessageType.TRANSPORT:
+        elif kind == MessageType.TRANSPORT:
             self._receive_transport(bytes(data), addr, now)
         else:
             self._receive_handshake(bytes(data), addr, now)
@@ -257,8 +258,8 @@ class Device:
     def _receive_initiation(self, msg, data: bytes, addr, now: float) -> None:
         result = noise.consume_initiation(msg, self.private_key, self.public_key,
                                           self.peers.get, now)
-        if isinstance(result, noise.Reject):
-            self.drops[result.value] += 1
+        if isinstance(result, str):     # a noise.Reject reason
+            self.drops[result] += 1
             return
         peer = result
         peer.rx_bytes += len(data)

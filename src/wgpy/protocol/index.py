@@ -5,14 +5,12 @@ handshake or one of its keypairs. Indices come from the injected RNG and
 are never reused while live; 0 is never handed out so it can mean "none".
 """
 
-from dataclasses import dataclass
+from wgpy.runtime.compat import Record
 
 
-@dataclass
-class IndexEntry:
-    peer: object
-    handshake: object = None
-    keypair: object = None
+class IndexEntry(Record):
+    FIELDS = ("peer", "handshake", "keypair")
+    DEFAULTS = {"handshake": None, "keypair": None}
 
 
 class IndexTable:

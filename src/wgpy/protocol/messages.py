@@ -6,24 +6,25 @@ type is one byte followed by three zero bytes, read together as a u32 so
 that non-zero reserved bytes make the type unknown (as wireguard-go does).
 """
 
-import enum
-import struct
-from dataclasses import dataclass
+from wgpy.runtime.compat import Record, Struct
 
 from .constants import MAC_LEN, TAG_LEN
 
 
-class MessageType(enum.IntEnum):
+class MessageType:
+    """The message type field's values."""
     INITIATION = 1
     RESPONSE = 2
     COOKIE_REPLY = 3
     TRANSPORT = 4
 
+    ALL = (INITIATION, RESPONSE, COOKIE_REPLY, TRANSPORT)
 
-_INITIATION = struct.Struct("<II32s48s28s16s16s")
-_RESPONSE = struct.Struct("<III32s16s16s16s")
-_COOKIE_REPLY = struct.Struct("<II24s32s")
-TRANSPORT_HEADER = struct.Struct("<IIQ")
+
+_INITIATION = Struct("<II32s48s28s16s16s")
+_RESPONSE = Struct("<III32s16s16s16s")
+_COOKIE_REPLY = Struct("<II24s32s")
+TRANSPORT_HEADER = Struct("<IIQ")
 
 INITIATION_SIZE = _INITIATION.size          # 148
 RESPONSE_SIZE = _RESPONSE.size              # 92
@@ -35,14 +36,9 @@ MACS_SIZE = 2 * MAC_LEN
 ZERO_MAC = bytes(MAC_LEN)
 
 
-@dataclass
-class Initiation:
-    sender: int
-    ephemeral: bytes
-    encrypted_static: bytes
-    encrypted_timestamp: bytes
-    mac1: bytes = ZERO_MAC
-    mac2: bytes = ZERO_MAC
+class Initiation(Record):
+    FIELDS = ("sender", "ephemeral", "encrypted_static", "encrypted_timestamp", "mac1", "mac2")
+    DEFAULTS = {"mac1": ZERO_MAC, "mac2": ZERO_MAC}
 
     def pack(self) -> bytes:
         """The 148-byte datagram."""
@@ -51,14 +47,9 @@ class Initiation:
                                 self.mac1, self.mac2)
 
 
-@dataclass
-class Response:
-    sender: int
-    receiver: int
-    ephemeral: bytes
-    encrypted_nothing: bytes
-    mac1: bytes = ZERO_MAC
-    mac2: bytes = ZERO_MAC
+class Response(Record):
+    FIELDS = ("sender", "receiver", "ephemeral", "encrypted_nothing", "mac1", "mac2")
+    DEFAULTS = {"mac1": ZERO_MAC, "mac2": ZERO_MAC}
 
     def pack(self) -> bytes:
         """The 92-byte datagram."""
@@ -66,11 +57,8 @@ class Response:
                               self.ephemeral, self.encrypted_nothing, self.mac1, self.mac2)
 
 
-@dataclass
-class CookieReply:
-    receiver: int
-    nonce: bytes
-    encrypted_cookie: bytes
+class CookieReply(Record):
+    FIELDS = ("receiver", "nonce", "encrypted_cookie")
 
     def pack(self) -> bytes:
         """The 64-byte datagram."""
@@ -78,11 +66,8 @@ class CookieReply:
                                   self.encrypted_cookie)
 
 
-@dataclass
-class Transport:
-    receiver: int
-    counter: int
-    encrypted: bytes        # padded plaintext || 16-byte tag
+class Transport(Record):
+    FIELDS = ("receiver", "counter", "encrypted")     # encrypted: padded plaintext || 16-byte tag
 
     def pack(self) -> bytes:
         """Header followed by the ciphertext."""
@@ -90,19 +75,16 @@ class Transport:
 
 
 def pack_transport(receiver: int, counter: int, encrypted: bytes) -> bytes:
-    """A transport datagram without building a dataclass (the hot path)."""
+    """A transport datagram without building a Transport (the hot path)."""
     return TRANSPORT_HEADER.pack(MessageType.TRANSPORT, receiver, counter) + encrypted
 
 
 def message_type(data: bytes):
-    """The MessageType of a datagram, or None if too short or unknown."""
+    """The MessageType value of a datagram, or None if too short or unknown."""
     if len(data) < MIN_MESSAGE_SIZE:
         return None
     value = int.from_bytes(data[:4], "little")
-    try:
-        return MessageType(value)
-    except ValueError:
-        return None
+    return value if value in MessageType.ALL else None
 
 
 def _parse_initiation(data: bytes):
@@ -140,7 +122,7 @@ def parse(data: bytes):
     kind = message_type(data)
     if kind is None:
         return None
-    if kind is MessageType.TRANSPORT:
+    if kind == MessageType.TRANSPORT:
         return _parse_transport(data)
     size, parser = _PARSERS[kind]
     if len(data) != size:

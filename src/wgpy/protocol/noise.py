@@ -12,12 +12,10 @@ Handshake.symmetric; the generic layer below stays the spec, and NATIVE = None s
 it (tests compare the two byte for byte).
 """
 
-import enum
 import math
-from dataclasses import dataclass
-from functools import lru_cache
 
 from wgpy import crypto
+from wgpy.runtime.compat import Record, lru_cache
 
 try:
     from wgpy import handshake_native as NATIVE
@@ -30,7 +28,7 @@ from .constants import CONSTRUCTION, HANDSHAKE_INITIATION_RATE, IDENTIFIER, KEY_
 ZERO_KEY = bytes(KEY_LEN)
 
 
-class HandshakeState(enum.Enum):
+class HandshakeState:
     ZEROED = 0
     CREATED_INITIATION = 1
     CONSUMED_INITIATION = 2
@@ -38,8 +36,8 @@ class HandshakeState(enum.Enum):
     CONSUMED_RESPONSE = 4
 
 
-class Reject(str, enum.Enum):
-    """Why an initiation was refused; the values are drop-counter reasons."""
+class Reject:
+    """Why an initiation was refused: the strings are drop-counter reasons."""
     DECRYPT = "initiation_decrypt"
     UNKNOWN_PEER = "initiation_unknown_peer"
     NO_STATIC_STATIC = "initiation_no_static_static"
@@ -82,7 +80,7 @@ class SymmetricState:
     def initialize(cls, protocol_name: bytes, prologue: bytes) -> "SymmetricState":
         """InitializeSymmetric(protocol_name) then MixHash(prologue)."""
         if len(protocol_name) <= 32:
-            h = protocol_name.ljust(32, b"\0")
+            h = protocol_name + bytes(32 - len(protocol_name))
         else:
             h = hash_(protocol_name)
         state = cls(h, h)
@@ -205,21 +203,24 @@ def wireguard_initial_state(responder_static: bytes) -> SymmetricState:
     return initial_state(CONSTRUCTION, IDENTIFIER, responder_static)
 
 
-@dataclass
-class Handshake:
+class Handshake(Record):
     """One peer's handshake (wireguard-go's Handshake struct)."""
-    remote_static: bytes
-    preshared_key: bytes = ZERO_KEY
-    static_static: bytes = None         # DH(our static, their static), None if unusable
-    state: HandshakeState = HandshakeState.ZEROED
-    symmetric: SymmetricState = None
-    local_ephemeral: bytes = None
-    remote_ephemeral: bytes = None
-    local_index: int = 0
-    remote_index: int = 0
-    last_timestamp: bytes = tai64n.ZERO
-    last_initiation_consumption: float = -math.inf
-    last_sent_handshake: float = -math.inf
+    FIELDS = ("remote_static", "preshared_key", "static_static", "state", "symmetric",
+              "local_ephemeral", "remote_ephemeral", "local_index", "remote_index",
+              "last_timestamp", "last_initiation_consumption", "last_sent_handshake")
+    DEFAULTS = {
+        "preshared_key": ZERO_KEY,
+        "static_static": None,          # DH(our static, their static), None if unusable
+        "state": HandshakeState.ZEROED,
+        "symmetric": None,              # a SymmetricState
+        "local_ephemeral": None,
+        "remote_ephemeral": None,
+        "local_index": 0,
+        "remote_index": 0,
+        "last_timestamp": tai64n.ZERO,
+        "last_initiation_consumption": -math.inf,
+        "last_sent_handshake": -math.inf,
+    }
 
     def clear(self) -> None:
         """Forget ephemeral state; keeps the replay timestamp and the pacing stamps."""
@@ -316,7 +317,7 @@ def consume_initiation(msg, local_static_priv: bytes, local_static_pub: bytes, l
 
 def create_response(hs: Handshake, ephemeral_priv: bytes, sender_index: int):
     """Build message 2 after consume_initiation (macs left zero); None on failure."""
-    if hs.state is not HandshakeState.CONSUMED_INITIATION:
+    if hs.state != HandshakeState.CONSUMED_INITIATION:
         return None
     if NATIVE is not None:
         raw = NATIVE.create_response(hs.symmetric, hs.remote_static, hs.preshared_key,
@@ -338,7 +339,7 @@ def create_response(hs: Handshake, ephemeral_priv: bytes, sender_index: int):
 
 def consume_response(msg, hs: Handshake, local_static_priv: bytes) -> bool:
     """Verify message 2 against our pending initiation; True updates hs."""
-    if hs.state is not HandshakeState.CREATED_INITIATION:
+    if hs.state != HandshakeState.CREATED_INITIATION:
         return False
     if NATIVE is not None:
         if not NATIVE.consume_response(hs.symmetric, msg.pack(), local_static_priv,
@@ -358,9 +359,9 @@ def consume_response(msg, hs: Handshake, local_static_priv: bytes) -> bool:
 
 def begin_session(hs: Handshake):
     """(send_key, recv_key, is_initiator, local_index, remote_index), zeroing hs; or None."""
-    if hs.state is HandshakeState.CONSUMED_RESPONSE:
+    if hs.state == HandshakeState.CONSUMED_RESPONSE:
         initiator = True
-    elif hs.state is HandshakeState.CREATED_RESPONSE:
+    elif hs.state == HandshakeState.CREATED_RESPONSE:
         initiator = False
     else:
         return None

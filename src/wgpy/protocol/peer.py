@@ -8,9 +8,9 @@ our own code calls these methods, so misuse may raise; remote bytes never reach 
 """
 
 import base64
-import collections
 
 from wgpy import crypto
+from wgpy.runtime.compat import deque
 
 from . import messages, noise
 from .constants import (KEY_LEN, PADDING_MULTIPLE, QUEUE_STAGED_SIZE,
@@ -49,7 +49,7 @@ class Peer:
         self.keypairs.on_change = lambda: device._changed("keypairs", self)
         self.cookie_generator = CookieGenerator(public_key)
         self.timers = Timers(self, device.rng)
-        self.staged = collections.deque(maxlen=QUEUE_STAGED_SIZE)   # full: oldest drops
+        self.staged = deque(maxlen=QUEUE_STAGED_SIZE)   # full: oldest drops
         self._endpoint = None
         self.persistent_keepalive_interval = 0
         self.rx_bytes = 0

@@ -8,10 +8,9 @@ fwmark, done through the caller's `Network`) runs first, so a failed request cha
 daemon passes `now` and does the I/O (see `wgpy.uapi.server` and `wgpy.daemon.loop`).
 """
 
-import ipaddress
 import string
-from dataclasses import dataclass, field
-from typing import List, Optional, Protocol, Tuple, Union
+
+from wgpy.runtime.compat import Record, ipaddress
 
 # Linux errno values, negated on the wire as wireguard-go does (`wg` parses signed values).
 EIO = 5
@@ -24,8 +23,6 @@ KEY_HEX_LEN = 64
 _HEX = frozenset(string.hexdigits)
 _ZERO_KEY = bytes(32)
 
-Network_ = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-
 
 class UapiError(Exception):
     """A request wireguard-go would refuse; `errno` is the positive Linux value."""
@@ -37,88 +34,76 @@ class UapiError(Exception):
 
 # ---- typed operations ----
 
-@dataclass(frozen=True)
-class SetPrivateKey:
-    key: Optional[bytes]  # None clears it (all-zero hex on the wire)
+class SetPrivateKey(Record):
+    FIELDS = ("key",)   # None clears it (all-zero hex on the wire)
 
 
-@dataclass(frozen=True)
-class SetListenPort:
-    port: int
+class SetListenPort(Record):
+    FIELDS = ("port",)
 
 
-@dataclass(frozen=True)
-class SetFwmark:
-    mark: int
+class SetFwmark(Record):
+    FIELDS = ("mark",)
 
 
-@dataclass(frozen=True)
-class ReplacePeers:
+class ReplacePeers(Record):
     pass
 
 
-@dataclass(frozen=True)
-class UpdateOnly:
+class UpdateOnly(Record):
     pass
 
 
-@dataclass(frozen=True)
-class RemovePeer:
+class RemovePeer(Record):
     pass
 
 
-@dataclass(frozen=True)
-class SetPresharedKey:
-    key: Optional[bytes]  # None removes it
+class SetPresharedKey(Record):
+    FIELDS = ("key",)   # None removes it
 
 
-@dataclass(frozen=True)
-class SetEndpoint:
-    endpoint: Tuple[str, int]
+class SetEndpoint(Record):
+    FIELDS = ("endpoint",)      # (host, port)
 
 
-@dataclass(frozen=True)
-class SetKeepalive:
-    seconds: int
+class SetKeepalive(Record):
+    FIELDS = ("seconds",)
 
 
-@dataclass(frozen=True)
-class ReplaceAllowedIps:
+class ReplaceAllowedIps(Record):
     pass
 
 
-@dataclass(frozen=True)
-class AddAllowedIp:
-    network: Network_
+class AddAllowedIp(Record):
+    FIELDS = ("network",)       # an ipaddress IPv4Network or IPv6Network
 
 
-@dataclass(frozen=True)
-class RemoveAllowedIp:
-    network: Network_
+class RemoveAllowedIp(Record):
+    FIELDS = ("network",)
 
 
-DeviceOp = Union[SetPrivateKey, SetListenPort, SetFwmark, ReplacePeers]
-PeerOp = Union[UpdateOnly, RemovePeer, SetPresharedKey, SetEndpoint, SetKeepalive,
-               ReplaceAllowedIps, AddAllowedIp, RemoveAllowedIp]
+class PeerSection(Record):
+    """One peer's public key and its ops (UpdateOnly ... RemoveAllowedIp), in order."""
+    FIELDS = ("public_key", "ops")
+
+    def __init__(self, public_key: bytes, ops=None):
+        super().__init__(public_key, [] if ops is None else ops)
 
 
-@dataclass
-class PeerSection:
-    public_key: bytes
-    ops: List[PeerOp] = field(default_factory=list)
+class SetRequest(Record):
+    """The device's ops (SetPrivateKey ... ReplacePeers), then the peer sections."""
+    FIELDS = ("device_ops", "peers")
+
+    def __init__(self, device_ops=None, peers=None):
+        super().__init__([] if device_ops is None else device_ops, [] if peers is None else peers)
 
 
-@dataclass
-class SetRequest:
-    device_ops: List[DeviceOp] = field(default_factory=list)
-    peers: List[PeerSection] = field(default_factory=list)
-
-
-class Network(Protocol):
-    """What execute_set needs from the daemon's UDP side."""
+class Network:
+    """What execute_set needs from the daemon's UDP side (any object with rebind)."""
 
     def rebind(self, listen_port: int, fwmark: int) -> int:
         """Bind (port, mark) all-or-nothing; return the real port; raise OSError on failure."""
+        raise NotImplementedError
 
 
 # ---- value parsers (each raises UapiError(EINVAL)) ----
@@ -134,7 +119,7 @@ def parse_key(value: str, what: str = "key") -> bytes:
     return bytes.fromhex(value)
 
 
-def _maybe_zero_key(value: str, what: str) -> Optional[bytes]:
+def _maybe_zero_key(value: str, what: str) -> "bytes | None":
     key = parse_key(value, what)
     return None if key == _ZERO_KEY else key
 
@@ -147,11 +132,16 @@ def clamp_private_key(key: bytes) -> bytes:
     return bytes(clamped)
 
 
+def _is_decimal(value: str) -> bool:
+    """Only ASCII digits, at least one (str.isdigit also takes other scripts' digits)."""
+    return bool(value) and all("0" <= c <= "9" for c in value)
+
+
 def parse_uint(value: str, bits: int, what: str) -> int:
     """Decimal digits only, as Go's ParseUint(value, 10, bits)."""
     digits = value.lstrip("0") or "0"
     # Why the length check first: int() refuses strings over 4,300 digits with ValueError.
-    if not (value.isascii() and value.isdigit()) or len(digits) > 20 or int(digits) >> bits:
+    if not _is_decimal(value) or len(digits) > 20 or int(digits) >> bits:
         raise _invalid(what, value[:40])
     return int(digits)
 
@@ -161,7 +151,7 @@ def _parse_true(value: str, what: str) -> None:
         raise _invalid(what, value)
 
 
-def parse_endpoint(value: str) -> Tuple[str, int]:
+def parse_endpoint(value: str) -> tuple:
     """`a.b.c.d:port` or `[v6]:port`, numeric only -> (host, port)."""
     host, sep, port_text = value.rpartition(":")
     if not sep:
@@ -181,10 +171,10 @@ def parse_endpoint(value: str) -> Tuple[str, int]:
     return str(address), port
 
 
-def parse_prefix(value: str) -> Network_:
+def parse_prefix(value: str):
     """`address/len` (host bits masked, as wireguard-go's allowedips does)."""
     address, sep, length = value.partition("/")
-    if not sep or "%" in address or not (length.isascii() and length.isdigit()):
+    if not sep or "%" in address or not _is_decimal(length):
         raise _invalid("allowed_ip", value)
     try:
         return ipaddress.ip_network(f"{address}/{int(length)}", strict=False)
@@ -194,7 +184,7 @@ def parse_prefix(value: str) -> Network_:
 
 # ---- set: parse everything, then apply ----
 
-def _parse_device_line(key: str, value: str) -> DeviceOp:
+def _parse_device_line(key: str, value: str):
     if key == "private_key":
         key = _maybe_zero_key(value, "private_key")
         return SetPrivateKey(None if key is None else clamp_private_key(key))
@@ -208,7 +198,7 @@ def _parse_device_line(key: str, value: str) -> DeviceOp:
     raise UapiError(EINVAL, f"invalid UAPI device key: {key!r}")
 
 
-def _parse_peer_line(key: str, value: str) -> Optional[PeerOp]:
+def _parse_peer_line(key: str, value: str):
     """One peer line -> op; None for lines that are accepted but do nothing."""
     if key in ("update_only", "remove", "replace_allowed_ips"):
         _parse_true(value, key)
@@ -231,7 +221,7 @@ def _parse_peer_line(key: str, value: str) -> Optional[PeerOp]:
     raise UapiError(EINVAL, f"invalid UAPI peer key: {key!r}")
 
 
-def parse_set(lines: List[str]) -> SetRequest:
+def parse_set(lines: list) -> SetRequest:
     """Parse the body of a set=1 request (lines without newlines, no blank line)."""
     request = SetRequest()
     for line in lines:
@@ -249,7 +239,7 @@ def parse_set(lines: List[str]) -> SetRequest:
     return request
 
 
-def _wanted_port_and_mark(dev, ops: List[DeviceOp]) -> Tuple[int, int]:
+def _wanted_port_and_mark(dev, ops: list) -> tuple:
     """The (listen_port, fwmark) the request asks for, current values where unnamed."""
     port, mark = dev.listen_port, dev.fwmark
     for op in ops:
@@ -262,7 +252,7 @@ def _wanted_port_and_mark(dev, ops: List[DeviceOp]) -> Tuple[int, int]:
     return port, mark
 
 
-def _apply_network(dev, ops: List[DeviceOp], net: Optional[Network]) -> None:
+def _apply_network(dev, ops: list, net: Network) -> None:
     """Rebind first: it is the one step that can fail, so failing here changes nothing."""
     port, mark = _wanted_port_and_mark(dev, ops)
     if (port, mark) == (dev.listen_port, dev.fwmark):
@@ -275,7 +265,7 @@ def _apply_network(dev, ops: List[DeviceOp], net: Optional[Network]) -> None:
     dev.listen_port, dev.fwmark = port, mark
 
 
-def _apply_peer_ops(dev, peer, created: bool, ops: List[PeerOp], now: float) -> None:
+def _apply_peer_ops(dev, peer, created: bool, ops: list, now: float) -> None:
     """Apply one peer's section in order; remove/update_only end it (wireguard-go's dummy)."""
     for op in ops:
         if isinstance(op, RemovePeer) or isinstance(op, UpdateOnly) and created:
@@ -295,7 +285,7 @@ def _apply_peer_ops(dev, peer, created: bool, ops: List[PeerOp], now: float) -> 
             dev.allowed_ips.remove(op.network, peer)
 
 
-def execute_set(dev, request: SetRequest, now: float, net: Optional[Network] = None) -> None:
+def execute_set(dev, request: SetRequest, now: float, net: Network = None) -> None:
     """Apply a parsed request; raises UapiError(EADDRINUSE) before any change if binding fails."""
     _apply_network(dev, request.device_ops, net)
     for op in request.device_ops:
@@ -311,7 +301,7 @@ def execute_set(dev, request: SetRequest, now: float, net: Optional[Network] = N
         _apply_peer_ops(dev, peer, created, section.ops, now)
 
 
-def handle_set(dev, lines: List[str], now: float, net: Optional[Network] = None) -> int:
+def handle_set(dev, lines: list, now: float, net: Network = None) -> int:
     """Parse then apply a set=1 body; return the errno to answer (0 or negative)."""
     try:
         execute_set(dev, parse_set(lines), now, net)
@@ -328,14 +318,14 @@ def format_endpoint(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _handshake_time(wall: Optional[float]) -> Tuple[int, int]:
+def _handshake_time(wall: float) -> tuple:
     if not wall:
         return 0, 0
     sec = int(wall)
     return sec, min(int((wall - sec) * 1e9), 999_999_999)
 
 
-def _peer_lines(dev, peer) -> List[str]:
+def _peer_lines(dev, peer) -> list:
     lines = [f"public_key={peer.public_key.hex()}",
              f"preshared_key={(peer.preshared_key or _ZERO_KEY).hex()}",
              "protocol_version=1"]

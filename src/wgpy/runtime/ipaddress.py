@@ -1,0 +1,165 @@
+"""The part of the standard `ipaddress` module wgpy uses, for MicroPython (which has
+none): addresses and networks of both versions with packed/version/prefixlen/
+network_address/ipv4_mapped, membership, equality, hashing and text forms. Parsing is
+socket.inet_pton's. On CPython wgpy uses the standard module itself."""
+
+import socket
+
+_FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
+_BITS = {4: 32, 6: 128}
+
+
+class _Address:
+    VERSION = 0
+
+    def __init__(self, value):
+        bits = _BITS[self.VERSION]
+        if isinstance(value, int):
+            if not 0 <= value < 1 << bits:
+                raise ValueError(f"{value} does not fit IPv{self.VERSION}")
+            self._int = value
+        elif isinstance(value, (bytes, bytearray)):
+            if len(value) != bits // 8:
+                raise ValueError(f"IPv{self.VERSION} addresses are {bits // 8} bytes")
+            self._int = int.from_bytes(value, "big")
+        else:
+            try:
+                packed = socket.inet_pton(_FAMILY[self.VERSION], value)
+            except (OSError, ValueError, TypeError):
+                raise ValueError(f"not an IPv{self.VERSION} address: {value!r}") from None
+            self._int = int.from_bytes(packed, "big")
+
+    @property
+    def version(self) -> int:
+        return self.VERSION
+
+    @property
+    def packed(self) -> bytes:
+        return self._int.to_bytes(_BITS[self.VERSION] // 8, "big")
+
+    def __int__(self):
+        return self._int
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._int == other._int
+
+    def __hash__(self):
+        return hash((self.VERSION, self._int))
+
+    def __lt__(self, other):
+        return (self.VERSION, self._int) < (other.VERSION, other._int)
+
+    def __str__(self):
+        if self.VERSION == 4:
+            return socket.inet_ntop(socket.AF_INET, self.packed)
+        return _ipv6_text(self._int)
+
+    def __repr__(self):
+        return f"IPv{self.VERSION}Address('{self}')"
+
+
+def _ipv6_text(value: int) -> str:
+    """RFC 5952 text, all hex as the stdlib writes it (libc's inet_ntop would write
+    some forms with a dotted IPv4 tail)."""
+    groups = [(value >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+    best_start, best_len, start = -1, 0, None
+    for i, group in enumerate(groups + [1]):
+        if group == 0 and start is None:
+            start = i
+        elif group != 0 and start is not None:
+            if i - start > best_len:
+                best_start, best_len = start, i - start
+            start = None
+    words = ["%x" % g for g in groups]
+    if best_len < 2:
+        return ":".join(words)
+    return ":".join(words[:best_start]) + "::" + ":".join(words[best_start + best_len:])
+
+
+class IPv4Address(_Address):
+    VERSION = 4
+
+
+class IPv6Address(_Address):
+    VERSION = 6
+
+    @property
+    def ipv4_mapped(self):
+        """The IPv4Address of ::ffff:a.b.c.d, else None."""
+        return IPv4Address(self._int & 0xFFFFFFFF) if self._int >> 32 == 0xFFFF else None
+
+
+class _Network:
+    VERSION = 0
+    ADDRESS = _Address
+
+    def __init__(self, value, strict: bool = True):
+        bits = _BITS[self.VERSION]
+        if isinstance(value, tuple):
+            address, length = value
+        else:
+            address, _, length = str(value).partition("/")
+            length = length or bits
+            try:
+                length = int(length)
+            except ValueError:
+                raise ValueError(f"bad prefix length in {value!r}") from None
+        if not 0 <= length <= bits:
+            raise ValueError(f"bad prefix length in {value!r}")
+        host = int(self.ADDRESS(address))
+        mask = ((1 << length) - 1) << (bits - length)
+        if strict and host & ~mask:
+            raise ValueError(f"{value!r} has host bits set")
+        self.prefixlen = length
+        self.network_address = self.ADDRESS(host & mask)
+
+    @property
+    def version(self) -> int:
+        return self.VERSION
+
+    def __contains__(self, address):
+        bits = _BITS[self.VERSION]
+        return (address.version == self.VERSION
+                and int(address) >> (bits - self.prefixlen)
+                == int(self.network_address) >> (bits - self.prefixlen))
+
+    def __eq__(self, other):
+        return (type(self) is type(other) and self.prefixlen == other.prefixlen
+                and self.network_address == other.network_address)
+
+    def __hash__(self):
+        return hash((self.VERSION, int(self.network_address), self.prefixlen))
+
+    def __str__(self):
+        return f"{self.network_address}/{self.prefixlen}"
+
+    def __repr__(self):
+        return f"IPv{self.VERSION}Network('{self}')"
+
+
+class IPv4Network(_Network):
+    VERSION = 4
+    ADDRESS = IPv4Address
+
+
+class IPv6Network(_Network):
+    VERSION = 6
+    ADDRESS = IPv6Address
+
+
+def ip_address(value):
+    for cls in (IPv4Address, IPv6Address):
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} does not appear to be an IPv4 or IPv6 address")
+
+
+def ip_network(value, strict: bool = True):
+    for cls in (IPv4Network, IPv6Network):
+        try:
+            return cls(value, strict)
+        except ValueError as e:
+            error = e
+    raise error
