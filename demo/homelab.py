@@ -246,7 +246,6 @@ def uci_network(ifname: str, private: str, server_public: str) -> str:
             f"\toption private_key '{private}'\n"
             f"\tlist addresses '{TUNNEL_ROUTER}/24'\n"
             f"\tlist addresses '{TUNNEL_ROUTER6}/64'\n"
-            "\toption mtu '1420'\n"
             "\toption killswitch '1'\n\n"
             f"config wireguard_{ifname} 'vpn'\n"
             "\toption description 'VPN provider'\n"
@@ -362,6 +361,12 @@ def scenario(demo: Demo, checks: Checks, args) -> None:
 
     section("router$ wgpy status")
     print(indent(demo.wgpy("status").stdout))
+    chosen = json.loads(demo.wgpy("status", "--json").stdout)["interfaces"][demo.ifname]
+    chosen = chosen.get("mtu_in_use") or {}
+    checks.add("no mtu in UCI: the tunnel MTU fits the PPPoE WAN (1492), a multiple of 16",
+               chosen.get("source") in ("auto", "assumed") and
+               chosen.get("mtu", 1500) <= 1492 - 80 and chosen.get("mtu", 1) % 16 == 0,
+               f"{chosen.get('mtu')} ({chosen.get('reason')})")
 
     if args.web_port >= 0:
         web_ui(demo, checks, args)
