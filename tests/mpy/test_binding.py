@@ -18,7 +18,7 @@ from . import mpyrun
 HEADER = (mpyrun.ROOT / "src" / "core" / "wgcore.h").read_text()
 # ffi's type codes for the C types wgcore.h uses (every pointer is `p`).
 CODES = {"void": "v", "size_t": "L", "uint64_t": "Q", "uint32_t": "I", "int": "i", "int32_t": "i",
-         "uint8_t": "B"}
+         "uint8_t": "B", "uint16_t": "H"}
 
 
 def code(ctype) -> str:

@@ -14,8 +14,11 @@ from . import mpyrun
 SUITES = {
     "kat": sorted(p.relative_to(mpyrun.ROOT / "tests").as_posix()
                   for p in (mpyrun.ROOT / "tests" / "kat").glob("test_*.py")),
+    # test_*_native.py compare the C handshake (wgpy.handshake_native, cffi) with the pure
+    # path; MicroPython has no binding for it yet, so noise.py runs its pure path there.
     "protocol": sorted(p.relative_to(mpyrun.ROOT / "tests").as_posix()
-                       for p in (mpyrun.ROOT / "tests" / "protocol").glob("test_*.py")),
+                       for p in (mpyrun.ROOT / "tests" / "protocol").glob("test_*.py")
+                       if not p.name.endswith("_native.py")),
     # uapi/'s text protocol; the server (sockets) is not ported yet.
     "uapi": ["uapi/test_uapi_apply.py", "uapi/test_uapi_parse.py"],
 }

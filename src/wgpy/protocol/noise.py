@@ -297,7 +297,7 @@ def _read_initiation(msg, local_static_priv: bytes, local_static_pub: bytes, loo
 def consume_initiation(msg, local_static_priv: bytes, local_static_pub: bytes, lookup, now: float):
     """The peer whose initiation msg is, or a Reject; lookup(static) gives a peer with .handshake."""
     result = _read_initiation(msg, local_static_priv, local_static_pub, lookup)
-    if isinstance(result, Reject):
+    if isinstance(result, str):     # a Reject reason
         return result
     peer, state, timestamp = result
     hs = peer.handshake

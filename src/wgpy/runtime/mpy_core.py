@@ -60,6 +60,20 @@ FUNCTIONS = {
     "wgc_dp_arm": ("v", "p"),
     "wgc_dp_upcalls": ("L", "ppLpL"),
     "wgc_dp_get_stats": ("v", "pp"),
+    "wgc_dp_set_cookie": ("i", "pppQ"),
+    # Part 3: the handshake's hot path.
+    "wgc_hs_create_initiation": ("i", "pppppppI"),
+    "wgc_hs_consume_initiation": ("i", "ppppp"),
+    "wgc_hs_consume_initiation_payload": ("i", "pppp"),
+    "wgc_hs_create_response": ("i", "pppppII"),
+    "wgc_hs_consume_response": ("i", "pppp"),
+    "wgc_hs_derive_keys": ("v", "pppi"),
+    "wgc_cookie_keys": ("v", "ppp"),
+    "wgc_mac1_check": ("i", "pLp"),
+    "wgc_mac2_check": ("i", "pLppLH"),
+    "wgc_cookie_reply": ("i", "ppLpppLHp"),
+    "wgc_ratelimit_init": ("v", "pQ"),
+    "wgc_ratelimit_allow": ("i", "pBpQ"),
 }
 
 CONSTANTS = {
@@ -71,12 +85,16 @@ CONSTANTS = {
     "WGC_REKEY_AFTER_TIME_S": 120, "WGC_REJECT_AFTER_TIME_S": 180, "WGC_REKEY_TIMEOUT_S": 5,
     "WGC_KEEPALIVE_TIMEOUT_S": 10, "WGC_PADDING_MULTIPLE": 16,
     "WGC_REPLAY_BLOCKS": 128, "WGC_REPLAY_WINDOW": 8128,
-    "WGC_DP_UPCALLS": 64,
+    "WGC_DP_UPCALLS": 1024,
     "WGC_DP_EV_ACTIVITY": 1, "WGC_DP_EV_CONFIRMED": 2, "WGC_DP_EV_REKEY_SEND": 4,
     "WGC_DP_EV_REKEY_RECV": 8,
     "WGC_DP_UP_UDP": 1, "WGC_DP_UP_TUN": 2,
     "WGC_DP_VNET_HDR": 1, "WGC_DP_NO_TUN_GRO": 2, "WGC_DP_NO_UDP_GSO": 4, "WGC_DP_NO_UDP_GRO": 8,
     "WGC_DP_TUN_USO": 16,
+    "WGC_HS_INITIATION_LEN": 148, "WGC_HS_RESPONSE_LEN": 92,
+    "WGC_COOKIE_REPLY_LEN": 64, "WGC_COOKIE_REFRESH_S": 120,
+    "WGC_UNDER_LOAD_HANDSHAKES_PER_SECOND": 128, "WGC_UNDER_LOAD_AFTER_S": 1,
+    "WGC_RATELIMIT_PACKETS_PER_SECOND": 20, "WGC_RATELIMIT_BURST": 5, "WGC_RATELIMIT_SLOTS": 4096,
 }
 
 # dlopen's search path finds it where the package installs it (/usr/lib); tests and
