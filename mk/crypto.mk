@@ -100,7 +100,7 @@ cross-deps:
 
 # ---- instruction counting: a tiny TCG plugin + a bench driver per guest ----
 
-$(BUILD)/insn_plugin.so: tests/cross/insn_plugin.c
+$(BUILD)/insn_plugin.so: tests/cross/insn_plugin.c tests/cross/qemu_plugin_api.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -shared -fPIC -o $@ $<
 
@@ -141,7 +141,7 @@ DP_SRC := $(filter-out $(CORE_DIR)/selftest.c,$(wildcard $(CORE_DIR)/*.c))
 PROF_CFLAGS := $(CRYPTO_CFLAGS) -gdwarf-4 -static -pthread
 PROF_TARGETS := $(BUILD)/prof/mips32r2-be $(BUILD)/prof/mips32r2-le $(BUILD)/prof/armv7
 
-$(BUILD)/prof_plugin.so: tests/cross/prof_plugin.c
+$(BUILD)/prof_plugin.so: tests/cross/prof_plugin.c tests/cross/qemu_plugin_api.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c11 -O2 -Wall -Wextra -pedantic -shared -fPIC -o $@ $<
 
