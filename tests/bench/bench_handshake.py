@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Handshake throughput: wgpyd vs Debian wireguard-go, in network namespaces (root).
 
-    python tests/bench/bench_handshake.py [--seconds S] [--runs N] [--rate R]
+    PYTHONPATH=tests python tests/bench/bench_handshake.py [--seconds S] [--runs N] [--rate R]
 
 Not a test: it never asserts. Method, printed again at the top of every run:
 
@@ -23,25 +23,24 @@ Not a test: it never asserts. Method, printed again at the top of every run:
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-from bench_tunnel import (FLOOD, KINDS, PORT, WGPYD_PYTHON, Lab, SetupError,  # noqa: E402
-                          cpu_seconds, handshake_bench, keypair, machine_info, nsrun, run,
-                          table)
+from bench_tunnel import (KINDS, PORT, handshake_bench, linked_namespaces, machine_info, nsrun,
+                          run, run_generator, start_daemon, table)
+from support import netns
+from support.keys import genkey
+from support.procs import LabError
 
 
-def spoof_bench(lab: Lab, kind: str, duration: float, warmup: float, rate: float) -> dict:
-    resp_ns, gen_ns = lab.netns(), lab.netns()
-    lab.veth(resp_ns, gen_ns)
+def spoof_bench(lab: netns.Lab, kind: str, duration: float, warmup: float, rate: float) -> dict:
+    resp_ns, gen_ns = linked_namespaces(lab)
     run(["ip", "-n", resp_ns, "route", "add", "10.200.0.0/16", "via", "10.66.0.2"])
     run(["ip", "-n", gen_ns, "route", "add", "local", "10.200.0.0/16", "dev", "lo"])
-    ifname, proc = lab.daemon(resp_ns, kind)
-    priv, pub = keypair()
+    ifname, proc = start_daemon(lab, resp_ns, kind)
+    priv, pub = genkey()
     conf = os.path.join(lab.tmp, f"{ifname}.conf")
     with open(conf, "w") as f:
         f.write(f"[Interface]\nPrivateKey = {priv}\nListenPort = {PORT}\n")
@@ -50,18 +49,7 @@ def spoof_bench(lab: Lab, kind: str, duration: float, warmup: float, rate: float
     time.sleep(1.0)
     cfg = {"mode": "spoof", "responder_public": pub, "responder": "10.66.0.1", "port": PORT,
            "prefix": "10.200", "rate": rate, "duration": duration, "warmup": warmup}
-    gen = lab.spawn(gen_ns, [WGPYD_PYTHON, FLOOD], stdout=subprocess.PIPE,
-                    stdin=subprocess.PIPE)
-    time.sleep(warmup)
-    cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
-    out, _ = gen.communicate(json.dumps(cfg), timeout=warmup + duration + 60)
-    responder_cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
-    try:
-        result = json.loads(out)
-    except ValueError:
-        result = {"rate": None, "error": f"generator failed ({gen.returncode})"}
-    result["responder_cpu"] = responder_cpu
-    return result
+    return run_generator(lab, gen_ns, proc, cfg, settle=warmup)
 
 
 def per_item_us(result: dict):
@@ -106,7 +94,7 @@ def main() -> int:
     cookies = {k: [] for k in KINDS}
     hs_cost = {k: [] for k in KINDS}        # responder CPU microseconds per handshake
     cookie_cost = {k: [] for k in KINDS}
-    lab = Lab()
+    lab = netns.Lab(f"wgpyh{os.getpid() % 100000}")
     try:
         for i in range(args.runs):
             for kind in KINDS:
@@ -124,7 +112,7 @@ def main() -> int:
                       f"(sent {s.get('sent_per_s', 0):,.0f}/s, responder CPU "
                       f"{s.get('responder_cpu', 0):.2f}, generator CPU "
                       f"{s.get('generator_cpu') or 0:.2f}) {s.get('error', '')}", flush=True)
-    except SetupError as exc:
+    except LabError as exc:
         print(f"bench_handshake: setup failed: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -224,19 +224,27 @@ def handshake_bench(lab: netns.Lab, kind: str, duration: float, warmup: float):
     cfg = {"responder_public": resp_pub, "responder": "10.66.0.1", "port": PORT,
            "peers": [p for p, _ in peers], "sources": sources, "warmup": warmup,
            "duration": duration, "window": 256, "per_peer_rate": 18}
+    result = run_generator(lab, gen_ns, proc, cfg)
+    result["hwm"] = proc_status(proc.pid)["VmHWM"]
+    return idle, result
+
+
+def run_generator(lab: netns.Lab, gen_ns: str, proc, cfg: dict, settle: float = 0.0) -> dict:
+    """handshake_flood.py in gen_ns with cfg against the responder proc; -> its result dict
+    plus the responder's CPU (share of one core), measured from `settle` s after the start."""
     gen = lab.spawn(None, gen_ns, WGPYD_PYTHON, FLOOD, stdout=subprocess.PIPE,
                     stdin=subprocess.PIPE)
+    time.sleep(settle)
     cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
-    out, _ = gen.communicate(json.dumps(cfg), timeout=warmup + duration + 60)
+    out, _ = gen.communicate(json.dumps(cfg), timeout=cfg["warmup"] + cfg["duration"] + 60)
     responder_cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
     try:
         result = json.loads(out)
     except ValueError:
         result = {"rate": None, "error": f"generator failed ({gen.returncode}), log in "
                                          f"{lab.tmp}"}
-    result["hwm"] = proc_status(proc.pid)["VmHWM"]
     result["responder_cpu"] = responder_cpu
-    return idle, result
+    return result
 
 
 # ---------------------------------------------------------------- reporting
