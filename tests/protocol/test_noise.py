@@ -10,7 +10,7 @@ from wgpy import crypto
 from wgpy.protocol import messages, noise, tai64n
 from wgpy.protocol.constants import CONSTRUCTION, IDENTIFIER
 
-from wgtestlib import make_keypair, make_rng
+from wgtestlib import HandshakePeer, handshake_pair, make_rng
 
 _NAME = "noise_IKpsk2_25519_ChaChaPoly_BLAKE2s_cacophony.json"
 _HERE = pathlib.Path(__file__).parent
@@ -86,22 +86,6 @@ def test_wireguard_initial_state_matches_paper():
     assert (state.ck, state.h) == (ck, h)
 
 
-class _Peer:
-    def __init__(self, hs):
-        self.handshake = hs
-
-
-def _handshakes(rng, psk_i=bytes(32), psk_r=bytes(32)):
-    i_priv, i_pub = make_keypair(rng)
-    r_priv, r_pub = make_keypair(rng)
-    hi = noise.Handshake(remote_static=r_pub, preshared_key=psk_i,
-                         static_static=crypto.x25519(i_priv, r_pub))
-    hr = noise.Handshake(remote_static=i_pub, preshared_key=psk_r,
-                         static_static=crypto.x25519(r_priv, i_pub))
-    lookup = {i_pub: _Peer(hr)}.get
-    return (i_priv, i_pub, hi), (r_priv, r_pub, hr), lookup
-
-
 def _initiate(rng, side_i, ts=tai64n.from_wall(1.7e9)):
     i_priv, i_pub, hi = side_i
     msg = noise.create_initiation(hi, i_pub, noise.new_private_key(rng), ts, 7)
@@ -109,11 +93,11 @@ def _initiate(rng, side_i, ts=tai64n.from_wall(1.7e9)):
 
 
 def test_wireguard_handshake_between_two_peers(rng):
-    side_i, side_r, lookup = _handshakes(rng, b"k" * 32, b"k" * 32)
+    side_i, side_r, lookup = handshake_pair(rng, b"k" * 32, b"k" * 32)
     (i_priv, _, hi), (r_priv, r_pub, hr) = side_i, side_r
     init = _initiate(rng, side_i)
     peer = noise.consume_initiation(init, r_priv, r_pub, lookup, 100.0)
-    assert isinstance(peer, _Peer) and hr.remote_index == 7
+    assert isinstance(peer, HandshakePeer) and hr.remote_index == 7
     resp = messages.parse(noise.create_response(hr, noise.new_private_key(rng), 9).pack())
     assert noise.consume_response(resp, hi, i_priv)
     si, ri, initiator_i, li, rmi = noise.begin_session(hi)
@@ -124,7 +108,7 @@ def test_wireguard_handshake_between_two_peers(rng):
 
 
 def test_wireguard_handshake_psk_mismatch(rng):
-    side_i, side_r, lookup = _handshakes(rng, b"a" * 32, b"b" * 32)
+    side_i, side_r, lookup = handshake_pair(rng, b"a" * 32, b"b" * 32)
     init = _initiate(rng, side_i)
     noise.consume_initiation(init, side_r[0], side_r[1], lookup, 100.0)
     resp = noise.create_response(side_r[2], noise.new_private_key(rng), 9)
@@ -133,11 +117,11 @@ def test_wireguard_handshake_psk_mismatch(rng):
 
 
 def test_consume_initiation_rejections(rng):
-    side_i, side_r, lookup = _handshakes(rng)
+    side_i, side_r, lookup = handshake_pair(rng)
     r_priv, r_pub, hr = side_r
     init = _initiate(rng, side_i)
     assert noise.consume_initiation(init, r_priv, r_pub, lambda k: None, 1.0) is noise.Reject.UNKNOWN_PEER
-    assert isinstance(noise.consume_initiation(init, r_priv, r_pub, lookup, 1.0), _Peer)
+    assert isinstance(noise.consume_initiation(init, r_priv, r_pub, lookup, 1.0), HandshakePeer)
     assert noise.consume_initiation(init, r_priv, r_pub, lookup, 2.0) is noise.Reject.REPLAY
     newer = _initiate(rng, side_i, tai64n.from_wall(1.8e9))
     assert noise.consume_initiation(newer, r_priv, r_pub, lookup, 1.01) is noise.Reject.FLOOD
@@ -146,7 +130,7 @@ def test_consume_initiation_rejections(rng):
 
 
 def test_low_order_ephemeral_rejected(rng):
-    side_i, side_r, lookup = _handshakes(rng)
+    side_i, side_r, lookup = handshake_pair(rng)
     init = _initiate(rng, side_i)
     init.ephemeral = bytes(32)                   # the all-zero point gives an all-zero DH
     assert noise.consume_initiation(init, side_r[0], side_r[1], lookup, 1.0) is noise.Reject.DECRYPT

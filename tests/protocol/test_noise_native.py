@@ -5,28 +5,17 @@ import pytest
 from wgpy import crypto, handshake_native
 from wgpy.protocol import messages, noise, tai64n
 
-from wgtestlib import make_keypair, make_rng
-
-
-class _Peer:
-    def __init__(self, hs):
-        self.handshake = hs
+from wgtestlib import HandshakePeer, handshake_pair, make_keypair, make_rng
 
 
 def _play(seed: int, psk_i: bytes, psk_r: bytes, tamper_response: bool = False):
     """One whole handshake; every wire byte and key it produced, in order."""
     rng = make_rng(seed)
-    i_priv, i_pub = make_keypair(rng)
-    r_priv, r_pub = make_keypair(rng)
-    hi = noise.Handshake(remote_static=r_pub, preshared_key=psk_i,
-                         static_static=crypto.x25519(i_priv, r_pub))
-    hr = noise.Handshake(remote_static=i_pub, preshared_key=psk_r,
-                         static_static=crypto.x25519(r_priv, i_pub))
+    (i_priv, i_pub, hi), (r_priv, r_pub, hr), lookup = handshake_pair(rng, psk_i, psk_r)
     init = noise.create_initiation(hi, i_pub, noise.new_private_key(rng),
                                    tai64n.from_wall(1.7e9), 7).pack()
-    peer = noise.consume_initiation(messages.parse(init), r_priv, r_pub,
-                                    {i_pub: _Peer(hr)}.get, 100.0)
-    assert isinstance(peer, _Peer)
+    peer = noise.consume_initiation(messages.parse(init), r_priv, r_pub, lookup, 100.0)
+    assert isinstance(peer, HandshakePeer)
     resp = noise.create_response(hr, noise.new_private_key(rng), 9).pack()
     if tamper_response:
         resp = resp[:50] + bytes([resp[50] ^ 1]) + resp[51:]

@@ -46,6 +46,25 @@ def make_keypair(rng):
     return private, crypto.public_key(private)
 
 
+class HandshakePeer:
+    """What noise.consume_initiation's lookup returns: anything with a .handshake."""
+
+    def __init__(self, hs):
+        self.handshake = hs
+
+
+def handshake_pair(rng, psk_i=bytes(32), psk_r=bytes(32)):
+    """An initiator's and a responder's noise.Handshake for fresh keys; -> ((i_priv, i_pub,
+    hi), (r_priv, r_pub, hr), lookup) with lookup finding hr's HandshakePeer by i_pub."""
+    i_priv, i_pub = make_keypair(rng)
+    r_priv, r_pub = make_keypair(rng)
+    hi = noise.Handshake(remote_static=r_pub, preshared_key=psk_i,
+                         static_static=crypto.x25519(i_priv, r_pub))
+    hr = noise.Handshake(remote_static=i_pub, preshared_key=psk_r,
+                         static_static=crypto.x25519(r_priv, i_pub))
+    return (i_priv, i_pub, hi), (r_priv, r_pub, hr), {i_pub: HandshakePeer(hr)}.get
+
+
 def _checksum(header: bytes) -> int:
     total = sum(struct.unpack(f"!{len(header) // 2}H", header))
     while total >> 16:
