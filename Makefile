@@ -9,7 +9,7 @@ BUILD := build
 APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools nftables
 PYTEST_ARGS ?=
 
-.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench
+.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench bench-login
 
 all: build
 
@@ -66,6 +66,10 @@ demo: apt-deps build
 # Tunnel benchmark: wgpyd beside wireguard-go in namespaces (iperf3, pps, handshakes, RSS).
 bench: apt-deps build
 	PYTHONPATH=tests $(PYTHON) tests/bench/bench_tunnel.py $(BENCH_ARGS)
+
+# `wgpy web`'s memory under 200 concurrent wrong logins (docs/security.md).
+bench-login: build
+	$(PYTHON) tests/bench/bench_login.py
 
 clean:
 	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c

@@ -1,6 +1,6 @@
 """Server memory under a burst of wrong logins (issue #13, item 1).
 
-Method: `python -m wgpy.web.cli` serves a throw-away config on 127.0.0.1 with a real scrypt
+Method: `wgpy -c DIR web`, the installed console script, serves a throw-away config on 127.0.0.1 with a real scrypt
 password file. After the first answer, its RSS is the idle figure. Then N clients connect at
 once and each POSTs one wrong password to /api/login; the server's peak RSS is the kernel's
 VmHWM (high-water mark of the whole process), and "after" is VmRSS 2 s after the last
@@ -25,6 +25,7 @@ from collections import Counter
 from wgpy.web import auth
 
 TARGET_KIB = 40 * 1024
+WGPY = os.path.join(os.path.dirname(sys.executable), "wgpy")  # the console script
 NETWORK = """
 config interface 'wgbench0'
 \toption proto 'wgpy'
@@ -69,10 +70,11 @@ def burst(clients: int, sources) -> dict:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        log = open(f"{tmp}/web.log", "w+")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wgpy.web.cli", "-c", f"{tmp}/config", "--listen",
-             f"127.0.0.1:{port}", "--passwd-file", f"{tmp}/web.passwd", "--shadow",
-             f"{tmp}/no-shadow"], stderr=subprocess.DEVNULL)
+            [WGPY, "-c", f"{tmp}/config", "web", "--listen", f"127.0.0.1:{port}",
+             "--passwd-file", f"{tmp}/web.passwd", "--shadow", f"{tmp}/no-shadow"],
+            stderr=log)
         try:
             deadline = time.monotonic() + 20
             while True:
@@ -80,8 +82,9 @@ def burst(clients: int, sources) -> dict:
                     post_login(port, "127.0.0.1", "")  # an empty password runs no scrypt
                     break
                 except OSError:
-                    if time.monotonic() > deadline:
-                        raise
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        log.seek(0)
+                        raise SystemExit(f"wgpy web did not start:\n{log.read()}")
                     time.sleep(0.1)
             idle = status_kib(proc.pid, "VmRSS")
             codes: Counter = Counter()
@@ -106,6 +109,7 @@ def burst(clients: int, sources) -> dict:
         finally:
             proc.kill()
             proc.wait()
+            log.close()
     return {"idle": idle, "peak": peak, "after": after, "seconds": seconds,
             "codes": dict(sorted(codes.items(), key=str))}
 

@@ -26,9 +26,12 @@ PASSWD_FILE = "/etc/wgpy/web.passwd"
 MIN_PASSWORD_LEN = 8
 SESSION_IDLE_S = 3600  # LuCI's default sessiontime
 MAX_SESSIONS = 64
-# scrypt at 16 MiB: about 0.1 s on a router-class CPU, expensive enough for an offline guess.
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-# Password checks at once: each scrypt check holds 16 MiB, so this bounds what requests can
+# scrypt holding 8 MiB (128 * r * n bytes) and run twice (p = 2): the CPU time of N = 2^14
+# with half its memory, because the memory is what a burst of logins takes from a router
+# (docs/security.md, "Memory under a login burst"). Hashes stored with other parameters
+# still verify and are rewritten with these on the next good login.
+_SCRYPT = {"n": 2 ** 13, "r": 8, "p": 2}
+# Password checks at once: each scrypt check holds 8 MiB, so this bounds what requests can
 # make the server allocate before anybody is logged in (docs/security.md, "Login").
 MAX_CONCURRENT_CHECKS = 1
 # Failed checks in FAILURE_WINDOW_S: per source, and the total beyond which every source
@@ -84,6 +87,11 @@ def hash_password(password: str) -> str:
         f"{base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
+def _parameters(stored: str) -> str:
+    """The `scrypt$N$r$p` part of a stored hash."""
+    return "$".join(stored.strip().split("$")[:4])
+
+
 def check_hash(password: str, stored: str) -> bool:
     """True if `password` matches a hash_password() result."""
     try:
@@ -121,7 +129,14 @@ class Passwords:
         if stored is not None:
             return hmac.compare_digest(_crypt().crypt(password, stored), stored)
         stored = self._stored()
-        return stored is not None and check_hash(password, stored)
+        if stored is None or not check_hash(password, stored):
+            return False
+        if _parameters(stored) != "scrypt${n}${r}${p}".format(**_SCRYPT):
+            try:
+                self.set(password)
+            except (OSError, ValueError):
+                pass  # still verifies as it is (a read-only file, an old short password)
+        return True
 
     def set(self, password: str) -> None:
         """Store wgpy's password (mode 0600, written atomically); raises ValueError if too

@@ -192,7 +192,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def return_big_blocks_to_the_system() -> None:
     """glibc raises its mmap threshold when the first big block is freed; after that each
-    scrypt check's 16 MiB comes from the heap and stays there, so the idle server would keep
+    scrypt check's 8 MiB comes from the heap and stays there, so the idle server would keep
     its peak. A fixed threshold keeps big blocks in mmap, unmapped when freed. (musl, on
     OpenWrt, always unmaps big blocks; without glibc's mallopt this does nothing.)"""
     try:
