@@ -1,4 +1,4 @@
-"""The router operations behind `wgpy up|down|reload|status` and the ubus service: read UCI,
+"""The router operations behind `wgpy up|down|reload|status|watchdog|mtu`: read UCI,
 start wgpyd, push the config over UAPI, set addresses and routes, and gather status.
 
 Parse everything first, then act: an interface with a bad option is never started and an
@@ -13,8 +13,8 @@ Supervision: a setup of one interface starts at most once per RETRY_S (the time 
 wireguard.sh sleeps before proto_setup_failed), counted from the previous attempt unless a
 `wgpy down` came between, so neither a bad config under netifd nor a daemon that keeps
 dying restarts in a storm, while the first recovery after a crash is immediate.
-`supervise_round` is the standalone equivalent of netifd's proto task: the service brings
-back interfaces that `wgpy up` started and whose wgpyd has gone.
+`supervise_round` is the standalone equivalent of netifd's proto task: `wgpy watchdog` (cron)
+brings back interfaces that `wgpy up` started and whose wgpyd has gone.
 """
 
 import json
@@ -378,9 +378,10 @@ def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
 
 def watchdog_round(store: Store, attempts: Dict, now: float,
                    resolver: resolve.Resolver = resolve.system_resolver) -> List[str]:
-    """One pass of the built-in wireguard_watchdog: bring back standalone interfaces whose
-    wgpyd died (supervise_round), then over the running interfaces re-resolve stale
-    hostname peers and add the ones DNS kept out; -> log messages."""
+    """One pass of the built-in wireguard_watchdog (`wgpy watchdog`, from cron): bring back
+    standalone interfaces whose wgpyd died (supervise_round), then over the running
+    interfaces follow the MTU, re-resolve stale hostname peers and add the ones DNS kept
+    out; -> log messages."""
     try:
         configs = load_configs(store)
     except UciError as exc:
@@ -390,11 +391,28 @@ def watchdog_round(store: Store, attempts: Dict, now: float,
         messages.append(f"{result.ifname}: wgpyd had stopped; "
                         + ("brought back up" if result.ok else "restart failed"))
         messages += result.errors + result.warnings
+    return messages + _each_running(
+        configs, lambda conf: _watchdog_interface(conf, attempts, now, resolver))
+
+
+def mtu_round(store: Store) -> List[str]:
+    """The automatic MTU of every running interface, chosen again now (`wgpy mtu`,
+    from netifd's iface hotplug when another interface comes up or changes); -> log
+    messages."""
+    try:
+        configs = load_configs(store)
+    except UciError as exc:
+        return [str(exc)]
+    return _each_running(configs, lambda conf: _refresh_mtu(conf, client.get(conf.name)["peers"]))
+
+
+def _each_running(configs: Dict[str, schema.InterfaceConfig], step) -> List[str]:
+    messages = []
     for ifname, conf in configs.items():
         if conf.errors or not client.is_live(ifname):
             continue
         try:
-            messages += _watchdog_interface(conf, attempts, now, resolver)
+            messages += step(conf)
         except (client.UapiError, netconf.NetconfError) as exc:
             messages.append(str(exc))
     return messages
@@ -418,13 +436,16 @@ def _watchdog_interface(conf: schema.InterfaceConfig, attempts: Dict, now: float
 def _refresh_mtu(conf: schema.InterfaceConfig, live_peers: List[dict]) -> List[str]:
     """Without UCI `mtu`: follow the endpoints (roaming) and the WAN (back with another
     MTU); the link change reaches wgpyd's padding by itself."""
-    state = netconf.load_state(conf.name)
-    if conf.mtu is not None or state is None:
+    if conf.mtu is not None:
         return []
-    endpoints = [p["endpoint"] for p in live_peers if p.get("endpoint")]
-    choice = netconf.choose_mtu(conf, endpoints)
-    before = state.mtu_choice
-    changed = netconf.set_mtu(state, choice)
-    if state.mtu_choice != before:
-        netconf.save_state(state)
+    with netconf.locked(conf.name):   # against a reload writing the same record
+        state = netconf.load_state(conf.name)
+        if state is None:
+            return []
+        endpoints = [p["endpoint"] for p in live_peers if p.get("endpoint")]
+        choice = netconf.choose_mtu(conf, endpoints)
+        before = state.mtu_choice
+        changed = netconf.set_mtu(state, choice)
+        if state.mtu_choice != before:
+            netconf.save_state(state)
     return [f"{conf.name}: MTU {choice.mtu}: {choice.reason}"] if changed else []
