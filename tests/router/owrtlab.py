@@ -66,7 +66,7 @@ def _bash(script: str, check=True) -> subprocess.CompletedProcess:
 class OwrtLab(Lab):
     """Lab whose R is an owrt router; start() after build() and the UCI files."""
 
-    def start_router(self) -> None:
+    def start_router(self, options: str = "") -> None:
         confdir = self.tmp_path / "config"
         proto = self.tmp_path / "proto"
         proto.mkdir()
@@ -76,7 +76,7 @@ class OwrtLab(Lab):
         self.router_name = self.R
         binds = " ".join(f"--bind {BIN}/{p}:/usr/bin/{p}" for p in ("wgpy", "wgpyd"))
         _bash(f"owrt_router_start {self.R} {confdir} --proto {proto} --daemons "
-              f"'ubusd netifd' --private-tmp {binds}")
+              f"'ubusd netifd' --private-tmp {binds} {options}")
         self.started_router = True
         self.pid = _bash(f"owrt_router_pid {self.R}").stdout.strip()
 
@@ -113,9 +113,10 @@ class OwrtLab(Lab):
         super().close()
 
 
-def build(lab: OwrtLab, extra: str = "", peer_extra: str = ""):
-    """Topology, server, UCI and the router; -> ifname. The tunnel is whole-LAN; IFNAME
-    in `peer_extra` (more peer sections) stands for the interface's name."""
+def build(lab: OwrtLab, extra: str = "", peer_extra: str = "", options: str = ""):
+    """Topology, server, UCI and the router (router-ns.sh `options` added); -> ifname. The
+    tunnel is whole-LAN; IFNAME in `peer_extra` (more peer sections) stands for the
+    interface's name."""
     lab.build(lan=True)
     ifname = lab.ifname()
     private, public = genkey()
@@ -126,7 +127,7 @@ def build(lab: OwrtLab, extra: str = "", peer_extra: str = ""):
     # netifd owns vRL/vRW's addresses and the default route from here on.
     for dev in ("vRL", "vRW"):
         lab.run(lab.R, "ip", "addr", "flush", "dev", dev)
-    lab.start_router()
+    lab.start_router(options)
     return ifname
 
 

@@ -392,7 +392,7 @@ def watchdog_round(store: Store, attempts: Dict, now: float,
                         + ("brought back up" if result.ok else "restart failed"))
         messages += result.errors + result.warnings
     return messages + _each_running(
-        configs, lambda conf: _watchdog_interface(conf, attempts, now, resolver))
+        configs, lambda conf: _watchdog_interface(store, conf, attempts, now, resolver))
 
 
 def mtu_round(store: Store) -> List[str]:
@@ -418,19 +418,37 @@ def _each_running(configs: Dict[str, schema.InterfaceConfig], step) -> List[str]
     return messages
 
 
-def _watchdog_interface(conf: schema.InterfaceConfig, attempts: Dict, now: float,
-                        resolver: resolve.Resolver) -> List[str]:
+def _watchdog_interface(store: Store, conf: schema.InterfaceConfig, attempts: Dict,
+                        now: float, resolver: resolve.Resolver) -> List[str]:
     live = {p["public_key"]: p for p in client.get(conf.name)["peers"]}
     messages = _refresh_mtu(conf, list(live.values()))
     due = resolve.due_for_reresolve(conf.peers, live, time.time(), attempts, conf.name, now)
-    if not due:
+    moved = [p for p in due if _resolves_elsewhere(p, live.get(p.public_key), resolver)]
+    if not moved:
         return messages
-    with netconf.locked(conf.name):
-        state = netconf.load_state(conf.name)
-        result = Result(conf.name)
-        _configure(conf, resolver, bool(state and state.netifd), result)
-    return messages + [f"{conf.name}: re-resolved {', '.join(p.section for p in due)}"] + \
-        result.warnings
+    names = ", ".join(p.section for p in moved)
+    state = netconf.load_state(conf.name)
+    if state is not None and state.netifd:
+        # Not a reload and renew: netifd would look the new address's host route up among
+        # every interface's routes, this one's whole-LAN routes too, and send the endpoint
+        # into the tunnel itself. A setup resolves afresh before adding our routes.
+        for step in ("down", "up"):
+            subprocess.run(["ubus", "call", f"network.interface.{conf.name}", step],
+                           capture_output=True)
+        return messages + [f"{conf.name}: new address for {names}: set up again by netifd"]
+    result = reload(store, conf.name, resolver)
+    return messages + [f"{conf.name}: re-resolved {names}"] + result.errors + result.warnings
+
+
+def _resolves_elsewhere(peer: schema.PeerConfig, live_peer: Optional[dict],
+                        resolver: resolve.Resolver) -> bool:
+    """True if the peer's name now gives another endpoint than the device has (or the peer
+    is missing from the device, DNS having failed at start)."""
+    try:
+        endpoint = resolve.endpoint(peer, resolver)
+    except resolve.ResolveError:
+        return False
+    return live_peer is None or live_peer.get("endpoint") != endpoint
 
 
 def _refresh_mtu(conf: schema.InterfaceConfig, live_peers: List[dict]) -> List[str]:
