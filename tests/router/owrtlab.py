@@ -107,6 +107,35 @@ class OwrtLab(Lab):
                 "print(peer_pid(sys.argv[1]) or 0)")
         return int(self.rx(f"{BIN}/python", "-c", code, ifname).stdout.strip() or 0)
 
+    def router_pids(self) -> list:
+        """PIDs of the processes in the router's network namespace (the PID namespace is
+        the host's, so they are told apart by their /proc/PID/ns/net)."""
+        ns = os.readlink(f"/proc/{self.pid}/ns/net")
+        pids = []
+        for name in os.listdir("/proc"):
+            try:
+                if name.isdigit() and os.readlink(f"/proc/{name}/ns/net") == ns:
+                    pids.append(int(name))
+            except OSError:
+                continue    # gone meanwhile
+        return pids
+
+    def wgpy_processes(self) -> dict:
+        """{pid: argv} of every wgpy process in the router: a program whose name has
+        "wgpy" in it (wgpy, wgpyd, an rpcd plugin), or Python running one or wgpy.cli;
+        `ubus call wgpy ...` is not one."""
+        found = {}
+        for pid in self.router_pids():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().decode(errors="replace").split("\0")[:-1]
+            except OSError:
+                continue
+            if argv and os.path.basename(argv[0]) != "ubus" and \
+                    any("wgpy" in os.path.basename(a) for a in argv[:3]):
+                found[pid] = argv
+        return found
+
     def close(self) -> None:
         if getattr(self, "started_router", False):
             _bash(f"owrt_router_stop {self.R}", check=False)

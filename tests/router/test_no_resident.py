@@ -59,36 +59,6 @@ def rig(tmp_path_factory):
         lab.close()
 
 
-def router_pids(lab) -> list:
-    """PIDs of the processes in the router's network namespace (the PID namespace is the
-    host's, so they are told apart by their /proc/PID/ns/net)."""
-    ns = os.readlink(f"/proc/{lab.pid}/ns/net")
-    pids = []
-    for name in os.listdir("/proc"):
-        try:
-            if name.isdigit() and os.readlink(f"/proc/{name}/ns/net") == ns:
-                pids.append(int(name))
-        except OSError:
-            continue    # gone meanwhile
-    return pids
-
-
-def wgpy_processes(lab) -> dict:
-    """{pid: argv} of every wgpy or wgpyd process in the router: a program named so, or
-    run by Python as a script or module of that name."""
-    found = {}
-    for pid in router_pids(lab):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")[:-1]
-        except OSError:
-            continue
-        names = [os.path.basename(a) for a in argv[:3]]
-        if {"wgpy", "wgpyd"} & set(names) or "wgpy.cli" in argv[:3]:
-            found[pid] = argv
-    return found
-
-
 def events(lab) -> list:
     """(name, data) of each event `ubus listen` printed so far."""
     path = _bash(f"owrt_router_log {lab.R} events").stdout.strip()
@@ -107,7 +77,7 @@ def test_only_wgpyd_stays_after_ifup(rig):
     wgpyd = lab.wgpyd_pid(ifname)
     assert wgpyd
     # the setup's `wgpy up --netifd` has finished once netifd says up; allow it to exit
-    wait_for(lambda: list(wgpy_processes(lab)) == [wgpyd], "wgpyd alone", timeout=10)
+    wait_for(lambda: list(lab.wgpy_processes()) == [wgpyd], "wgpyd alone", timeout=10)
     assert handshake(lab, ifname) == 0 and events(lab) == []   # NOWHERE never answers
 
 
@@ -123,7 +93,7 @@ def test_cron_watchdog_follows_the_changed_host_name(rig):
     peer = lab.rx("wg", "show", ifname, "endpoints").stdout.split()
     assert peer == [lab.server_public, f"{ENDPOINT}:{SERVER_PORT}"]
     wait_ready(lab, ifname)   # the LAN crosses: the new endpoint is not routed into the tunnel
-    assert list(wgpy_processes(lab)) == [lab.wgpyd_pid(ifname)]
+    assert list(lab.wgpy_processes()) == [lab.wgpyd_pid(ifname)]
 
 
 def test_wgpyd_sends_peer_up_and_down(rig):
@@ -167,4 +137,4 @@ def test_mtu_follows_the_wan_through_hotplug(rig):
     assert "iface ACTION=ifupdate INTERFACE=wan" in hotplug
     assert lab.wgpyd_pid(ifname) == pid     # followed in place, not by a restart
     wait_ready(lab, ifname)
-    wait_for(lambda: list(wgpy_processes(lab)) == [pid], "the hotplug's `wgpy mtu` gone")
+    wait_for(lambda: list(lab.wgpy_processes()) == [pid], "the hotplug's `wgpy mtu` gone")
