@@ -15,11 +15,14 @@ again with every run:
 * Status: the command is run POLLS times, one second apart, as the page polls; latency is
   the wall time of each run, from the host through nsenter (median, min-max). Its RSS is
   the peak (VmHWM) of the wgpy processes it starts in the router, read from /proc about
-  every millisecond during SAMPLED further runs (not timed: the sampling takes CPU); a
-  process shorter than that is missed, and the last reading before its exit may be a
-  little under its true peak. The default command is the page's own
+  every millisecond during SAMPLED further runs (not timed: the sampling takes CPU),
+  summed over distinct command lines (a child forked to run `ip` shows its parent's until
+  it execs, and shares its pages); a process shorter than that is missed, and the last
+  reading before its exit may be a little under its true peak. The default command is the page's own
   call, `ubus call wgpy status` (an rpcd plugin answers it); without that ubus object it
   falls back to `wgpy status --json`, and says so.
+* The watchdog (`wgpy watchdog`, what cron runs every minute): the same two figures over
+  3 timed and 3 sampled runs, for what that choice costs.
 * Resident: after the calls, VmRSS of every process wgpy keeps in the router (argv names
   wgpy: wgpyd, a service if there were one), summed, and VmRSS of wireguard-go.
 """
@@ -81,7 +84,7 @@ def wireguard_go_tunnel(lab: OwrtLab) -> int:
     return proc.pid
 
 
-def status_call(lab: OwrtLab, command: str, sample: bool) -> tuple:
+def one_call(lab: OwrtLab, command: str, sample: bool) -> tuple:
     """One run of `command` in the router; -> (seconds, peak KiB of the wgpy processes it
     started, or 0 unless `sample`: sampling competes for the CPU, so those runs are not
     timed)."""
@@ -93,8 +96,10 @@ def status_call(lab: OwrtLab, command: str, sample: bool) -> tuple:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     while proc.poll() is None:
         if sample:
-            for pid in set(lab.wgpy_processes()) - before:
-                peaks[pid] = max(peaks.get(pid, 0), kib(pid, "VmHWM"))
+            for pid, argv in lab.wgpy_processes().items():
+                if pid not in before:   # a child forked to run `ip` is its parent until exec
+                    key = tuple(argv)
+                    peaks[key] = max(peaks.get(key, 0), kib(pid, "VmHWM"))
         time.sleep(0.001)
     seconds = time.monotonic() - start
     if proc.returncode != 0:
@@ -134,8 +139,9 @@ def main() -> int:
         command = choose_command(lab, args.status_command)
         calls = []
         for i in range(args.polls + args.sampled):
-            calls.append(status_call(lab, command, sample=i >= args.polls))
+            calls.append(one_call(lab, command, sample=i >= args.polls))
             time.sleep(1.0)
+        watchdog = [one_call(lab, "wgpy watchdog", sample=i >= 3) for i in range(6)]
         wait_for(lambda: len(lab.wgpy_processes()) == 1, "only wgpyd left", timeout=10)
         resident = {pid: (argv, kib(pid, "VmRSS")) for pid, argv in lab.wgpy_processes().items()}
         latencies = sorted(s for s, _ in calls[:args.polls])
@@ -153,6 +159,11 @@ def main() -> int:
               f"({latencies[0] * 1000:.0f}-{latencies[-1] * 1000:.0f})")
         print(f"{'  RSS of the processes it starts, peak':52} "
               f"{max(r for _, r in calls) / 1024:>20.1f} MiB")
+        seconds = sorted(s for s, _ in watchdog[:3])
+        print(f"{'watchdog run (cron, every minute): wgpy watchdog':52} {3:>20} runs")
+        print(f"{'  wall time, median (min-max)':52} {seconds[1] * 1000:>8.0f} ms "
+              f"({seconds[0] * 1000:.0f}-{seconds[-1] * 1000:.0f})")
+        print(f"{'  RSS, peak':52} {max(r for _, r in watchdog) / 1024:>20.1f} MiB")
     finally:
         lab.close()
         tmp.cleanup()
