@@ -229,9 +229,9 @@ COMMANDS = {
     "watchdog": ("one round of the endpoint watchdog (cron runs it every minute): re-resolve "
                  "stale hostname endpoints, add peers DNS kept out, restart standalone "
                  "interfaces whose wgpyd died, follow the MTU", _no_arguments, _watchdog),
-    "mtu": ("choose the automatic MTU of the running interfaces again (netifd's "
-                    "iface hotplug runs it when the WAN comes up or changes)", _no_arguments,
-                    lambda args: _print_messages(control.mtu_round(Store(args.confdir)))),
+    "mtu": ("choose the automatic MTU of the running interfaces again (netifd's iface "
+            "hotplug runs it when the WAN comes up or changes)", _no_arguments,
+            lambda args: _print_messages(control.mtu_round(Store(args.confdir)))),
     "web": ("serve the web UI", _web_arguments, _web),
     "passwd": ("set the web UI's password (when root has none in /etc/shadow)",
                _passwd_arguments, _passwd),

@@ -77,7 +77,8 @@ def main() -> int:
                 report("netifd (proto task)", netifd(args.kills, pathlib.Path(tmp)))
     if args.mode in ("standalone", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            report("standalone (`wgpy watchdog` every 5 s)", standalone(args.kills, pathlib.Path(tmp)))
+            report("standalone (`wgpy watchdog` every 5 s)",
+                   standalone(args.kills, pathlib.Path(tmp)))
     return 0
 
 

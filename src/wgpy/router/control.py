@@ -403,7 +403,8 @@ def mtu_round(store: Store) -> List[str]:
         configs = load_configs(store)
     except UciError as exc:
         return [str(exc)]
-    return _each_running(configs, lambda conf: _refresh_mtu(conf, client.get(conf.name)["peers"]))
+    return _each_running(configs,
+                         lambda conf: _refresh_mtu(conf, client.get(conf.name)["peers"]))
 
 
 def _each_running(configs: Dict[str, schema.InterfaceConfig], step) -> List[str]:
