@@ -9,7 +9,7 @@ BUILD := build
 APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools nftables
 PYTEST_ARGS ?=
 
-.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench bench-login
+.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench bench-login bench-router
 
 all: build
 
@@ -70,6 +70,11 @@ bench: apt-deps build
 # `wgpy web`'s memory under 200 concurrent wrong logins (docs/security.md).
 bench-login: build
 	$(PYTHON) tests/bench/bench_login.py
+
+# What wgpy keeps resident on a throwaway OpenWrt router (../shared/owrt) with one tunnel,
+# beside wireguard-go, and the latency and RSS of one status call as the page makes it.
+bench-router: apt-deps owrt-deps build
+	PYTHONPATH=tests $(PYTHON) tests/bench/bench_router_rss.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c

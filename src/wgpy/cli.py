@@ -3,7 +3,8 @@
     wgpy [-c DIR] up [IFNAME|--all] [--netifd]    wgpy [-c DIR] status [--json]
     wgpy [-c DIR] down [IFNAME|--all] [--netifd]  wgpy genkey | pubkey | genpsk
     wgpy [-c DIR] reload [IFNAME|--all]           wgpy [-c DIR] showconf IFNAME
-    wgpy [-c DIR] ubus                            (the long-running service)
+    wgpy [-c DIR] watchdog                        (cron, every minute)
+    wgpy [-c DIR] mtu                             (netifd's iface hotplug)
     wgpy [-c DIR] web [--listen ADDR:PORT] [--webroot DIR] [--passwd-file FILE] [-v]
     wgpy passwd [--passwd-file FILE]              (the web UI's password)
 
@@ -17,6 +18,7 @@ when their command runs, so `wgpy up` on a router does not load the web server.
 import argparse
 import json
 import sys
+import time
 from typing import List, Optional
 
 from wgpy import keys
@@ -188,9 +190,15 @@ def _status(args) -> int:
     return 1 if status["errors"] else 0
 
 
-def _ubus(args) -> int:
-    from wgpy.router import service
-    return service.run(Store(args.confdir))
+def _print_messages(messages: List[str]) -> int:
+    for message in messages:
+        print(f"wgpy: {message}")
+    return 0
+
+
+def _watchdog(args) -> int:
+    # Each run is a new process (cron's): no earlier attempts to space out.
+    return _print_messages(control.watchdog_round(Store(args.confdir), {}, time.monotonic()))
 
 
 def _web(args) -> int:
@@ -218,8 +226,12 @@ COMMANDS = {
     "pubkey": ("the public key of the private key on stdin (as wg pubkey)", _no_arguments,
                _pubkey),
     "genpsk": ("a new preshared key (as wg genpsk)", _no_arguments, _genkey),
-    "ubus": ("the long-running ubus service (wireguard, luci.wireguard, wgpy)",
-             _no_arguments, _ubus),
+    "watchdog": ("one round of the endpoint watchdog (cron runs it every minute): re-resolve "
+                 "stale hostname endpoints, add peers DNS kept out, restart standalone "
+                 "interfaces whose wgpyd died, follow the MTU", _no_arguments, _watchdog),
+    "mtu": ("choose the automatic MTU of the running interfaces again (netifd's iface "
+            "hotplug runs it when the WAN comes up or changes)", _no_arguments,
+            lambda args: _print_messages(control.mtu_round(Store(args.confdir)))),
     "web": ("serve the web UI", _web_arguments, _web),
     "passwd": ("set the web UI's password (when root has none in /etc/shadow)",
                _passwd_arguments, _passwd),

@@ -66,7 +66,7 @@ def _bash(script: str, check=True) -> subprocess.CompletedProcess:
 class OwrtLab(Lab):
     """Lab whose R is an owrt router; start() after build() and the UCI files."""
 
-    def start_router(self) -> None:
+    def start_router(self, options: str = "") -> None:
         confdir = self.tmp_path / "config"
         proto = self.tmp_path / "proto"
         proto.mkdir()
@@ -76,7 +76,7 @@ class OwrtLab(Lab):
         self.router_name = self.R
         binds = " ".join(f"--bind {BIN}/{p}:/usr/bin/{p}" for p in ("wgpy", "wgpyd"))
         _bash(f"owrt_router_start {self.R} {confdir} --proto {proto} --daemons "
-              f"'ubusd netifd' --private-tmp {binds}")
+              f"'ubusd netifd' --private-tmp {binds} {options}")
         self.started_router = True
         self.pid = _bash(f"owrt_router_pid {self.R}").stdout.strip()
 
@@ -107,15 +107,45 @@ class OwrtLab(Lab):
                 "print(peer_pid(sys.argv[1]) or 0)")
         return int(self.rx(f"{BIN}/python", "-c", code, ifname).stdout.strip() or 0)
 
+    def router_pids(self) -> list:
+        """PIDs of the processes in the router's network namespace (the PID namespace is
+        the host's, so they are told apart by their /proc/PID/ns/net)."""
+        ns = os.readlink(f"/proc/{self.pid}/ns/net")
+        pids = []
+        for name in os.listdir("/proc"):
+            try:
+                if name.isdigit() and os.readlink(f"/proc/{name}/ns/net") == ns:
+                    pids.append(int(name))
+            except OSError:
+                continue    # gone meanwhile
+        return pids
+
+    def wgpy_processes(self) -> dict:
+        """{pid: argv} of every wgpy process in the router: a program whose name has
+        "wgpy" in it (wgpy, wgpyd, an rpcd plugin), or Python running one or wgpy.cli;
+        `ubus call wgpy ...` is not one."""
+        found = {}
+        for pid in self.router_pids():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().decode(errors="replace").split("\0")[:-1]
+            except OSError:
+                continue
+            if argv and os.path.basename(argv[0]) != "ubus" and \
+                    any("wgpy" in os.path.basename(a) for a in argv[:3]):
+                found[pid] = argv
+        return found
+
     def close(self) -> None:
         if getattr(self, "started_router", False):
             _bash(f"owrt_router_stop {self.R}", check=False)
         super().close()
 
 
-def build(lab: OwrtLab, extra: str = "", peer_extra: str = ""):
-    """Topology, server, UCI and the router; -> ifname. The tunnel is whole-LAN; IFNAME
-    in `peer_extra` (more peer sections) stands for the interface's name."""
+def build(lab: OwrtLab, extra: str = "", peer_extra: str = "", options: str = ""):
+    """Topology, server, UCI and the router (router-ns.sh `options` added); -> ifname. The
+    tunnel is whole-LAN; IFNAME in `peer_extra` (more peer sections) stands for the
+    interface's name."""
     lab.build(lan=True)
     ifname = lab.ifname()
     private, public = genkey()
@@ -126,7 +156,7 @@ def build(lab: OwrtLab, extra: str = "", peer_extra: str = ""):
     # netifd owns vRL/vRW's addresses and the default route from here on.
     for dev in ("vRL", "vRW"):
         lab.run(lab.R, "ip", "addr", "flush", "dev", dev)
-    lab.start_router()
+    lab.start_router(options)
     return ifname
 
 

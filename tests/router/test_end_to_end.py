@@ -137,7 +137,7 @@ def test_bad_peers_are_skipped_and_dns_is_retried(lab):
     assert peers["broken"]["state"] == "error" and peers["server"]["state"] == "skipped"
     assert peers["server"]["errors"][0]["option"] == "endpoint_host"
 
-    # The name appears: one watchdog round (what `wgpy ubus` runs every few seconds) adds it.
+    # The name appears: one watchdog round (`wgpy watchdog`, from cron every minute) adds it.
     lab.hosts(lab.R, f"127.0.0.1 localhost\n{ENDPOINT} vpn.wgpy.test\n")
     lab.python(lab.R, "import json; from wgpy.router import control; "
                       "from wgpy.uci.store import Store; "

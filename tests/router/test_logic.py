@@ -157,19 +157,6 @@ def test_key_handlers_have_openwrt_shapes():
         raise AssertionError("a bad key must be refused")
 
 
-def test_peer_events_up_and_down():
-    c = conf(peer("a", A, extra="\toption description 'office'\n"))
-    now = 50_000.0
-    snap = handlers.Snapshot(wall_now=now, devices={"wg0": device(live(A, handshake=int(now)))},
-                             configs={"wg0": c})
-    events, states = handlers.peer_events({}, snap)
-    assert [(name, data["description"]) for name, data in events] == [("wgpy.peer.up", "office")]
-    assert handlers.peer_events(states, snap)[0] == []
-    snap.wall_now = now + 200
-    events, states = handlers.peer_events(states, snap)
-    assert [name for name, _ in events] == ["wgpy.peer.down"]
-
-
 def test_wgpy_status_reports_errors_and_skipped_peers():
     c = conf(peer("a", A) + peer("dns", B, "10.0.0.3/32", "\toption endpoint_host 'x.y'\n")
              + peer("bad", C, "300.0.0.0/8"), "\toption mtu '1280'\n")

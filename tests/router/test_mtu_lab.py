@@ -247,7 +247,7 @@ def test_lowered_mtu_reaches_the_padding(mtulab):
 
 
 def test_wan_back_with_another_mtu(mtulab):
-    """The watchdog round (the `wgpy ubus` service's tick) follows a WAN MTU change;
+    """The watchdog round (`wgpy watchdog`, from cron) follows a WAN MTU change;
     `down` removes the MSS clamp with the tunnel."""
     mtulab.build_path(1500, 1500)
     ifname = mtulab.router_up(4)

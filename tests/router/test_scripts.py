@@ -1,4 +1,5 @@
-"""The package's shell scripts: shellcheck-clean, and exercised by sourcing them in sh with
+"""The package's shell scripts (proto handler, init script, first-boot defaults, iface
+hotplug): shellcheck-clean, and exercised by sourcing them in sh with
 recording stand-ins for the netifd (netifd-proto.sh) and procd (procd.sh) functions; each
 stand-in appends its name and arguments to $CALLS, and the test checks the calls made."""
 
@@ -16,6 +17,7 @@ FILES = os.path.join(ROOT, "package", "wgpy", "files")
 PROTO = os.path.join(FILES, "wgpy.sh")
 INIT = os.path.join(FILES, "wgpy.init")
 DEFAULTS = os.path.join(FILES, "wgpy.defaults")
+HOTPLUG = os.path.join(FILES, "wgpy.hotplug")
 
 STANDINS = r"""
 record() { printf '%s\n' "$*" >> "$CALLS"; }
@@ -56,7 +58,8 @@ def fake_wgpy(tmp_path, output: str, status: int = 0) -> str:
 
 @pytest.mark.skipif(not shutil.which("shellcheck"), reason="shellcheck not installed")
 def test_shellcheck_clean():
-    result = subprocess.run(["shellcheck", PROTO, INIT, DEFAULTS], capture_output=True, text=True)
+    result = subprocess.run(["shellcheck", PROTO, INIT, DEFAULTS, HOTPLUG], capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout
 
 
@@ -119,18 +122,12 @@ def test_proto_teardown_and_renew(tmp_path):
         ["proto_send_update", "wg0"]
 
 
-def test_init_script_runs_the_service_under_procd_with_respawn(tmp_path):
+def test_init_script_keeps_only_the_web_ui_resident(tmp_path):
     wgpy = fake_wgpy(tmp_path, "")
     rc, _, err, calls = run_sh(
         tmp_path, f". {INIT}; start_service; service_triggers; reload_service", wgpy)
     assert rc == 0, err
     assert calls == [
-        ["procd_open_instance"],
-        ["procd_set_param", "command", wgpy, "ubus"],
-        ["procd_set_param", "respawn"],
-        ["procd_set_param", "stdout", "1"],
-        ["procd_set_param", "stderr", "1"],
-        ["procd_close_instance"],
         ["procd_open_instance", "web"],
         ["procd_set_param", "command", wgpy, "web"],
         ["procd_set_param", "respawn"],
@@ -141,19 +138,59 @@ def test_init_script_runs_the_service_under_procd_with_respawn(tmp_path):
     ]
 
 
-def test_defaults_put_the_web_ui_on_the_lan_address(tmp_path):
-    """The first-boot script sets wgpy.web.listen from network.lan.ipaddr, once."""
+def fake_uci(tmp_path) -> dict:
+    """A `uci` on PATH that records its argv; -> the environment that uses it."""
     uci = tmp_path / "uci"
     uci.write_text('#!/bin/sh\necho "uci $*" >> "$CALLS"\n'
                    'case "$*" in *wgpy.web.listen*) echo "$LISTEN";; '
-                   '*network.lan.ipaddr*) echo 192.168.1.1/24;; *batch*) cat >> "$CALLS";; esac\n')
+                   '*network.lan.ipaddr*) echo 192.168.1.1/24;; *batch*) cat >> "$CALLS";; '
+                   '*network.wg0.proto*) echo wgpy;; *network.wan.proto*) echo pppoe;; esac\n')
     uci.chmod(0o755)
-    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    return {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
+
+
+def test_defaults_put_the_web_ui_on_the_lan_address(tmp_path):
+    """The first-boot script sets wgpy.web.listen from network.lan.ipaddr, once."""
+    env = dict(fake_uci(tmp_path), CRONTAB=str(tmp_path / "crontabs" / "root"))
     rc, _, err, calls = run_sh(tmp_path, f". {DEFAULTS}", "", dict(env, LISTEN=""))
     assert rc == 0, err
     assert ["set", "wgpy.web.listen='192.168.1.1:8080'"] in calls
     rc, _, err, calls = run_sh(tmp_path, f". {DEFAULTS}", "", dict(env, LISTEN="10.0.0.1:80"))
     assert rc == 0 and not any(c[:1] == ["set"] for c in calls), calls
+
+
+def test_defaults_add_the_watchdog_to_crontab_once(tmp_path):
+    crontab = tmp_path / "crontabs" / "root"
+    crontab.parent.mkdir()
+    crontab.write_text("0 4 * * * /sbin/reboot\n")
+    env = dict(fake_uci(tmp_path), CRONTAB=str(crontab), LISTEN="10.0.0.1:80")
+    for _ in range(2):
+        rc, _, err, _ = run_sh(tmp_path, f". {DEFAULTS}", "", env)
+        assert rc == 0, err
+    assert crontab.read_text() == ("0 4 * * * /sbin/reboot\n"
+                                   "* * * * * /usr/bin/wgpy watchdog 2>&1 | logger -t wgpy\n")
+
+
+@pytest.mark.parametrize("action, interface, running, runs", [
+    ("ifup", "wan", True, True), ("ifupdate", "wan", True, True),
+    ("ifup", "wan", False, False), ("ifdown", "wan", True, False),
+    ("ifup", "wg0", True, False), ("ifup", "loopback", True, False)])
+def test_hotplug_refreshes_the_mtu_when_another_interface_comes_up(
+        tmp_path, action, interface, running, runs):
+    wgpy = fake_wgpy(tmp_path, "")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    if running:
+        (run_dir / "wg0.json").write_text("{}")
+    env = dict(fake_uci(tmp_path), ACTION=action, INTERFACE=interface,
+               WGPY_RUN_DIR=str(run_dir))
+    # As hotplug-call sources it, in a subshell; then wait for its background job's call
+    # (up to 5 s; 1 s where none should come).
+    wait = f'i=0; until grep -q "^wgpy mtu" "$CALLS" || [ $i -ge {50 if runs else 10} ]; ' \
+           'do sleep 0.1; i=$((i + 1)); done'
+    rc, _, err, calls = run_sh(tmp_path, f"( . {HOTPLUG} ); {wait}", wgpy, env)
+    assert rc == 0, err
+    assert (["wgpy", "mtu"] in calls) == runs
 
 
 @pytest.mark.netns

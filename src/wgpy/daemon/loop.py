@@ -5,7 +5,8 @@ This is the only place with a real clock (time.monotonic). After every event the
 outgoing queues are drained to the UDP sockets and the TUN. With a FastPath (the C datapath,
 the default), the C workers own the TUN and the UDP receive side; the loop watches their
 event fd instead and syncs their activity before running timers. An MtuWatch (mtu.py) makes
-any change of the TUN's MTU reach the padding in Python and C. The loop ends on SIGTERM/SIGINT,
+any change of the TUN's MTU reach the padding in Python and C; PeerEvents (events.py) sends
+wgpy.peer.up/down from the housekeeping tick. The loop ends on SIGTERM/SIGINT,
 when the interface is deleted, or when our UAPI socket file is removed; `run` says which.
 """
 
@@ -15,6 +16,7 @@ import socket
 import time
 from typing import Callable, Optional
 
+from wgpy.daemon.events import PeerEvents
 from wgpy.daemon.log import peer_name
 from wgpy.daemon.mtu import MtuWatch
 from wgpy.daemon.tun import Tun, TunGone
@@ -42,6 +44,7 @@ class Loop:
         self._sel = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._next_housekeeping = 0.0
+        self.peer_events = PeerEvents(tun.name)
 
     # ---- setup and the loop itself ----
 
@@ -95,6 +98,7 @@ class Loop:
                 self.stop_reason = "UAPI socket file removed"
             if self.clock_floor is not None:
                 self._guarded(self.clock_floor.update, self.dev)
+            self._guarded(self.peer_events.check, self.dev)
 
     def _guarded(self, handler: Callable, *args) -> None:
         """Run one event handler, then drain the Device's queues."""

@@ -1,2 +1,2 @@
-"""The router side: UCI-driven interfaces (control.py), the `wgpy` command, netconf,
-endpoint resolution, ubus handlers and service."""
+"""The router side: UCI-driven interfaces (control.py: up, down, reload, the watchdog and the
+MTU refresh), netconf, endpoint resolution, status handlers."""

@@ -1,4 +1,4 @@
-"""The router operations behind `wgpy up|down|reload|status` and the ubus service: read UCI,
+"""The router operations behind `wgpy up|down|reload|status|watchdog|mtu`: read UCI,
 start wgpyd, push the config over UAPI, set addresses and routes, and gather status.
 
 Parse everything first, then act: an interface with a bad option is never started and an
@@ -13,8 +13,8 @@ Supervision: a setup of one interface starts at most once per RETRY_S (the time 
 wireguard.sh sleeps before proto_setup_failed), counted from the previous attempt unless a
 `wgpy down` came between, so neither a bad config under netifd nor a daemon that keeps
 dying restarts in a storm, while the first recovery after a crash is immediate.
-`supervise_round` is the standalone equivalent of netifd's proto task: the service brings
-back interfaces that `wgpy up` started and whose wgpyd has gone.
+`supervise_round` is the standalone equivalent of netifd's proto task: `wgpy watchdog` (cron)
+brings back interfaces that `wgpy up` started and whose wgpyd has gone.
 """
 
 import json
@@ -378,9 +378,10 @@ def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
 
 def watchdog_round(store: Store, attempts: Dict, now: float,
                    resolver: resolve.Resolver = resolve.system_resolver) -> List[str]:
-    """One pass of the built-in wireguard_watchdog: bring back standalone interfaces whose
-    wgpyd died (supervise_round), then over the running interfaces re-resolve stale
-    hostname peers and add the ones DNS kept out; -> log messages."""
+    """One pass of the built-in wireguard_watchdog (`wgpy watchdog`, from cron): bring back
+    standalone interfaces whose wgpyd died (supervise_round), then over the running
+    interfaces follow the MTU, re-resolve stale hostname peers and add the ones DNS kept
+    out; -> log messages."""
     try:
         configs = load_configs(store)
     except UciError as exc:
@@ -390,41 +391,80 @@ def watchdog_round(store: Store, attempts: Dict, now: float,
         messages.append(f"{result.ifname}: wgpyd had stopped; "
                         + ("brought back up" if result.ok else "restart failed"))
         messages += result.errors + result.warnings
+    return messages + _each_running(
+        configs, lambda conf: _watchdog_interface(store, conf, attempts, now, resolver))
+
+
+def mtu_round(store: Store) -> List[str]:
+    """The automatic MTU of every running interface, chosen again now (`wgpy mtu`,
+    from netifd's iface hotplug when another interface comes up or changes); -> log
+    messages."""
+    try:
+        configs = load_configs(store)
+    except UciError as exc:
+        return [str(exc)]
+    return _each_running(configs,
+                         lambda conf: _refresh_mtu(conf, client.get(conf.name)["peers"]))
+
+
+def _each_running(configs: Dict[str, schema.InterfaceConfig], step) -> List[str]:
+    messages = []
     for ifname, conf in configs.items():
         if conf.errors or not client.is_live(ifname):
             continue
         try:
-            messages += _watchdog_interface(conf, attempts, now, resolver)
+            messages += step(conf)
         except (client.UapiError, netconf.NetconfError) as exc:
             messages.append(str(exc))
     return messages
 
 
-def _watchdog_interface(conf: schema.InterfaceConfig, attempts: Dict, now: float,
-                        resolver: resolve.Resolver) -> List[str]:
+def _watchdog_interface(store: Store, conf: schema.InterfaceConfig, attempts: Dict,
+                        now: float, resolver: resolve.Resolver) -> List[str]:
     live = {p["public_key"]: p for p in client.get(conf.name)["peers"]}
     messages = _refresh_mtu(conf, list(live.values()))
     due = resolve.due_for_reresolve(conf.peers, live, time.time(), attempts, conf.name, now)
-    if not due:
+    moved = [p for p in due if _resolves_elsewhere(p, live.get(p.public_key), resolver)]
+    if not moved:
         return messages
-    with netconf.locked(conf.name):
-        state = netconf.load_state(conf.name)
-        result = Result(conf.name)
-        _configure(conf, resolver, bool(state and state.netifd), result)
-    return messages + [f"{conf.name}: re-resolved {', '.join(p.section for p in due)}"] + \
-        result.warnings
+    names = ", ".join(p.section for p in moved)
+    state = netconf.load_state(conf.name)
+    if state is not None and state.netifd:
+        # Not a reload and renew: netifd would look the new address's host route up among
+        # every interface's routes, this one's whole-LAN routes too, and send the endpoint
+        # into the tunnel itself. A setup resolves afresh before adding our routes.
+        for step in ("down", "up"):
+            subprocess.run(["ubus", "call", f"network.interface.{conf.name}", step],
+                           capture_output=True)
+        return messages + [f"{conf.name}: new address for {names}: set up again by netifd"]
+    result = reload(store, conf.name, resolver)
+    return messages + [f"{conf.name}: re-resolved {names}"] + result.errors + result.warnings
+
+
+def _resolves_elsewhere(peer: schema.PeerConfig, live_peer: Optional[dict],
+                        resolver: resolve.Resolver) -> bool:
+    """True if the peer's name now gives another endpoint than the device has (or the peer
+    is missing from the device, DNS having failed at start)."""
+    try:
+        endpoint = resolve.endpoint(peer, resolver)
+    except resolve.ResolveError:
+        return False
+    return live_peer is None or live_peer.get("endpoint") != endpoint
 
 
 def _refresh_mtu(conf: schema.InterfaceConfig, live_peers: List[dict]) -> List[str]:
     """Without UCI `mtu`: follow the endpoints (roaming) and the WAN (back with another
     MTU); the link change reaches wgpyd's padding by itself."""
-    state = netconf.load_state(conf.name)
-    if conf.mtu is not None or state is None:
+    if conf.mtu is not None:
         return []
-    endpoints = [p["endpoint"] for p in live_peers if p.get("endpoint")]
-    choice = netconf.choose_mtu(conf, endpoints)
-    before = state.mtu_choice
-    changed = netconf.set_mtu(state, choice)
-    if state.mtu_choice != before:
-        netconf.save_state(state)
+    with netconf.locked(conf.name):   # against a reload writing the same record
+        state = netconf.load_state(conf.name)
+        if state is None:
+            return []
+        endpoints = [p["endpoint"] for p in live_peers if p.get("endpoint")]
+        choice = netconf.choose_mtu(conf, endpoints)
+        before = state.mtu_choice
+        changed = netconf.set_mtu(state, choice)
+        if state.mtu_choice != before:
+            netconf.save_state(state)
     return [f"{conf.name}: MTU {choice.mtu}: {choice.reason}"] if changed else []

@@ -6,20 +6,16 @@
   generatePsk, getPublicAndPrivateKeyFromPrivate; every value a string as `wg show all dump`
   prints it ("off", "(none)"), peers as a list named by their UCI description.
 - `wgpy`: status with UCI descriptions, per-peer ok/stale/never/skipped/error and the config
-  errors of interfaces and peers; `peer_events` derives wgpy.peer.up/down.
+  errors of interfaces and peers (wgpyd sends wgpy.peer.up/down itself: daemon/events.py).
 Handlers read a `Snapshot` (gathered by control.py) and never do I/O themselves.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 from wgpy import keys
 from wgpy.router.resolve import is_stale
 from wgpy.uci.schema import InterfaceConfig
-
-EVENT_UP = "wgpy.peer.up"
-EVENT_DOWN = "wgpy.peer.down"
-
 
 class HandlerError(Exception):
     """Bad arguments. python3-ubus answers any exception from a method with Unknown error
@@ -223,29 +219,3 @@ def _wgpy_peer(snap: Snapshot, peer, live: Optional[dict], skipped) -> dict:
     out.update(section=peer.section, description=peer.description,
                endpoint_host=peer.endpoint_host)
     return out
-
-
-def peer_events(previous: Dict[Tuple[str, str], str], snap: Snapshot
-                ) -> Tuple[List[Tuple[str, dict]], Dict[Tuple[str, str], str]]:
-    """(events, new states): wgpy.peer.up when a peer's state becomes "ok", wgpy.peer.down
-    when an "ok" peer goes stale or away. Caller keeps the returned states for next time."""
-    events, states = [], {}
-    for ifname, dev in snap.devices.items():
-        for peer in dev["peers"]:
-            key = (ifname, peer["public_key"])
-            states[key] = peer_state(peer, snap.wall_now)
-            if states[key] == "ok" and previous.get(key) != "ok":
-                events.append((EVENT_UP, _event(snap, ifname, peer)))
-            elif states[key] != "ok" and previous.get(key) == "ok":
-                events.append((EVENT_DOWN, _event(snap, ifname, peer)))
-    for (ifname, public_key), state in previous.items():
-        if state == "ok" and (ifname, public_key) not in states:
-            events.append((EVENT_DOWN, _event(snap, ifname, {"public_key": public_key})))
-    return events, states
-
-
-def _event(snap: Snapshot, ifname: str, peer: dict) -> dict:
-    return {"interface": ifname, "public_key": peer["public_key"],
-            "description": _description(snap, ifname, peer["public_key"]) or "",
-            "endpoint": peer.get("endpoint") or "",
-            "latest_handshake": peer.get("last_handshake_time_sec", 0)}
