@@ -273,18 +273,20 @@ def _print_traceback(exc):
 
 
 def _refusal_for(exc):
-    """The refusal for a handler's "no", or None for anything else. The classes are
-    imported only now: a method that raised one has loaded its module already."""
-    from wgpy.uci.edit import Conflict
-    from wgpy.uci.store import UciError
-    from wgpy.uci.validate import FieldError
-    if isinstance(exc, FieldError):
+    """The refusal for a handler's "no", or None for anything else. Only classes whose
+    module is loaded are checked: a handler that raised one has loaded it, and importing
+    the others now could fail in turn (an unported module on MicroPython)."""
+    import sys
+
+    def raised(module, name):
+        loaded = sys.modules.get(module)
+        return loaded is not None and isinstance(exc, getattr(loaded, name))
+    if raised("wgpy.uci.validate", "FieldError"):
         return refusal(INVALID, exc.message, field=exc.field)
-    if isinstance(exc, Conflict):
+    if raised("wgpy.uci.edit", "Conflict"):
         return refusal(CONFLICT, str(exc), revision=exc.revision)
-    if isinstance(exc, UciError):
+    if raised("wgpy.uci.store", "UciError"):
         return refusal(CONFIG, "configuration: " + str(exc))
-    from wgpy.web.actions import NotFound
-    if isinstance(exc, NotFound):
+    if raised("wgpy.web.actions", "NotFound"):
         return refusal(NOT_FOUND, str(exc))
     return None
