@@ -15,7 +15,8 @@ What stands in for rpcd here:
   router's rpcd plugin uses. There is one user, who may call every method, as root may
   through rpcd with LuCI's `read '*'`/`write '*'` login.
 
-The session id is a parameter of every call, in the JSON body; no cookie or header
+Only single `call` requests are answered (the page sends nothing else; uhttpd's batches
+and `list` are not needed). The session id is a parameter of every call, in the JSON body; no cookie or header
 authenticates a request, so no CSRF token is needed (webui/rpc.js says why).
 """
 
