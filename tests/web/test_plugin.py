@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from mpy import mpyrun
 from webdata import NETWORK
 from wgpy.uci.store import Store
 from wgpy.web import methods, rpcd
@@ -104,3 +105,18 @@ def test_lucis_menu_entry_needs_the_acl_group_and_names_its_view():
     assert entry["depends"]["acl"] == ["wgpy"]
     view = entry["action"]["path"]
     assert os.path.isfile(os.path.join(FILES, "luci", "view", f"{view}.js"))
+
+
+@pytest.mark.parametrize("arch", mpyrun.arch_params())
+def test_list_runs_on_micropython(arch, tmp_path):
+    """The plugin and the table are portable (docs/micropython.md): rpcd's `list` under
+    MicroPython, on the router CPUs too, prints what CPython prints. (A call also needs
+    its handlers' modules ported: uci/, router/, the web helpers.)"""
+    with open(os.path.join(FILES, "rpcd", "wgpy.rpcd")) as f:
+        body = f.read()
+    for obj in methods.OBJECTS:
+        script = tmp_path / obj
+        script.write_text(body)
+        result = mpyrun.run(arch, script, "list")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == json.loads(run([obj, "list"])[1]), obj
