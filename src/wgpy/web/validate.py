@@ -9,7 +9,6 @@ Pure: no I/O, no UCI access.
 """
 
 import base64
-from typing import List, Optional
 
 from wgpy.keys import is_key
 from wgpy.uci import validate as rules
@@ -59,7 +58,7 @@ def key(body: dict, field: str, required: bool = False) -> str:
     return value
 
 
-def integer(body: dict, field: str) -> Optional[int]:
+def integer(body: dict, field: str):
     """A number in the field's WEB_LIMITS range, None when absent or empty."""
     value = body.get(field)
     if value is None or value == "":
@@ -74,7 +73,7 @@ def boolean(body: dict, field: str) -> bool:
     return value
 
 
-def strings(body: dict, field: str) -> List[str]:
+def strings(body: dict, field: str) -> list:
     """A list of strings; a single comma/space separated string is split."""
     value = body.get(field, [])
     if isinstance(value, str):
@@ -97,7 +96,7 @@ def interface_addresses(body: dict, field: str) -> list:
     return out
 
 
-def ip_addresses(body: dict, field: str) -> List[str]:
+def ip_addresses(body: dict, field: str) -> list:
     """Plain IP addresses (DNS servers)."""
     return [rules.address(field, word) for word in strings(body, field)]
 
@@ -118,7 +117,7 @@ def ifname(body: dict, field: str) -> str:
     return rules.ifname(field, text(body, field, required=True))
 
 
-def revision(body: dict) -> Optional[str]:
+def revision(body: dict):
     """The revision the editor read (see wgpy.uci.edit.revision), None when not sent."""
     value = body.get("revision")
     if value is not None and not isinstance(value, str):
