@@ -1,5 +1,5 @@
 """The API's request bodies: JSON values in, UCI option values out, or a FieldError naming
-the field, which the API answers as HTTP 400.
+the field, which methods.py answers as a refusal with that field.
 
 Only the JSON side is here (types, required fields, lists): every value rule is
 wgpy.uci.validate's, the ranges are the schema's WEB_LIMITS, and the edited package is then

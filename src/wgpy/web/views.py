@@ -111,7 +111,7 @@ def peer_view(label: str, section: syntax.Section) -> dict:
     keepalive = _int(edit.option_text(section, "persistent_keepalive"))
     return {
         "section": label,
-        "revision": edit.revision(section),  # sent back with an edit: a stale one is 409
+        "revision": edit.revision(section),  # sent back with an edit: a stale one is a conflict
         "description": edit.option_text(section, "description"),
         "public_key": edit.option_text(section, "public_key"),
         # Never the key itself: stored keys do not leave the router.

@@ -35,7 +35,10 @@ wgpy.rpc = {
 		return fetch('/ubus', {
 			method: 'POST',
 			headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
-			credentials: 'omit',
+			/* same-origin (fetch's default), though no cookie is needed: Chromium keeps
+			   requests without credentials on connections of their own, which would double
+			   the connections the page holds and trip wgpy web's per-source limit */
+			credentials: 'same-origin',
 			body: JSON.stringify({ jsonrpc: '2.0', id: wgpy.rpc.nextId++, method: 'call',
 				params: [sid, object, method, args || {}] })
 		}).then(function (res) {
