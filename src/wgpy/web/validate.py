@@ -1,4 +1,4 @@
-"""The API's request bodies: JSON values in, UCI option values out, or a FieldError naming
+"""The methods' arguments: JSON values in, UCI option values out, or a FieldError naming
 the field, which methods.py answers as a refusal with that field.
 
 Only the JSON side is here (types, required fields, lists): every value rule is
@@ -14,7 +14,7 @@ from wgpy.keys import is_key
 from wgpy.uci import validate as rules
 from wgpy.uci.edit import Options
 from wgpy.uci.schema import WEB_LIMITS
-from wgpy.uci.validate import FieldError, overlapping  # noqa: F401  (the API's names)
+from wgpy.uci.validate import FieldError, overlapping  # noqa: F401  (the methods' names)
 
 MAX_DESCRIPTION = rules.MAX_TEXT
 MAX_FIELD = 1024  # any other single-line field (a password, a name)

@@ -1,4 +1,4 @@
-"""What the API's read endpoints return: live status, the editable configuration of an
+"""What the page's read methods return (methods.py): live status, the editable configuration of an
 interface, and the wizard's suggestions. Read-only; edits are in actions.py.
 
 Status is the router layer's `wgpy status` (router.handlers.wgpy_status over a
