@@ -186,8 +186,8 @@ def _client_shape(live: dict) -> dict:
     return client.parse_get(lines + ["errno=0"])
 
 
-# ---- ubus methods over wgpy web's JSON-RPC (fixtures from tests/web/conftest.py, reused by import; its neighbours
-# webclient/webdata are on pytest's pythonpath) ----
+# ---- ubus methods over wgpy web's JSON-RPC (fixtures from tests/web/conftest.py, reused
+# by import; its neighbours webclient/webdata are on pytest's pythonpath) ----
 
 _spec = importlib.util.spec_from_file_location("web_conftest", ROOT / "tests/web/conftest.py")
 web_conftest = importlib.util.module_from_spec(_spec)

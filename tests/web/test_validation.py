@@ -1,7 +1,8 @@
 """One validator (issue 13 items 2, 3, 5; issue 15 move 3), through wgpy web's JSON-RPC
 endpoint in-process: every finding is refused naming the field (code "invalid"), with
-nothing written and nothing applied; a stale edit is a conflict; and any string in any field is either refused or stored so
-that the real libuci reads it back unchanged (tests/uci/libuci.py)."""
+nothing written and nothing applied; a stale edit is a conflict; and any string in any
+field is either refused or stored so that the real libuci reads it back unchanged
+(tests/uci/libuci.py)."""
 
 from pathlib import Path
 

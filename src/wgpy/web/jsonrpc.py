@@ -16,8 +16,9 @@ What stands in for rpcd here:
   through rpcd with LuCI's `read '*'`/`write '*'` login.
 
 Only single `call` requests are answered (the page sends nothing else; uhttpd's batches
-and `list` are not needed). The session id is a parameter of every call, in the JSON body; no cookie or header
-authenticates a request, so no CSRF token is needed (webui/rpc.js says why).
+and `list` are not needed). The session id is a parameter of every call, in the JSON
+body; no cookie or header authenticates a request, so no CSRF token is needed
+(webui/rpc.js says why).
 """
 
 import hmac

@@ -9,7 +9,8 @@ rpcd runs every executable in /usr/libexec/rpcd, named after the ubus object it 
   HTTP, uhttpd has added `ubus_rpc_session`, the caller's session, after rpcd's session
   object checked the caller's ACL for this object and method). The first JSON value on
   stdout is the answer: an object is the reply (status 0), any other value INVALID_ARGUMENT
-  (2), `null` or nothing NO_DATA (5). stderr and the exit status are read and dropped. A call still running after rpcd's exec timeout (`rpcd -t`, 30 s by default) is
+  (2), `null` or nothing NO_DATA (5). stderr and the exit status are read and dropped.
+  A call still running after rpcd's exec timeout (`rpcd -t`, 30 s by default) is
   answered TIMEOUT (7).
 
 So a refusal travels as a reply object (methods.py), a compatibility method's bad argument

@@ -1,5 +1,5 @@
-"""What the page's read methods return (methods.py): live status, the editable configuration of an
-interface, and the wizard's suggestions. Read-only; edits are in actions.py.
+"""What the page's read methods return (methods.py): live status, the editable
+configuration of an interface, and the wizard's suggestions. Read-only; edits are in actions.py.
 
 Status is the router layer's `wgpy status` (router.handlers.wgpy_status over a
 control.gather snapshot) with what the page needs on top: the router's name, disabled
