@@ -131,6 +131,44 @@ def test_wizard_device_handshakes_through_the_downloaded_conf(page, router):
     assert page.errors == []
 
 
+# What LuCI's view (package/wgpy/files/luci/view/wgpy/page.js) does, without LuCI: the page
+# in a frame, handed the session by postMessage once the frame has loaded.
+FRAMING = """<!DOCTYPE html><html><body>
+<iframe id="wgpy" src="{src}" style="width:100%;height:600px"></iframe>
+<script>
+var frame = document.getElementById('wgpy');
+frame.addEventListener('load', function () {{
+  frame.contentWindow.postMessage({{ wgpySession: location.hash.slice(1) }}, '{target}');
+}});
+</script></body></html>"""
+
+
+def test_a_frame_hands_over_its_session_as_lucis_view_does(page, router):
+    lab, box, url, tmp = router
+    origin = url.replace("/wgpy/", "")
+    (tmp / "www" / "luci-like.html").write_text(
+        FRAMING.format(src="/wgpy/index.html", target=origin))
+    # another origin (localhost is not 127.0.0.1 to the browser) framing the page
+    (tmp / "www" / "foreign.html").write_text(
+        FRAMING.format(src=f"{origin}/wgpy/index.html", target="*"))
+    sid = box.login("root", rpcdrig.ROOT_PASSWORD)
+    other = page.context.browser.new_context()
+    try:
+        luci = other.new_page()
+        luci.goto(f"{origin}/luci-like.html#{sid}")
+        frame = luci.frame_locator("#wgpy")
+        frame.locator("#logout").wait_for()
+        frame.locator(f"[data-interface='{lab.ifname}'] h3").wait_for()
+        foreign = other.new_page()
+        foreign.goto(f"{origin.replace('127.0.0.1', 'localhost')}/foreign.html#{sid}")
+        frame = foreign.frame_locator("#wgpy")
+        frame.locator("#login-form").wait_for()
+        foreign.wait_for_timeout(2000)  # the message has long arrived: it was ignored
+        assert frame.locator("#logout").count() == 0
+    finally:
+        other.close()
+
+
 def test_logout_ends_the_rpcd_session(page, router):
     box = router[1]
     sid = page.evaluate("sessionStorage.getItem('wgpy_sid')")
