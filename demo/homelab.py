@@ -421,7 +421,7 @@ def web_ui(demo: Demo, checks: Checks, args) -> None:
     checks.add("web UI: reachable from this host", webui.fetch_via_host(forwarder.port) == 200,
                demo.web_url)
     print(indent(f"from this machine: {demo.web_url}  (on the LAN: http://{listen}/)\n"
-                 f"password: {demo.password}"))
+                 f"log in as root, password: {demo.password}"))
 
 
 def preflight() -> str:

@@ -53,15 +53,19 @@ def start(lab: Lab, ns: str, confdir: str, listen: str, env: dict) -> str:
 
 
 def login_and_status(lab: Lab, ns: str, url: str, password: str) -> dict:
-    """Log in to the page from `ns` as a browser would; -> GET /api/status's answer."""
+    """Log in to the page from `ns` as its rpc.js does (ubus JSON-RPC at /ubus: `session
+    login`, then `wgpy status` with the session id); -> the status."""
     code = (
         "import json, sys, urllib.request\n"
-        "opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())\n"
-        "req = urllib.request.Request(sys.argv[1] + '/api/login', method='POST',\n"
-        "    data=json.dumps({'password': sys.argv[2]}).encode(),\n"
-        "    headers={'Content-Type': 'application/json'})\n"
-        "opener.open(req, timeout=10).read()\n"
-        "print(opener.open(sys.argv[1] + '/api/status', timeout=10).read().decode())\n")
+        "def call(sid, obj, method, args):\n"
+        "    req = urllib.request.Request(sys.argv[1] + '/ubus', method='POST', headers={\n"
+        "        'Content-Type': 'application/json'}, data=json.dumps({'jsonrpc': '2.0',\n"
+        "        'id': 1, 'method': 'call', 'params': [sid, obj, method, args]}).encode())\n"
+        "    return json.loads(urllib.request.urlopen(req, timeout=10).read())['result']\n"
+        "status, reply = call('0' * 32, 'session', 'login',\n"
+        "                     {'username': 'root', 'password': sys.argv[2]})\n"
+        "assert status == 0, 'login refused'\n"
+        "print(json.dumps(call(reply['ubus_rpc_session'], 'wgpy', 'status', {})[1]))\n")
     return json.loads(lab.run(ns, PYTHON, "-c", code, url, password).stdout)
 
 

@@ -1,9 +1,9 @@
 """Server memory under a burst of wrong logins (issue #13, item 1).
 
-Method: `wgpy -c DIR web`, the installed console script, serves a throw-away config on 127.0.0.1 with a real scrypt
-password file. After the first answer, its RSS is the idle figure. Then N clients connect at
-once and each POSTs one wrong password to /api/login; the server's peak RSS is the kernel's
-VmHWM (high-water mark of the whole process), and "after" is VmRSS 2 s after the last
+Method: `wgpy -c DIR web`, the installed console script, serves a throw-away config on
+127.0.0.1 with a real scrypt password file. After the first answer, its RSS is the idle
+figure. Then N clients connect at once and each sends one wrong password (`session login`
+over /ubus JSON-RPC); the server's peak RSS is the kernel's VmHWM (high-water mark of the whole process), and "after" is VmRSS 2 s after the last
 answer. Two bursts, each against a fresh server: all from one address, and each from its own
 loopback address (127.0.1.x: loopback only, no traffic leaves the machine). Target: peak at
 most 40 MiB, after back near idle.
@@ -42,22 +42,34 @@ def status_kib(pid: int, field: str) -> int:
     raise KeyError(field)
 
 
-def post_login(port: int, source: str, password: str) -> int:
-    body = json.dumps({"password": password}).encode()
+def post_login(port: int, source: str, password: str) -> str:
+    """-> "ok", "wrong", "locked" or "busy" (jsonrpc.py's answers), or "http N"."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [
+        "0" * 32, "session", "login", {"username": "root", "password": password}]}).encode()
     with socket.socket() as s:
         s.settimeout(120)
         s.bind((source, 0))
         s.connect(("127.0.0.1", port))
-        s.sendall(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        s.sendall(b"POST /ubus HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   b"Content-Type: application/json\r\nConnection: close\r\n"
                   b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         answer = b""
-        while b"\r\n" not in answer:
+        while True:
             chunk = s.recv(4096)
             if not chunk:
-                return 0
+                break
             answer += chunk
-    return int(answer.split()[1])
+    if not answer:
+        return "closed"
+    head, _, data = answer.partition(b"\r\n\r\n")
+    if head.split()[1] != b"200":
+        return "http " + head.split()[1].decode()
+    result = json.loads(data)["result"]
+    if result[0] == 0:
+        return "ok"
+    if len(result) == 1:
+        return "wrong"
+    return "locked" if "too many" in result[1]["error"] else "busy"
 
 
 def burst(clients: int, sources) -> dict:

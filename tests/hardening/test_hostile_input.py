@@ -1,10 +1,10 @@
 """Hostile local input without namespaces: UAPI parser regressions, malformed UCI files,
-a sweep of the web API (no session, forged CSRF, script in every text field, path traversal,
-oversized bodies) and keys in ubus/web output.
+a sweep of every ubus method through wgpy web's JSON-RPC (no session, forged session ids,
+script in every text field, path traversal, oversized bodies) and keys in ubus/web output.
 
 Invariants: UAPI text gives errno=N with state unchanged; a UCI file gives a ConfigError or
 UciError naming its location and is not rewritten; an HTTP request gives 4xx, never 5xx; no
-private or preshared key leaves through ubus handlers or the web API.
+private or preshared key leaves through ubus handlers or the page's methods.
 """
 
 import base64
@@ -186,8 +186,8 @@ def _client_shape(live: dict) -> dict:
     return client.parse_get(lines + ["errno=0"])
 
 
-# ---- web API sweep (fixtures from tests/web/conftest.py, reused by import; its neighbours
-# webclient/webdata are on pytest's pythonpath) ----
+# ---- ubus methods over wgpy web's JSON-RPC (fixtures from tests/web/conftest.py, reused
+# by import; its neighbours webclient/webdata are on pytest's pythonpath) ----
 
 _spec = importlib.util.spec_from_file_location("web_conftest", ROOT / "tests/web/conftest.py")
 web_conftest = importlib.util.module_from_spec(_spec)
@@ -200,31 +200,27 @@ TRAVERSAL = ["..", "../../etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..%2f.
              "wgwebapi0/../../etc", "%00", "a" * 300]
 
 
-def _spec_ops():
-    spec = json.loads((ROOT / "src/wgpy/web/openapi.json").read_text())
-    for path, ops in spec["paths"].items():
-        for method, op in ops.items():
-            if isinstance(op, dict):
-                yield path, method.upper(), op, spec
+def _methods():
+    """(object, method, signature) of every ubus method wgpy answers."""
+    from wgpy.web import methods
+    for obj, table in methods.OBJECTS.items():
+        for name, method in table.items():
+            yield obj, name, method.signature
 
 
-def _hostile_body(op, spec):
-    """Every string field of the request schema set to SCRIPT, arrays to [SCRIPT]."""
-    schema_ = op.get("requestBody", {}).get("content", {}).get("application/json", {}) \
-        .get("schema")
-    if not schema_:
-        return None
-    if "$ref" in schema_:
-        schema_ = spec["components"]["schemas"][schema_["$ref"].rsplit("/", 1)[1]]
-    body = {}
-    for name, prop in schema_.get("properties", {}).items():
-        kind = prop.get("type", "string")
-        body[name] = [SCRIPT] if kind == "array" else SCRIPT if kind == "string" else 1
-    return body
+def _hostile_args(signature, name_value):
+    """Every string argument set to SCRIPT, arrays to [SCRIPT]; interface and peer names
+    to `name_value`."""
+    args = {}
+    for name, kind in signature.items():
+        args[name] = name_value if name in ("interface", "peer") else \
+            [SCRIPT] if kind == [] else SCRIPT if kind == "string" else 1
+    return args
 
 
-def _fill(path: str, value: str) -> str:
-    return path.replace("{ifname}", value).replace("{peer}", value)
+def _request(sid, obj, method, args) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call",
+                       "params": [sid, obj, method, args]}).encode()
 
 
 def _peer_public() -> str:
@@ -249,46 +245,35 @@ def _secrets(confdir_path) -> list:
 
 def test_web_sweep_never_5xx_and_script_is_refused_or_inert(client, confdir):
     network = (confdir / "network").read_bytes()
-    for path, method, op, spec in _spec_ops():
-        body = _hostile_body(op, spec)
-        for target in {_fill(path, "wgwebapi0"), _fill(path, SCRIPT.replace("/", "%2F")),
-                       *(_fill(path, t) for t in TRAVERSAL)}:
+    for obj, method, signature in _methods():
+        for name in {"wgwebapi0", SCRIPT, *TRAVERSAL}:
             status, headers, raw = client.raw(
-                method, target.replace(" ", "%20").replace('"', "%22").replace("<", "%3C")
-                .replace(">", "%3E").replace("'", "%27"),
-                json.dumps(body).encode() if body is not None else b"",
-                {"Content-Type": "application/json", "X-CSRF-Token": client.csrf})
-            assert status < 500, (method, target, status, raw[:200])
-            assert b"root:x:0:0" not in raw
-            if raw and status < 300 and "json" in headers.get("content-type", ""):
-                # Accepted script is data: JSON-escaped, served as JSON under nosniff + CSP.
-                assert headers.get("x-content-type-options") == "nosniff"
-                assert "content-security-policy" in headers
+                "POST", "/ubus", _request(client.sid, obj, method, _hostile_args(signature, name)),
+                {"Content-Type": "application/json"})
+            assert status < 500, (obj, method, name, status, raw[:200])
+            assert b"root:x:0:0" not in raw and b"internal error" not in raw, (obj, method, raw)
+            # Accepted script is data: JSON-escaped, served as JSON under nosniff + CSP.
+            assert headers.get("content-type") == "application/json"
+            assert headers.get("x-content-type-options") == "nosniff"
+            assert "content-security-policy" in headers
     # Nothing with script got into the config.
     assert b"<script" not in (confdir / "network").read_bytes() or \
         (confdir / "network").read_bytes() == network
 
 
-def test_web_without_session_and_with_forged_csrf(web, confdir):
+def test_web_without_session_or_with_a_forged_one(web, confdir):
+    """No cookie and no CSRF token: the session id in the body is all there is."""
     c = web[0]
     before = (confdir / "network").read_bytes()
-    for path, method, op, spec in _spec_ops():
-        if path in ("/api/login", "/api/setup", "/api/session", "/api/openapi.json",
-                    "/api/logout"):
-            continue
-        status, _, _ = c.raw(method, _fill(path, "wgwebapi0"),
-                             b"{}" if method in ("POST", "PUT") else b"",
-                             {"Content-Type": "application/json"})
-        assert status == 401, (method, path, status)
-    assert c.login()[0] == 200
-    for forged in ("", "x" * 43, c.csrf[:-1] + ("A" if c.csrf[-1] != "A" else "B")):
-        for path, method, op, spec in _spec_ops():
-            if method == "GET" or path in ("/api/login", "/api/setup", "/api/logout"):
-                continue
-            status, _, _ = c.raw(method, _fill(path, "wgwebapi0"),
-                                 json.dumps(_hostile_body(op, spec) or {}).encode(),
-                                 {"Content-Type": "application/json", "X-CSRF-Token": forged})
-            assert status == 403, (method, path, forged[:5], status)
+    assert c.login()[0] == 0
+    real = c.sid
+    for forged in ("0" * 32, "", "x" * 32, real[:-1] + ("a" if real[-1] != "a" else "b")):
+        for obj, method, signature in _methods():
+            status, _, raw = c.raw("POST", "/ubus", _request(
+                forged, obj, method, _hostile_args(signature, "wgwebapi0")),
+                {"Content-Type": "application/json"})
+            assert status == 200 and json.loads(raw)["error"]["code"] == -32002, \
+                (obj, method, forged[:5], raw[:200])
     assert (confdir / "network").read_bytes() == before
 
 
@@ -297,27 +282,30 @@ def test_web_oversized_bodies_refused(client, size):
     # Declared size is what the server judges; it refuses unread, so the client may see the
     # 413 or, when it is still sending as the server closes, a reset. Never a 5xx.
     try:
-        status, _, _ = client.raw("POST", "/api/import", b"x" * min(size, 64 * 1024 + 1),
+        status, _, _ = client.raw("POST", "/ubus", b"x" * min(size, 64 * 1024 + 1),
                                   {"Content-Type": "application/json",
-                                   "Content-Length": str(size), "X-CSRF-Token": client.csrf})
+                                   "Content-Length": str(size)})
     except (ConnectionResetError, BrokenPipeError):
         status = "reset"
     assert status in (413, "reset")
-    assert client.call("GET", "/api/status")[0] == 200      # the server is still there
+    assert client.call("status")[0] == 0      # the server is still there
 
 
 def test_web_responses_never_carry_stored_keys(client, confdir):
-    psk = client.call("POST", "/api/keys/psk")[1]["preshared_key"]
-    status, _ = client.call("PUT", "/api/interfaces/wgwebapi0/peers/phone", {
-        "description": "Phone", "public_key": _peer_public(),
-        "preshared_key": psk, "allowed_ips": ["10.99.0.2/32"]})
-    assert status < 300
+    psk = client.call("psk")[1]["preshared_key"]
+    status, answer = client.call("peer_set", {
+        "interface": "wgwebapi0", "peer": "phone", "description": "Phone",
+        "public_key": _peer_public(), "preshared_key": psk, "allowed_ips": ["10.99.0.2/32"]})
+    assert status == 0 and "error" not in answer
     secrets = _secrets(confdir)
     assert psk in secrets, secrets
-    for path in ("/api/status", "/api/interfaces", "/api/interfaces/wgwebapi0",
-                 "/api/interfaces/wgwebapi0/suggest", "/api/session"):
-        status, _, raw = client.raw("GET", path)
-        assert status == 200, path
+    for obj, method in (("wgpy", "status"), ("wgpy", "interfaces"), ("wgpy", "interface"),
+                        ("wgpy", "suggest"), ("wgpy.web", "info"), ("wireguard", "status"),
+                        ("luci.wireguard", "getWgInstances")):
+        status, _, raw = client.raw("POST", "/ubus", _request(
+            client.sid, obj, method, {"interface": "wgwebapi0"}),
+            {"Content-Type": "application/json"})
+        assert status == 200 and b'"result": [0' in raw, (obj, method, raw[:200])
         for secret in secrets:
-            assert secret.encode() not in raw, f"{path} returns a stored key"
+            assert secret.encode() not in raw, f"{obj} {method} returns a stored key"
             assert base64.b64decode(secret).hex().encode() not in raw

@@ -1,5 +1,5 @@
 """Fixtures for the web UI tests: a UCI config directory, the server running in-process on
-a free port, and a client of it (webclient.py) that keeps the session cookie and CSRF token.
+a free port, and a client of it (webclient.py) that keeps its session id.
 
 The server binds 127.0.0.1 only. The netns/browser tests (test_browser.py) build their own
 router namespace and run `wgpy web` there; see that file.
@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from wgpy.uci.store import Store
-from wgpy.web import actions, api, auth, cli, server
+from wgpy.web import auth, cli, jsonrpc, methods, server
 from webclient import Client
 from webdata import NETWORK, PASSWORD
 
@@ -52,10 +52,10 @@ def password_hash():
 
 @pytest.fixture
 def web(confdir, tmp_path, password_hash):
-    """(Client, Api) for a server over `confdir`, with the wgpy password set."""
+    """(Client, Endpoint) for a server over `confdir`, with the wgpy password set."""
     (tmp_path / "web.passwd").write_text(password_hash)
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
-    app = api.Api(actions.Context(Store(str(confdir))), passwords)
+    app = jsonrpc.Endpoint(methods.Context(store=Store(str(confdir))), passwords)
     httpd = server.Server(("127.0.0.1", 0), app, WEBROOT)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
@@ -71,5 +71,5 @@ def web(confdir, tmp_path, password_hash):
 def client(web):
     """A logged-in client."""
     c = web[0]
-    assert c.login()[0] == 200
+    assert c.login()[0] == 0
     return c

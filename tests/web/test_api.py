@@ -1,4 +1,5 @@
-"""The JSON API and the HTTP guards, against the real server on a loopback port.
+"""The ubus methods through `wgpy web`'s /ubus JSON-RPC and the HTTP guards, against the real
+server on a loopback port. (The same table behind rpcd's exec plugin: test_rpcd.py.)
 
 No interface runs here, so writes are only written to UCI (the answer says the change
 applies when the interface starts); live apply is proven by test_browser.py.
@@ -13,14 +14,17 @@ import warnings
 
 import pytest
 
+from webclient import NULL_SID
 from webdata import PASSWORD, PEER_PUBLIC
 from wgpy.uci.store import Store
 from wgpy.uci import syntax
 from wgpy import cli
-from wgpy.web import actions, api, auth, server
+from wgpy.web import auth, jsonrpc, methods, server
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 KEY2 = "yTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+DENIED = {"code": -32002, "message": "Access denied"}
+IF = {"interface": "wgwebapi0"}
 PROVIDER_CONF = """# from a VPN provider
 [Interface]
 PrivateKey = 8CC8AOQj7GRbESOdzQGBxXyyi4bfC2ELR6j4Xu8TAnM=
@@ -44,63 +48,83 @@ def section(confdir, name):
     return network(confdir).find(name)
 
 
+def refused(answer, code=methods.INVALID):
+    """A handler's refusal of `code`: -> its field (None when it names none)."""
+    status, reply = answer
+    assert status == 0 and reply["code"] == code, answer
+    return reply.get("field")
+
+
+def ok(answer):
+    status, reply = answer
+    assert status == 0 and "error" not in (reply or {}), answer
+    return reply
+
+
 # ---- authentication ----
 
-def test_every_private_endpoint_refuses_without_session(web):
-    c, app = web
-    for method, pattern, _, public in app.routes:
-        if public:
-            continue
-        path = pattern.pattern.replace("(?P<ifname>[A-Za-z0-9_]+)", "wgwebapi0") \
-            .replace(r"(?P<peer>[A-Za-z0-9_@\[\]-]+)", "phone")
-        status, body = c.call(method, path, {} if method != "GET" else None)
-        assert status == 401, (method, path)
-        assert body == {"error": "login required"}
-
-
-def test_every_write_refuses_without_csrf(client, web):
-    _, app = web
-    for method, pattern, _, public in app.routes:
-        if public or method == "GET":
-            continue
-        path = pattern.pattern.replace("(?P<ifname>[A-Za-z0-9_]+)", "wgwebapi0") \
-            .replace(r"(?P<peer>[A-Za-z0-9_@\[\]-]+)", "phone")
-        assert client.call(method, path, {}, csrf=False)[0] == 403, (method, path)
-        client.csrf, good = "wrong", client.csrf
-        assert client.call(method, path, {})[0] == 403, (method, path)
-        client.csrf = good
-
-
-def test_login_sets_strict_httponly_cookie(web):
+def test_every_method_refuses_without_session(web):
     c, _ = web
-    status, body = c.call("GET", "/api/session")
-    assert (status, body) == (200, {"authenticated": False, "password_set": True})
-    status, headers = c.login()
-    assert status == 200
-    cookie = headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
-    status, body = c.call("GET", "/api/session")
-    assert body["authenticated"] and body["csrf"] == c.csrf
-    assert body["hostname"] == "testrouter" and body["password_source"] == "wgpy"
+    for obj, table in methods.OBJECTS.items():
+        for name in table:
+            assert c.call(name, dict(IF, peer="phone"), obj=obj) == DENIED, (obj, name)
+            assert c.call(name, {}, obj=obj, sid="f" * 32) == DENIED, (obj, name)
+
+
+def test_login_gives_a_session_id_and_no_cookie(web):
+    c, _ = web
+    assert c.call("info", obj="wgpy.web") == (0, {"password_set": True})
+    status, headers, raw = c.raw("POST", "/ubus", json.dumps(
+        {"jsonrpc": "2.0", "id": 7, "method": "call", "params": [
+            NULL_SID, "session", "login", {"username": "root", "password": PASSWORD}]}).encode(),
+        {"Content-Type": "application/json"})
+    answer = json.loads(raw)
+    assert status == 200 and "set-cookie" not in headers and answer["id"] == 7
+    sid = answer["result"][1]["ubus_rpc_session"]
+    assert len(sid) == 32 and int(sid, 16) >= 0
+    assert answer["result"][1]["data"] == {"username": "root"}
+    assert ok(c.call("interfaces", sid=sid)) == {"interfaces": ["wgwebapi0"],
+                                                 "hostname": "testrouter"}
+    assert c.login(username="admin")[0] == jsonrpc.PERMISSION_DENIED  # root is the one user
 
 
 def test_wrong_password_and_rate_limit(web):
     c, _ = web
     for _ in range(auth.MAX_FAILURES_PER_CLIENT):
-        assert c.login("wrong")[0] == 401
-    status, headers = c.login(PASSWORD)  # right password, but locked out for now
-    assert status == 429 and int(headers["retry-after"]) > 0
+        assert c.login("wrong") == (jsonrpc.PERMISSION_DENIED, None)
+    status, reply = c.login(PASSWORD)  # right password, but locked out for now
+    assert status == jsonrpc.PERMISSION_DENIED and reply["retry_after"] > 0
+    assert "too many" in reply["error"]
 
 
 def test_logout_ends_session(client):
-    assert client.call("POST", "/api/logout")[0] == 200
-    assert client.call("GET", "/api/status")[0] == 401
+    assert client.call("destroy", obj="session") == (0, None)
+    assert client.call("status") == DENIED
 
 
-def test_forged_cookie_refused(web):
+def test_forged_session_refused(web):
     c, _ = web
-    c.cookie = "wgpy_sid=forged"
-    assert c.call("GET", "/api/status")[0] == 401
+    c.sid = "0123456789abcdef0123456789abcdef"
+    assert c.call("status") == DENIED
+    assert c.call("destroy", obj="session") == DENIED
+
+
+def test_uhttpds_session_argument_is_not_accepted_from_the_client(client):
+    """uhttpd adds ubus_rpc_session itself and refuses a request that brings its own."""
+    answer = client.rpc(client.sid, "wgpy", "status", {methods.SESSION_ARG: NULL_SID})
+    assert answer["error"]["code"] == -32602
+
+
+def test_json_rpc_envelope(client):
+    assert client.call("nope") == (jsonrpc.METHOD_NOT_FOUND, None)
+    assert client.call("status", obj="nope") == {"code": -32000, "message": "Object not found"}
+    status, answer = client.post({"jsonrpc": "2.0", "id": 1, "method": "list", "params": []})
+    assert answer["error"]["code"] == -32601
+    status, answer = client.post({"jsonrpc": "2.0", "id": 1, "method": "call",
+                                  "params": [client.sid, "wgpy", "status"]})
+    assert answer["error"]["code"] == -32700
+    status, answer = client.post([{"jsonrpc": "2.0"}])
+    assert answer["error"]["code"] == -32600
 
 
 def test_root_password_from_shadow(confdir, tmp_path):
@@ -121,14 +145,18 @@ def test_root_password_from_shadow(confdir, tmp_path):
 
 def test_first_start_setup(confdir, tmp_path):
     passwords = auth.Passwords(str(tmp_path / "sub" / "web.passwd"), str(tmp_path / "none"))
-    app = api.Api(actions.Context(Store(str(confdir))), passwords, setup_code="c0de")
-    setup = lambda pw: app.handle(api.Request(  # noqa: E731
-        "POST", "/api/setup", {"password": pw, "setup_code": "c0de"}))
-    assert app.handle(api.Request("GET", "/api/session")).body["password_set"] is False
-    assert setup("short").status == 400
+    app = jsonrpc.Endpoint(methods.Context(store=Store(str(confdir))), passwords,
+                           setup_code="c0de")
+
+    def call(obj, name, args):
+        return app.handle({"jsonrpc": "2.0", "id": 1, "method": "call",
+                           "params": [NULL_SID, obj, name, args]}, "192.0.2.1")["result"]
+    setup = lambda pw: call("wgpy.web", "setup", {"password": pw, "setup_code": "c0de"})  # noqa: E731
+    assert call("wgpy.web", "info", {}) == [0, {"password_set": False, "setup_open": True}]
+    assert setup("short")[0] == jsonrpc.INVALID_ARGUMENT and setup("short")[1]["field"] == "password"
     answer = setup("a long enough password")
-    assert answer.status == 200 and "Set-Cookie" in answer.headers
-    assert setup("somebody else's password").status == 403
+    assert answer[0] == 0 and len(answer[1]["ubus_rpc_session"]) == 32
+    assert setup("somebody else's password")[0] == jsonrpc.PERMISSION_DENIED
     mode = os.stat(tmp_path / "sub" / "web.passwd").st_mode
     assert stat.S_IMODE(mode) == 0o600
     assert "a long enough" not in (tmp_path / "sub" / "web.passwd").read_text()
@@ -145,77 +173,78 @@ def test_passwd_command(tmp_path, monkeypatch):
 
 # ---- reading ----
 
-def test_status_interfaces_detail_suggest_openapi(client):
-    status, body = client.call("GET", "/api/status")
-    assert status == 200 and body["hostname"] == "testrouter"
+def test_status_interfaces_detail_suggest(client):
+    body = ok(client.call("status"))
+    assert body["hostname"] == "testrouter"
     iface = body["interfaces"]["wgwebapi0"]
     assert iface["up"] is False and iface["listen_port"] == 51999
     assert [p["description"] for p in iface["peers"]] == ["Phone"]
-    assert client.call("GET", "/api/interfaces") == (200, {"interfaces": ["wgwebapi0"]})
-    status, detail = client.call("GET", "/api/interfaces/wgwebapi0")
+    assert ok(client.call("interfaces"))["interfaces"] == ["wgwebapi0"]
+    detail = ok(client.call("interface", IF))
     assert detail["addresses"] == ["10.99.0.1/24", "fd99::1/64"]
     assert detail["peers"][0]["section"] == "phone"
-    status, hint = client.call("GET", "/api/interfaces/wgwebapi0/suggest")
+    hint = ok(client.call("suggest", IF))
     assert hint["addresses"] == ["10.99.0.3/32", "fd99::3/128"]  # .2 is the phone's
     assert hint["dns"] == ["192.168.7.1"] and hint["endpoint_port"] == 51999
     assert hint["split_allowed_ips"] == ["10.99.0.0/24", "fd99::/64", "192.168.7.0/24"]
-    status, spec = client.call("GET", "/api/openapi.json")
-    assert spec["openapi"].startswith("3.")
-    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops
-                  if m != "parameters"}
-    assert len(documented) == len(api.Api(None, None).routes)
-    assert client.call("GET", "/api/interfaces/nope")[0] == 404
+    refused(client.call("interface", {"interface": "nope"}), methods.NOT_FOUND)
+    assert refused(client.call("interface", {})) == "interface"
 
 
 def test_keys(client):
-    status, pair = client.call("POST", "/api/keys/keypair")
-    assert status == 200
+    pair = ok(client.call("keypair"))
     from wgpy.keys import is_key, public_key
     assert is_key(pair["private_key"]) and public_key(pair["private_key"]) == pair["public_key"]
-    status, psk = client.call("POST", "/api/keys/psk")
-    assert is_key(psk["preshared_key"])
+    assert is_key(ok(client.call("psk"))["preshared_key"])
+
+
+def test_compatibility_objects(client):
+    assert ok(client.call("genkey", obj="wireguard"))["public"]
+    assert client.call("pubkey", {"private": "x"}, obj="wireguard") == \
+        (jsonrpc.INVALID_ARGUMENT, None)
+    assert ok(client.call("getPublicAndPrivateKeyFromPrivate", {"privkey": "x"},
+                          obj="luci.wireguard")) == {"keys": {"priv": "x", "pub": ""}}
 
 
 # ---- writing ----
 
 def test_add_edit_disable_delete_peer(client, confdir):
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/peers", {
+    body = ok(client.call("peer_add", dict(IF, **{
         "description": "Laptop", "public_key": KEY2, "allowed_ips": ["10.99.0.5/32"],
-        "endpoint_host": "example.org", "endpoint_port": 51820, "persistent_keepalive": 25})
-    assert status == 201 and body["apply"]["ok"]
+        "endpoint_host": "example.org", "endpoint_port": 51820, "persistent_keepalive": 25})))
+    assert body["apply"]["ok"]
     name = body["section"]
     peer = section(confdir, name)
     assert peer.type == "wireguard_wgwebapi0" and peer.get("allowed_ips") == ["10.99.0.5/32"]
     assert peer.get("endpoint_port") == "51820"
-    status, _ = client.call("PUT", f"/api/interfaces/wgwebapi0/peers/{name}", {
+    ok(client.call("peer_set", dict(IF, peer=name, **{
         "description": "Laptop", "public_key": KEY2, "allowed_ips": "10.99.0.6",
-        "disabled": True})
+        "disabled": True})))
     peer = section(confdir, name)
-    assert status == 200 and peer.get("disabled") == "1"
+    assert peer.get("disabled") == "1"
     assert peer.get("allowed_ips") == ["10.99.0.6/32"] and peer.get("endpoint_host") is None
     states = {p["description"]: p["state"] for p in
-              client.call("GET", "/api/status")[1]["interfaces"]["wgwebapi0"]["peers"]}
+              ok(client.call("status"))["interfaces"]["wgwebapi0"]["peers"]}
     assert states["Laptop"] == "disabled"
-    assert client.call("DELETE", f"/api/interfaces/wgwebapi0/peers/{name}")[0] == 200
+    ok(client.call("peer_delete", dict(IF, peer=name)))
     assert section(confdir, name) is None
-    assert client.call("DELETE", f"/api/interfaces/wgwebapi0/peers/{name}")[0] == 404
+    refused(client.call("peer_delete", dict(IF, peer=name)), methods.NOT_FOUND)
 
 
 def test_stored_preshared_key_is_kept_unless_replaced_or_removed(client, confdir):
     """The page never receives a stored preshared key, so an edit without one keeps it."""
-    psk = client.call("POST", "/api/keys/psk")[1]["preshared_key"]
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/peers", {
+    psk = ok(client.call("psk"))["preshared_key"]
+    body = ok(client.call("peer_add", dict(IF, **{
         "description": "Tablet", "public_key": KEY2, "allowed_ips": ["10.99.0.7/32"],
-        "preshared_key": psk})
-    assert status == 201
-    name, path = body["section"], f"/api/interfaces/wgwebapi0/peers/{body['section']}"
-    view = [p for p in client.call("GET", "/api/interfaces/wgwebapi0")[1]["peers"]
-            if p["section"] == name][0]
+        "preshared_key": psk})))
+    name = body["section"]
+    view = [p for p in ok(client.call("interface", IF))["peers"] if p["section"] == name][0]
     assert view["preshared_key_set"] is True and "preshared_key" not in view
-    edit = {"description": "Tablet 2", "public_key": KEY2, "allowed_ips": ["10.99.0.7/32"]}
-    assert client.call("PUT", path, edit)[0] == 200
+    edit = dict(IF, peer=name, description="Tablet 2", public_key=KEY2,
+                allowed_ips=["10.99.0.7/32"])
+    ok(client.call("peer_set", edit))
     assert section(confdir, name).get("preshared_key") == psk
-    assert client.call("PUT", path, dict(edit, preshared_key=""))[0] == 200
+    ok(client.call("peer_set", dict(edit, preshared_key="")))
     assert section(confdir, name).get("preshared_key") is None
 
 
@@ -231,59 +260,57 @@ def test_stored_preshared_key_is_kept_unless_replaced_or_removed(client, confdir
     ("description", "line\nbreak"),
 ])
 def test_peer_validation(client, confdir, field, value):
-    body = {"public_key": KEY2, "allowed_ips": ["10.99.0.9/32"], field: value}
+    body = dict(IF, public_key=KEY2, allowed_ips=["10.99.0.9/32"])
+    body[field] = value
     before = (confdir / "network").read_text()
-    status, answer = client.call("POST", "/api/interfaces/wgwebapi0/peers", body)
-    assert status == 400 and answer["field"] == field
+    assert refused(client.call("peer_add", body)) == field
     assert (confdir / "network").read_text() == before
 
 
 def test_duplicate_key_refused(client):
-    status, answer = client.call("POST", "/api/interfaces/wgwebapi0/peers",
-                                 {"public_key": PEER_PUBLIC, "allowed_ips": ["10.99.0.9"]})
-    assert status == 400 and answer["field"] == "public_key"
+    answer = client.call("peer_add", dict(IF, public_key=PEER_PUBLIC, allowed_ips=["10.99.0.9"]))
+    assert refused(answer) == "public_key"
 
 
 def test_hostile_description_is_data(client, confdir):
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/peers", {
-        "description": HOSTILE, "public_key": KEY2, "allowed_ips": ["10.99.0.7/32"]})
-    assert status == 201
+    body = ok(client.call("peer_add", dict(IF, description=HOSTILE, public_key=KEY2,
+                                           allowed_ips=["10.99.0.7/32"])))
     assert section(confdir, body["section"]).get("description") == HOSTILE
-    status, headers, raw = client.raw("GET", "/api/status")
+    status, headers, raw = client.raw("POST", "/ubus", json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "call",
+         "params": [client.sid, "wgpy", "status", {}]}).encode(),
+        {"Content-Type": "application/json"})
     assert headers["content-type"] == "application/json"
     assert headers["x-content-type-options"] == "nosniff"
     assert "script-src 'self'" in headers["content-security-policy"]
-    peers = json.loads(raw)["interfaces"]["wgwebapi0"]["peers"]
+    peers = json.loads(raw)["result"][1]["interfaces"]["wgwebapi0"]["peers"]
     assert HOSTILE in [p["description"] for p in peers]
 
 
 def test_interface_settings_and_key(client, confdir):
-    status, body = client.call("PUT", "/api/interfaces/wgwebapi0", {
-        "listen_port": 51888, "addresses": ["10.98.0.1/24"], "mtu": 1400})
-    assert status == 200
+    ok(client.call("interface_set", dict(IF, listen_port=51888, addresses=["10.98.0.1/24"],
+                                         mtu=1400)))
     iface = section(confdir, "wgwebapi0")
     assert (iface.get("listen_port"), iface.get("addresses"), iface.get("mtu")) == \
         ("51888", ["10.98.0.1/24"], "1400")
-    path = "/api/interfaces/wgwebapi0"
-    assert client.call("PUT", path, {"addresses": []})[1]["field"] == "addresses"
-    assert client.call("PUT", path, {"addresses": ["10.98.0.1/24"], "mtu": 99})[1]["field"] == "mtu"
-    status, body = client.call("POST", f"{path}/private-key")
-    first = body["public_key"]
-    assert status == 200 and client.call("GET", path)[1]["public_key"] == first
-    assert client.call("POST", f"{path}/private-key")[1]["public_key"] != first
+    assert refused(client.call("interface_set", dict(IF, addresses=[]))) == "addresses"
+    assert refused(client.call("interface_set", dict(IF, addresses=["10.98.0.1/24"],
+                                                     mtu=99))) == "mtu"
+    first = ok(client.call("private_key_regenerate", IF))["public_key"]
+    assert ok(client.call("interface", IF))["public_key"] == first
+    assert ok(client.call("private_key_regenerate", IF))["public_key"] != first
 
 
 def test_add_device(client, confdir):
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/devices", {
+    body = ok(client.call("device_add", dict(IF, **{
         "description": "Anna's phone", "endpoint_host": "home.example.net", "dns": ["192.168.7.1"],
-        "tunnel": "split", "split_allowed_ips": ["10.99.0.0/24", "192.168.7.0/24"]})
-    assert status == 201
+        "tunnel": "split", "split_allowed_ips": ["10.99.0.0/24", "192.168.7.0/24"]})))
     conf = body["config"]
     private = conf.split("PrivateKey = ")[1].split("\n")[0]
     assert private not in (confdir / "network").read_text()  # never stored
     from wgpy.keys import public_key
     assert public_key(private) == body["public_key"]
-    server_public = client.call("GET", "/api/interfaces/wgwebapi0")[1]["public_key"]
+    server_public = ok(client.call("interface", IF))["public_key"]
     assert f"PublicKey = {server_public}\n" in conf
     for line in ("Address = 10.99.0.3/32, fd99::3/128", "DNS = 192.168.7.1",
                  "AllowedIPs = 10.99.0.0/24, 192.168.7.0/24",
@@ -295,13 +322,12 @@ def test_add_device(client, confdir):
     assert peer.get("allowed_ips") == ["10.99.0.3/32", "fd99::3/128"]
     assert peer.get("preshared_key") in conf
     # the next device gets the next address; IPv6 endpoints are bracketed
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/devices", {
-        "description": "Laptop", "endpoint_host": "[2001:db8::1]", "preshared_key": False})
+    body = ok(client.call("device_add", dict(IF, description="Laptop",
+                                             endpoint_host="[2001:db8::1]", preshared_key=False)))
     assert "Address = 10.99.0.4/32, fd99::4/128" in body["config"]
     assert "Endpoint = [2001:db8::1]:51999" in body["config"]
     assert "AllowedIPs = 0.0.0.0/0, ::/0" in body["config"] and "PresharedKey" not in body["config"]
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/devices", {"description": "x"})
-    assert status == 400 and body["field"] == "endpoint_host"
+    assert refused(client.call("device_add", dict(IF, description="x"))) == "endpoint_host"
 
 
 FIREWALL = """
@@ -319,10 +345,10 @@ config zone
 
 def test_import_as_interface_routing_whole_lan(client, confdir):
     (confdir / "firewall").write_text(FIREWALL)
-    status, body = client.call("POST", "/api/import", {
+    body = ok(client.call("import", {
         "config": PROVIDER_CONF, "mode": "interface", "name": "vpn1", "route_all": True,
-        "start": False})
-    assert status == 201 and any("postup" in w for w in body["warnings"])
+        "start": False}))
+    assert any("postup" in w for w in body["warnings"])
     pkg = network(confdir)
     iface = pkg.find("vpn1")
     assert iface.get("proto") == "wgpy"
@@ -337,23 +363,20 @@ def test_import_as_interface_routing_whole_lan(client, confdir):
                                                     "firewall").sections if z.type == "zone"}
     assert zones["wan"].get("network") == ["wan", "wan6", "vpn1"]
     assert zones["lan"].get("network") == "lan"
-    assert client.call("GET", "/api/interfaces")[1]["interfaces"] == ["wgwebapi0", "vpn1"]
-    status, body = client.call("POST", "/api/import", {
-        "config": PROVIDER_CONF, "mode": "interface", "name": "vpn1", "start": False})
-    assert status == 400 and body["field"] == "name"
+    assert ok(client.call("interfaces"))["interfaces"] == ["wgwebapi0", "vpn1"]
+    assert refused(client.call("import", {
+        "config": PROVIDER_CONF, "mode": "interface", "name": "vpn1", "start": False})) == "name"
 
 
 def test_import_as_peer_and_bad_config(client, confdir):
-    status, body = client.call("POST", "/api/import", {
-        "config": PROVIDER_CONF, "mode": "peer", "interface": "wgwebapi0"})
-    assert status == 201
+    ok(client.call("import", {"config": PROVIDER_CONF, "mode": "peer", "interface": "wgwebapi0"}))
     peer = [s for s in network(confdir).sections if s.get("public_key") == KEY2][0]
     assert peer.type == "wireguard_wgwebapi0" and peer.get("route_allowed_ips") is None
     for text, fragment in (("[Peer]\nPublicKey = nope\n", "line 2"),
                            ("[Interface]\nAddress = 10.0.0.1/24\n", "no [Peer]"),
                            ("garbage", "line 1")):
-        status, body = client.call("POST", "/api/import", {"config": text, "name": "x1"})
-        assert status == 400 and body["field"] == "config" and fragment in body["error"]
+        status, body = client.call("import", {"config": text, "name": "x1"})
+        assert refused((status, body)) == "config" and fragment in body["error"]
 
 
 # ---- HTTP guards ----
@@ -367,10 +390,12 @@ def test_static_files(client):
     assert client.raw("GET", "/qr.js")[0] == 200
     assert client.raw("HEAD", "/wgpy.css")[0] == 200
     assert client.raw("POST", "/index.html")[0] == 405
+    assert client.raw("GET", "/ubus")[0] == 405
 
 
 @pytest.mark.parametrize("path", [
-    "/../src/wgpy/web/api.py", "/%2e%2e/src/wgpy/web/api.py", "/..%2fsrc%2fwgpy%2fweb%2fapi.py",
+    "/../src/wgpy/web/jsonrpc.py", "/%2e%2e/src/wgpy/web/jsonrpc.py",
+    "/..%2fsrc%2fwgpy%2fweb%2fjsonrpc.py",
     "/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "//etc/passwd", "/./index.html", "/.hidden",
     "/index.html%00.js", "/..\\..\\etc\\passwd", "/nonexistent.js", "/README",
 ])
@@ -391,22 +416,20 @@ def test_symlink_out_of_webroot_refused(tmp_path):
 
 def test_body_limits(client):
     big = b'{"x": "' + b"a" * server.MAX_BODY_BYTES + b'"}'
-    headers = {"Content-Type": "application/json", "X-CSRF-Token": client.csrf}
-    assert client.raw("POST", "/api/keys/psk", big, headers)[0] == 413
-    assert client.raw("POST", "/api/keys/psk", b"{nope", headers)[0] == 400
-    assert client.raw("POST", "/api/keys/psk", b"{}",
-                      {"Content-Type": "text/plain", "X-CSRF-Token": client.csrf})[0] == 415
-    assert client.raw("POST", "/api/keys/psk", b"",
-                      {"Transfer-Encoding": "chunked", "X-CSRF-Token": client.csrf})[0] == 411
-    status, body = client.call("POST", "/api/interfaces/wgwebapi0/peers", ["not", "an", "object"])
-    assert status == 400 and body["field"] == "body"
+    headers = {"Content-Type": "application/json"}
+    assert client.raw("POST", "/ubus", big, headers)[0] == 413
+    assert client.raw("POST", "/ubus", b"{nope", headers)[0] == 400
+    assert client.raw("POST", "/ubus", b"{}", {"Content-Type": "text/plain"})[0] == 415
+    assert client.raw("POST", "/ubus", b"", {"Transfer-Encoding": "chunked"})[0] == 411
+    answer = client.rpc(client.sid, "wgpy", "peer_add", ["not", "an", "object"])
+    assert answer["error"]["code"] == -32700
 
 
-def test_unknown_api_path_and_method(client):
-    assert client.call("GET", "/api/nothing")[0] == 404
-    status, headers, _ = client.raw("PATCH", "/api/status")
+def test_unknown_path_and_method(client):
+    assert client.raw("GET", "/api/status")[0] == 404
+    status, headers, _ = client.raw("PATCH", "/ubus")
     assert status == 501  # http.server answers methods it has no handler for
-    assert client.call("DELETE", "/api/status")[0] == 405
+    assert client.raw("DELETE", "/ubus")[0] == 405
 
 
 def test_sessions_expire(monkeypatch):
@@ -421,11 +444,10 @@ def test_sessions_expire(monkeypatch):
 
 def test_parallel_writes_do_not_lose_peers(client, confdir):
     """Two tabs adding peers at once: the write lock serializes load-edit-save."""
-    keys = [client.call("POST", "/api/keys/keypair")[1]["public_key"] for _ in range(6)]
+    keys = [ok(client.call("keypair"))["public_key"] for _ in range(6)]
 
     def add(i):
-        client.call("POST", "/api/interfaces/wgwebapi0/peers",
-                    {"public_key": keys[i], "allowed_ips": [f"10.99.0.{20 + i}/32"]})
+        client.call("peer_add", dict(IF, public_key=keys[i], allowed_ips=[f"10.99.0.{20 + i}/32"]))
     threads = [threading.Thread(target=add, args=(i,)) for i in range(6)]
     for t in threads:
         t.start()

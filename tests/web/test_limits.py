@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from webclient import Client
+from webclient import NULL_SID, Client
 from webdata import PASSWORD
 from wgpy.uci.store import Store
-from wgpy.web import actions, api, auth, cli, hosts, server
+from wgpy.web import auth, cli, hosts, jsonrpc, methods, server
 
 
 class FakePasswords:
@@ -39,11 +39,35 @@ class FakePasswords:
 
 
 def make_api(confdir, passwords, **kw):
-    return api.Api(actions.Context(Store(str(confdir))), passwords, **kw)
+    return jsonrpc.Endpoint(methods.Context(store=Store(str(confdir))), passwords, **kw)
+
+
+def call(app, client, obj, method, args):
+    """One call with the null session from address `client`; -> its `result` list."""
+    return app.handle({"jsonrpc": "2.0", "id": 1, "method": "call",
+                       "params": [NULL_SID, obj, method, args]}, client)["result"]
+
+
+def login_answer(app, client, password):
+    return call(app, client, "session", "login", {"username": "root", "password": password})
 
 
 def login(app, client, password):
-    return app.handle(api.Request("POST", "/api/login", {"password": password}, client=client))
+    """-> "ok", "wrong" (permission denied), "locked" (too many failures) or "busy"."""
+    result = login_answer(app, client, password)
+    if result[0] == 0:
+        return "ok"
+    if len(result) == 1:
+        return "wrong"
+    return "locked" if "too many" in result[1]["error"] else "busy"
+
+
+def ubus_request(header: bytes, body: bytes = b"") -> bytes:
+    """A raw POST /ubus (wgpy.web info unless `body`) with these header lines."""
+    body = body or json.dumps({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [
+        NULL_SID, "wgpy.web", "info", {}]}).encode()
+    return (b"POST /ubus HTTP/1.1\r\n" + header + b"Content-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
 
 
 def raw(port, request: bytes) -> bytes:
@@ -81,15 +105,15 @@ def test_concurrent_wrong_logins_run_at_most_the_fixed_number_of_checks(confdir)
     app = make_api(confdir, passwords)
     answers = []
     threads = [threading.Thread(target=lambda: answers.append(
-        login(app, "192.0.2.9", "wrong").status)) for _ in range(40)]
+        login(app, "192.0.2.9", "wrong"))) for _ in range(40)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert passwords.most <= auth.MAX_CONCURRENT_CHECKS
     assert passwords.checks <= auth.MAX_FAILURES_PER_CLIENT
-    assert len(answers) == 40 and set(answers) <= {401, 429, 503}
-    assert answers.count(401) == passwords.checks
+    assert len(answers) == 40 and set(answers) <= {"wrong", "locked", "busy"}
+    assert answers.count("wrong") == passwords.checks
 
 
 def test_failure_is_charged_before_the_check_runs(confdir):
@@ -118,11 +142,12 @@ def test_busy_answer_is_fast_and_not_charged(confdir):
     time.sleep(0.2)
     for _ in range(auth.MAX_FAILURES_PER_CLIENT + 3):
         started = time.monotonic()
-        answer = login(app, "192.0.2.2", "wrong")
-        assert answer.status == 503 and answer.headers["Retry-After"] == "1"
+        answer = login_answer(app, "192.0.2.2", "wrong")
+        assert answer[0] == jsonrpc.PERMISSION_DENIED and answer[1]["retry_after"] == 1
+        assert "busy" in answer[1]["error"]
         assert time.monotonic() - started < 0.1
     slow.join()
-    assert login(app, "192.0.2.2", PASSWORD).status == 200  # none of the 503s counted
+    assert login(app, "192.0.2.2", PASSWORD) == "ok"  # none of the busy answers counted
 
 
 # ---- item 4: lock-out across addresses ----
@@ -131,14 +156,14 @@ def test_failures_from_six_addresses_do_not_lock_out_a_seventh(confdir):
     app = make_api(confdir, FakePasswords())
     for i in range(6):
         for _ in range(auth.MAX_FAILURES_PER_CLIENT):
-            assert login(app, f"192.168.7.{100 + i}", "wrong").status == 401
-        assert login(app, f"192.168.7.{100 + i}", "wrong").status == 429
-    assert login(app, "192.168.7.200", PASSWORD).status == 200
+            assert login(app, f"192.168.7.{100 + i}", "wrong") == "wrong"
+        assert login(app, f"192.168.7.{100 + i}", "wrong") == "locked"
+    assert login(app, "192.168.7.200", PASSWORD) == "ok"
     # past MAX_FAILURES_TOTAL every source is down to one try: a new address's first
     # failure locks that address, so many addresses buy one guess each
-    assert login(app, "192.168.7.201", "wrong").status == 401
-    assert login(app, "192.168.7.201", PASSWORD).status == 429
-    assert login(app, "192.168.7.202", PASSWORD).status == 200
+    assert login(app, "192.168.7.201", "wrong") == "wrong"
+    assert login(app, "192.168.7.201", PASSWORD) == "locked"
+    assert login(app, "192.168.7.202", PASSWORD) == "ok"
 
 
 def test_one_ipv6_64_is_one_source():
@@ -155,10 +180,11 @@ def test_one_ipv6_64_is_one_source():
 # ---- item 6 and "Limits": JSON, error pages, crashes ----
 
 @pytest.mark.parametrize("body", [b"[" * 60000, b"{" * 60000, b"[" * 30000 + b"]" * 30000,
-                                  json.dumps({"password": [[[[[[[[["x"]]]]]]]]]}).encode()])
+                                  json.dumps({"params": [NULL_SID, "session", "login", {
+                                      "password": [[[[[[["x"]]]]]]]}]}).encode()])
 def test_deep_json_answers_400(web, body):
     c, _ = web
-    status, headers, raw_body = c.raw("POST", "/api/login", body,
+    status, headers, raw_body = c.raw("POST", "/ubus", body,
                                       {"Content-Type": "application/json"})
     assert status == 400 and "nests more than" in json.loads(raw_body)["error"]
     assert_security_headers(headers)
@@ -166,16 +192,18 @@ def test_deep_json_answers_400(web, body):
 
 def test_brackets_inside_strings_do_not_count(web):
     c, _ = web
-    status, _, _ = c.raw("POST", "/api/login", json.dumps(
-        {"password": "[" * 500 + '\\"{' * 100}).encode(), {"Content-Type": "application/json"})
-    assert status == 401
+    status, _, raw_body = c.raw("POST", "/ubus", json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "call", "params": [NULL_SID, "session", "login", {
+            "username": "root", "password": "[" * 500 + '\\"{' * 100}]}).encode(),
+        {"Content-Type": "application/json"})
+    assert status == 200 and json.loads(raw_body)["result"] == [jsonrpc.PERMISSION_DENIED]
 
 
 @pytest.mark.parametrize("request_bytes", [
     b"GARBAGE\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n",
     b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
-    b"PATCH /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    b"PATCH /ubus HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     b"GET / HTTP/2.0\r\n\r\n",
 ])
 def test_servers_own_error_pages_carry_the_security_headers(web, request_bytes):
@@ -190,10 +218,10 @@ def test_servers_own_error_pages_carry_the_security_headers(web, request_bytes):
 def test_unexpected_exception_answers_500_with_headers(web, monkeypatch):
     c, app = web
 
-    def broken(req):
+    def broken(request, client):
         raise RuntimeError("boom")
-    monkeypatch.setattr(app, "routes", [("GET", app.routes[0][1], broken, True)])
-    status, headers, body = c.raw("GET", "/api/session")
+    monkeypatch.setattr(app, "handle", broken)
+    status, headers, body = split(raw(c.port, ubus_request(b"Host: 127.0.0.1\r\n")))
     assert status == 500 and json.loads(body) == {"error": "internal error (logged on the router)"}
     assert_security_headers(headers)
 
@@ -208,15 +236,14 @@ def test_unexpected_exception_answers_500_with_headers(web, monkeypatch):
     ("127.0.0.1.evil.example", False), ("[::1]x", False), ("127.0.0.1:80x", False),
     ("disabled.example.net", False), ("", False), (None, False),
 ])
-def test_api_refuses_unknown_host(web, confdir, host, ok):
+def test_ubus_refuses_unknown_host(web, confdir, host, ok):
     (confdir / "ddns").write_text(
         "\nconfig service 'home'\n\toption lookup_host 'home.example.net'\n"
         "\nconfig service 'old'\n\toption enabled '0'\n"
         "\toption lookup_host 'disabled.example.net'\n")
     c, _ = web
     header = b"" if host is None else f"Host: {host.format(port=c.port)}\r\n".encode()
-    status, headers, body = split(raw(c.port, b"GET /api/session HTTP/1.1\r\n" + header +
-                                      b"Connection: close\r\n\r\n"))
+    status, headers, body = split(raw(c.port, ubus_request(header)))
     assert status == (200 if ok else 421), host
     assert_security_headers(headers)
     if not ok:  # the page itself holds no data and stays reachable
@@ -235,7 +262,7 @@ def test_host_names_parse():
 
 @pytest.fixture
 def fresh(confdir, tmp_path):
-    """(Client, Api) of a server with no password yet and a setup code."""
+    """(Client, Endpoint) of a server with no password yet and a setup code."""
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
     app = make_api(confdir, passwords, setup_code="c0de00112233")
     httpd = server.Server(("127.0.0.1", 0), app, cli.default_webroot())
@@ -248,40 +275,48 @@ def fresh(confdir, tmp_path):
         httpd.server_close()
 
 
+def setup(c, args):
+    return c.call("setup", args, obj="wgpy.web", sid=NULL_SID)
+
+
+def ok_call(c, sid):
+    return c.call("interfaces", sid=sid)[0] == 0
+
+
 def test_setup_needs_the_code_from_the_log(fresh):
     c, app = fresh
-    assert c.call("GET", "/api/session")[1] == {"authenticated": False, "password_set": False,
-                                                "setup_open": True}
-    status, body = c.call("POST", "/api/setup", {"password": "attacker's password"})
-    assert status == 401 and body["field"] == "setup_code"
-    assert c.call("POST", "/api/setup", {"password": "attacker's password",
-                                         "setup_code": "0000"})[0] == 401
+    assert c.call("info", obj="wgpy.web") == (0, {"password_set": False, "setup_open": True})
+    status, body = setup(c, {"password": "attacker's password"})
+    assert status == jsonrpc.PERMISSION_DENIED and body["field"] == "setup_code"
+    assert setup(c, {"password": "attacker's password", "setup_code": "0000"})[0] == \
+        jsonrpc.PERMISSION_DENIED
     assert app.passwords.source() is None
-    status, body = c.call("POST", "/api/setup", {"password": "the owner's password",
-                                                 "setup_code": " C0DE00112233 "})
-    assert status == 200 and body["csrf"]
+    status, body = setup(c, {"password": "the owner's password",
+                             "setup_code": " C0DE00112233 "})
+    assert status == 0 and len(body["ubus_rpc_session"]) == 32
     assert app.passwords.verify("the owner's password") and app.setup_code is None
-    assert c.call("POST", "/api/setup", {"password": "again a password",
-                                         "setup_code": "c0de00112233"})[0] == 403
+    assert ok_call(c, body["ubus_rpc_session"])
+    status, body = setup(c, {"password": "again a password", "setup_code": "c0de00112233"})
+    assert status == jsonrpc.PERMISSION_DENIED and "already set" in body["error"]
 
 
 def test_setup_code_guesses_are_limited(fresh):
     c, app = fresh
     for _ in range(auth.MAX_FAILURES_PER_CLIENT):
-        assert c.call("POST", "/api/setup", {"password": "attacker's password",
-                                             "setup_code": "wrong"})[0] == 401
-    assert c.call("POST", "/api/setup", {"password": "attacker's password",
-                                         "setup_code": "c0de00112233"})[0] == 429
+        assert setup(c, {"password": "attacker's password", "setup_code": "wrong"})[1][
+            "field"] == "setup_code"
+    status, body = setup(c, {"password": "attacker's password", "setup_code": "c0de00112233"})
+    assert status == jsonrpc.PERMISSION_DENIED and "too many" in body["error"]
     assert app.passwords.source() is None
 
 
 def test_without_a_code_nobody_can_set_up(confdir, tmp_path):
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
     app = make_api(confdir, passwords)
-    assert app.handle(api.Request("GET", "/api/session")).body["setup_open"] is False
-    answer = app.handle(api.Request("POST", "/api/setup", {"password": "a long password",
-                                                            "setup_code": ""}))
-    assert answer.status == 401 and passwords.source() is None
+    assert call(app, "192.0.2.1", "wgpy.web", "info", {})[1]["setup_open"] is False
+    answer = call(app, "192.0.2.1", "wgpy.web", "setup", {"password": "a long password",
+                                                         "setup_code": ""})
+    assert answer[0] == jsonrpc.PERMISSION_DENIED and passwords.source() is None
 
 
 def test_first_start_prints_a_setup_code(tmp_path, monkeypatch, capsys):
@@ -304,15 +339,15 @@ def test_one_source_cannot_hold_every_connection(web):
             range(server.MAX_CONNECTIONS_PER_SOURCE)]
     try:
         time.sleep(0.3)
-        assert raw(c.port, b"GET /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") == b""
+        assert raw(c.port, ubus_request(b"Host: 127.0.0.1\r\n")) == b""
         other = socket.socket()
         other.bind(("127.0.0.2", 0))
         other.connect(("127.0.0.1", c.port))
-        other.sendall(b"GET /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        other.sendall(ubus_request(b"Host: 127.0.0.1\r\n"))
         assert other.recv(100).startswith(b"HTTP/1.1 200")
         other.close()
     finally:
         for s in held:
             s.close()
     time.sleep(0.3)
-    assert split(raw(c.port, b"GET /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))[0] == 200
+    assert split(raw(c.port, ubus_request(b"Host: 127.0.0.1\r\n")))[0] == 200

@@ -1,7 +1,7 @@
 """What a user of the page meets (issue #13 items 5 and 9), in headless Chromium against the
 server running in-process on 127.0.0.1 (no interface runs; nothing leaves loopback):
-the first-start setup asks for the code from the log; a save answered 409 tells the user and
-reloads what is stored; a peer with a config error is named and shows its message; a bad
+the first-start setup asks for the code from the log; a save refused as a conflict tells the
+user and reloads what is stored; a peer with a config error is named and shows its message; a bad
 stored endpoint is shown whole and marked; the wizard says where its endpoint comes from.
 """
 
@@ -12,7 +12,7 @@ import pytest
 
 from webdata import PASSWORD
 from wgpy.uci.store import Store
-from wgpy.web import actions, api, auth, cli, reach, server
+from wgpy.web import auth, cli, jsonrpc, methods, reach, server
 
 pytestmark = [pytest.mark.browser]
 
@@ -42,6 +42,23 @@ def browser():
         chromium.close()
 
 
+def endpoint(confdir, passwords, **kw):
+    return jsonrpc.Endpoint(methods.Context(store=Store(str(confdir))), passwords, **kw)
+
+
+def refuse_as_conflict(page, method, message):
+    """The server's answer to the page's next `wgpy METHOD` call: a conflict, as when
+    another tab saved first; every other call goes through."""
+    def handle(route):
+        request = json.loads(route.request.post_data or "{}")
+        if request.get("params", [None, None, None])[2] != method:
+            return route.continue_()
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(
+            {"jsonrpc": "2.0", "id": request["id"], "result": [0, methods.refusal(
+                methods.CONFLICT, message, revision="0")]}))
+    page.route("**/ubus", handle)
+
+
 def serve(app):
     httpd = server.Server(("127.0.0.1", 0), app, cli.default_webroot())
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -57,7 +74,7 @@ def site(confdir, tmp_path, password_hash, monkeypatch):
         f.write(EXTRA_PEERS)
     (tmp_path / "web.passwd").write_text(password_hash)
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
-    httpd = serve(api.Api(actions.Context(Store(str(confdir))), passwords))
+    httpd = serve(endpoint(confdir, passwords))
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/", confdir
     finally:
@@ -85,8 +102,7 @@ def log_in(page, url):
 
 def test_setup_asks_for_the_code_from_the_log(browser, page, confdir, tmp_path):
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
-    httpd = serve(api.Api(actions.Context(Store(str(confdir))), passwords,
-                          setup_code="0123456789ab"))
+    httpd = serve(endpoint(confdir, passwords, setup_code="0123456789ab"))
     try:
         page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/")
         page.fill("#login-setup-code", "guessed")
@@ -108,7 +124,7 @@ def test_setup_asks_for_the_code_from_the_log(browser, page, confdir, tmp_path):
 
 def test_without_a_code_the_page_says_to_run_wgpy_passwd(page, confdir, tmp_path):
     passwords = auth.Passwords(str(tmp_path / "web.passwd"), str(tmp_path / "no-shadow"))
-    httpd = serve(api.Api(actions.Context(Store(str(confdir))), passwords))
+    httpd = serve(endpoint(confdir, passwords))
     try:
         page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/")
         page.wait_for_selector("#login-form")
@@ -145,7 +161,7 @@ def test_bad_stored_endpoint_is_shown_whole_and_marked(page, site):
     assert page.errors == []
 
 
-def test_save_answered_409_tells_and_reloads_the_peer(page, site):
+def test_save_refused_as_a_conflict_tells_and_reloads_the_peer(page, site):
     url, confdir = site
     log_in(page, url)
     page.click("#tab-peers")
@@ -154,10 +170,7 @@ def test_save_answered_409_tells_and_reloads_the_peer(page, site):
     # another tab saved first: the stored peer changed, and the server refuses the stale save
     text = (confdir / "network").read_text()
     (confdir / "network").write_text(text.replace("'Phone'", "'Changed elsewhere'"))
-    page.route("**/api/interfaces/wgwebapi0/peers/phone", lambda route: route.fulfill(
-        status=409, content_type="application/json",
-        body=json.dumps({"error": "peer 'phone' was changed since it was loaded"}))
-        if route.request.method == "PUT" else route.continue_())
+    refuse_as_conflict(page, "peer_set", "peer 'phone' was changed since it was loaded")
     page.click("#peer-save")
     page.wait_for_selector("#conflict-notice")
     assert "changed elsewhere" in page.inner_text("#conflict-notice")
@@ -167,7 +180,7 @@ def test_save_answered_409_tells_and_reloads_the_peer(page, site):
     assert page.errors == []
 
 
-def test_any_409_reloads_the_view(page, site):
+def test_any_conflict_reloads_the_view(page, site):
     url, confdir = site
     log_in(page, url)
     page.click("#tab-interface")
@@ -175,9 +188,7 @@ def test_any_409_reloads_the_view(page, site):
     page.fill("#iface-mtu", "1400")
     text = (confdir / "network").read_text()
     (confdir / "network").write_text(text.replace("'51999'", "'51777'"))
-    page.route("**/api/interfaces/wgwebapi0", lambda route: route.fulfill(
-        status=409, content_type="application/json", body=json.dumps({"error": "stale"}))
-        if route.request.method == "PUT" else route.continue_())
+    refuse_as_conflict(page, "interface_set", "stale")
     page.click("#iface-save")
     page.wait_for_selector("#conflict-notice")
     assert page.input_value("#iface-listen_port") == "51777"

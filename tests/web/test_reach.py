@@ -25,18 +25,18 @@ def test_private_or_shared_wan_address_says_so():
 
 def test_suggest_reads_the_live_wan_when_it_is_not_static(client, confdir, monkeypatch):
     monkeypatch.setattr(reach, "default_route_addresses", lambda: ["198.51.100.9", "8.8.4.4"])
-    hint = client.call("GET", "/api/interfaces/wgwebapi0/suggest")[1]
+    hint = client.call("suggest", {"interface": "wgwebapi0"})[1]
     assert hint["endpoint_hosts"] == ["8.8.4.4", "198.51.100.9"]
     assert hint["endpoint_note"] is None
     with open(confdir / "network", "a") as f:
         f.write("\nconfig interface 'wan'\n\toption proto 'static'\n"
                 "\toption ipaddr '203.0.114.5/24'\n")
-    hint = client.call("GET", "/api/interfaces/wgwebapi0/suggest")[1]
+    hint = client.call("suggest", {"interface": "wgwebapi0"})[1]
     assert hint["endpoint_hosts"] == ["203.0.114.5"]  # UCI's static address wins
     monkeypatch.setattr(reach, "default_route_addresses", lambda: [])
     (confdir / "network").write_text((confdir / "network").read_text().split(
         "\nconfig interface 'wan'")[0])
-    hint = client.call("GET", "/api/interfaces/wgwebapi0/suggest")[1]
+    hint = client.call("suggest", {"interface": "wgwebapi0"})[1]
     assert (hint["endpoint_hosts"], hint["endpoint_note"]) == ([], reach.NOTHING_KNOWN)
 
 

@@ -1,7 +1,8 @@
-"""One validator (issue 13 items 2, 3, 5; issue 15 move 3), through the API in-process:
-every finding is refused with 400 naming the field, with nothing written and nothing
-applied; a stale edit is 409; and any string in any field is either refused or stored so
-that the real libuci reads it back unchanged (tests/uci/libuci.py)."""
+"""One validator (issue 13 items 2, 3, 5; issue 15 move 3), through wgpy web's JSON-RPC
+endpoint in-process: every finding is refused naming the field (code "invalid"), with
+nothing written and nothing applied; a stale edit is a conflict; and any string in any
+field is either refused or stored so that the real libuci reads it back unchanged
+(tests/uci/libuci.py)."""
 
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from support import owrt
 
 from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store
-from wgpy.web import actions, api, auth
+from wgpy.web import actions, auth, jsonrpc, methods
 from webdata import NETWORK, PEER_PUBLIC
 from support import libuci  # the real libuci as the oracle
 
@@ -32,7 +33,7 @@ Endpoint = {endpoint}
 
 
 class Harness:
-    """The API over a config directory, called in-process with a live session; records
+    """The ubus methods over a config directory, called in-process with a live session; records
     every live apply so a test can see that nothing was applied."""
 
     def __init__(self, confdir: Path, monkeypatch) -> None:
@@ -42,8 +43,8 @@ class Harness:
                             lambda ctx, ifname: self.applied.append(ifname) or {"ok": True})
         monkeypatch.setattr(actions.control, "up", self._up)
         store = Store(str(confdir), backend="syntax", overridedir=str(confdir / "no-override"))
-        self.app = api.Api(actions.Context(store), auth.Passwords("/nonexistent",
-                                                                  "/nonexistent"))
+        self.app = jsonrpc.Endpoint(methods.Context(store=store),
+                                    auth.Passwords("/nonexistent", "/nonexistent"))
         self.session = self.app.sessions.create()
         self.reset()
 
@@ -55,10 +56,12 @@ class Harness:
         (self.confdir / "network").write_text(NETWORK)
         self.applied.clear()
 
-    def call(self, method, path, body=None):
-        resp = self.app.handle(api.Request(method, path, body, self.session.token,
-                                           self.session.csrf))
-        return resp.status, resp.body
+    def call(self, method, args=None):
+        """`wgpy METHOD` -> (ubus status, reply)."""
+        answer = self.app.handle({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [
+            self.session.token, "wgpy", method, {} if args is None else args]}, "192.0.2.1")
+        result = answer["result"]
+        return result[0], (result[1] if len(result) > 1 else None)
 
     def text(self) -> bytes:
         return (self.confdir / "network").read_bytes()
@@ -69,18 +72,17 @@ def h(tmp_path, monkeypatch):
     return Harness(tmp_path, monkeypatch)
 
 
-PEERS = "/api/interfaces/wgwebapi0/peers"
+IF = {"interface": "wgwebapi0"}
 
 
 def peer(**fields):
-    return dict({"description": "x", "public_key": KEY2, "allowed_ips": ["10.99.0.9/32"]},
-                **fields)
+    return dict(IF, description="x", public_key=KEY2, allowed_ips=["10.99.0.9/32"], **fields)
 
 
-def refused(h, method, path, body, field):
+def refused(h, method, args, field):
     before = h.text()
-    status, answer = h.call(method, path, body)
-    assert (status, answer.get("field")) == (400, field), answer
+    status, answer = h.call(method, args)
+    assert (status, answer.get("code"), answer.get("field")) == (0, methods.INVALID, field), answer
     assert h.text() == before and h.applied == []  # nothing written, nothing applied
 
 
@@ -97,15 +99,15 @@ def refused(h, method, path, body, field):
     ("public_key", KEY2[:-1] + "\x00"),
 ])
 def test_zone_ids_and_control_characters_refused(h, field, value):
-    refused(h, "POST", PEERS, peer(**{field: value}), field)
+    refused(h, "peer_add", dict(peer(), **{field: value}), field)
 
 
 @pytest.mark.parametrize("address", ["fd77::1%\x00/64", "fd77::1%eth0/64", "10.0.0.1/2\x0b4"])
 def test_bad_interface_address_removes_nothing(h, address):
     """The live address used to be removed before the request died: now it is refused
     before anything is written or applied."""
-    refused(h, "PUT", "/api/interfaces/wgwebapi0",
-            {"addresses": ["10.99.0.1/24", address], "listen_port": 51999}, "addresses")
+    refused(h, "interface_set",
+            dict(IF, addresses=["10.99.0.1/24", address], listen_port=51999), "addresses")
 
 
 # ---- issue 13 item 3: the import ----
@@ -120,15 +122,15 @@ def test_bad_interface_address_removes_nothing(h, address):
 ])
 def test_import_refuses_bad_values(h, endpoint, dns):
     body = {"config": PROVIDER.format(endpoint=endpoint, dns=dns), "name": "wgvpn"}
-    refused(h, "POST", "/api/import", body, "config")
+    refused(h, "import", body, "config")
 
 
 def test_import_dns_names_are_search_domains_not_servers(h):
     body = {"config": PROVIDER.format(endpoint="vpn.example.net:51820",
                                       dns="10.2.0.1, not-an-ip"), "name": "wgvpn"}
-    status, _ = h.call("POST", "/api/import", body)
+    status, answer = h.call("import", body)
     vpn = syntax.parse(h.text(), "network").find("wgvpn")
-    assert status == 201 and vpn.get("dns") == ["10.2.0.1"]
+    assert status == 0 and "error" not in answer and vpn.get("dns") == ["10.2.0.1"]
     assert vpn.get("dns_search") == ["not-an-ip"]
 
 
@@ -136,59 +138,55 @@ def test_import_dns_names_are_search_domains_not_servers(h):
 
 def test_schema_errors_become_field_errors(h):
     """A duplicate public key is the schema's rule; the web answers it for the field."""
-    refused(h, "POST", PEERS, peer(public_key=PEER_PUBLIC), "public_key")
+    refused(h, "peer_add", dict(peer(), public_key=PEER_PUBLIC), "public_key")
 
 
 def test_ranges_are_the_web_limits_of_the_schema(h):
     low, high = schema.WEB_LIMITS["mtu"]
     for mtu in (low - 1, high + 1):
-        refused(h, "PUT", "/api/interfaces/wgwebapi0",
-                {"addresses": ["10.99.0.1/24"], "mtu": mtu}, "mtu")
-    status, _ = h.call("PUT", "/api/interfaces/wgwebapi0",
-                       {"addresses": ["10.99.0.1/24"], "mtu": high})
-    assert status == 200
+        refused(h, "interface_set", dict(IF, addresses=["10.99.0.1/24"], mtu=mtu), "mtu")
+    status, answer = h.call("interface_set", dict(IF, addresses=["10.99.0.1/24"], mtu=high))
+    assert status == 0 and "error" not in answer
 
 
 def test_wizard_does_not_replace_a_mistyped_private_key(h):
     (h.confdir / "network").write_text(NETWORK.replace("'generate'", "'mistyped-key'"))
-    refused(h, "POST", "/api/interfaces/wgwebapi0/devices",
-            {"description": "Phone 2", "endpoint_host": "home.example.net"}, "private_key")
+    refused(h, "device_add",
+            dict(IF, description="Phone 2", endpoint_host="home.example.net"), "private_key")
     assert b"'mistyped-key'" in h.text()
 
 
 # ---- issue 13 item 5: revisions ----
 
 def test_a_stale_edit_is_a_conflict(h):
-    [phone] = [p for p in h.call("GET", "/api/interfaces/wgwebapi0")[1]["peers"]
-               if p["section"] == "phone"]
-    first = dict(phone, description="tab one", allowed_ips=["10.99.0.2/32"])
-    status, answer = h.call("PUT", f"{PEERS}/phone", first)
-    assert status == 200 and answer["revision"] != phone["revision"]
-    second = dict(phone, description="tab two", allowed_ips=["10.99.0.2/32"])
+    [phone] = [p for p in h.call("interface", IF)[1]["peers"] if p["section"] == "phone"]
+    first = dict(phone, description="tab one", allowed_ips=["10.99.0.2/32"], peer="phone", **IF)
+    status, answer = h.call("peer_set", first)
+    assert status == 0 and answer["revision"] != phone["revision"]
+    second = dict(first, description="tab two")
     before = h.text()
-    status, answer = h.call("PUT", f"{PEERS}/phone", second)
-    assert status == 409 and answer["revision"] == h.call(
-        "GET", "/api/interfaces/wgwebapi0")[1]["peers"][0]["revision"]
+    status, answer = h.call("peer_set", second)
+    assert status == 0 and answer["code"] == methods.CONFLICT
+    assert answer["revision"] == h.call("interface", IF)[1]["peers"][0]["revision"]
     assert h.text() == before and b"tab one" in before
 
 
 # ---- any string in any field ----
 
 FIELDS = [
-    ("POST", PEERS, lambda v: peer(description=v), "description"),
-    ("POST", PEERS, lambda v: peer(endpoint_host=v), "endpoint_host"),
-    ("POST", PEERS, lambda v: peer(endpoint_port=v, endpoint_host="h.example"), "endpoint_port"),
-    ("POST", PEERS, lambda v: peer(allowed_ips=[v]), "allowed_ips"),
-    ("POST", PEERS, lambda v: peer(public_key=v), "public_key"),
-    ("POST", PEERS, lambda v: peer(persistent_keepalive=v), "persistent_keepalive"),
-    ("PUT", "/api/interfaces/wgwebapi0", lambda v: {"addresses": [v]}, "addresses"),
-    ("PUT", "/api/interfaces/wgwebapi0", lambda v: {"addresses": ["10.9.0.1/24"],
-                                                    "listen_port": v}, "listen_port"),
-    ("POST", "/api/interfaces/wgwebapi0/devices",
-     lambda v: {"description": v, "endpoint_host": "h.example"}, "description"),
-    ("POST", "/api/interfaces/wgwebapi0/devices",
-     lambda v: {"description": "d", "endpoint_host": "h.example", "dns": [v]}, "dns"),
-    ("POST", "/api/import", lambda v: {"name": "wgvpn", "config": PROVIDER.format(
+    ("peer_add", lambda v: dict(peer(), description=v), "description"),
+    ("peer_add", lambda v: peer(endpoint_host=v), "endpoint_host"),
+    ("peer_add", lambda v: peer(endpoint_port=v, endpoint_host="h.example"), "endpoint_port"),
+    ("peer_add", lambda v: dict(peer(), allowed_ips=[v]), "allowed_ips"),
+    ("peer_add", lambda v: dict(peer(), public_key=v), "public_key"),
+    ("peer_add", lambda v: peer(persistent_keepalive=v), "persistent_keepalive"),
+    ("interface_set", lambda v: dict(IF, addresses=[v]), "addresses"),
+    ("interface_set", lambda v: dict(IF, addresses=["10.9.0.1/24"], listen_port=v),
+     "listen_port"),
+    ("device_add", lambda v: dict(IF, description=v, endpoint_host="h.example"), "description"),
+    ("device_add", lambda v: dict(IF, description="d", endpoint_host="h.example", dns=[v]),
+     "dns"),
+    ("import", lambda v: {"name": "wgvpn", "config": PROVIDER.format(
         endpoint=v, dns="10.2.0.1")}, "config"),
 ]
 _strings = st.text(max_size=40) | st.sampled_from([
@@ -201,16 +199,17 @@ _strings = st.text(max_size=40) | st.sampled_from([
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(FIELDS), _strings)
 def test_any_string_is_refused_or_read_back_unchanged_by_libuci(h, target, value):
-    method, path, body, field = target
+    method, body, field = target
     h.reset()
-    status, answer = h.call(method, path, body(value))
-    if status == 400:
+    status, answer = h.call(method, body(value))
+    assert status == 0, answer
+    if answer.get("code") == methods.INVALID:
         assert answer["field"] == field and h.text().decode(errors="replace") == NETWORK
         return
-    assert status in (200, 201), answer
+    assert "error" not in answer, answer
     exported, error = libuci.export(h.text())
     assert exported is not None, error  # libuci still parses the whole file
     assert exported == libuci.as_export(syntax.parse(h.text(), "network"))
-    if field == "description" and method == "POST" and "devices" not in path:
+    if field == "description" and method == "peer_add":
         section = syntax.parse(h.text(), "network").find(answer["section"])
         assert section.get("description", "") == value.strip()

@@ -1,10 +1,10 @@
-"""What the API's write endpoints do: validate, edit UCI, apply live.
+"""What the page's write methods do (methods.py): validate, edit UCI, apply live.
 
 Every change follows one path, in this order, so that a refused value leaves nothing
-written and nothing applied: validate the request's fields (FieldError -> HTTP 400), take
-the write lock, open a UCI transaction (wgpy.uci.edit: libuci's lock, held to the commit),
-check the editor's revision of the section (stale -> Conflict, HTTP 409), edit, run the
-schema over the edited package (its errors -> HTTP 400 naming the field), commit; only
+written and nothing applied: validate the request's fields (FieldError, refused naming
+the field), take the write lock, open a UCI transaction (wgpy.uci.edit: libuci's lock,
+held to the commit), check the editor's revision of the section (stale -> Conflict), edit,
+run the schema over the edited package (its errors are refused naming the field), commit; only
 then hand the interface to wgpy.router.control.reload, which pushes only the differences
 over UAPI, so the other peers keep their sessions. An interface that is not running is only
 written; it picks the change up when it comes up. Read-only views live in views.py.
@@ -12,13 +12,11 @@ written; it picks the change up when it comes up. Read-only views live in views.
 
 import re
 import threading
-from dataclasses import dataclass, field
 from wgpy import keys
 from wgpy.router import control, firewall, resolve
 from wgpy.uapi import client
 from wgpy.uapi.text import format_endpoint
 from wgpy.uci import edit, schema, syntax
-from wgpy.uci.edit import Conflict  # noqa: F401  (HTTP 409, answered by api.py)
 from wgpy.uci.store import Store
 from wgpy.web import validate, views, wgquick
 from wgpy.web.validate import FieldError
@@ -28,14 +26,17 @@ FULL_TUNNEL = ["0.0.0.0/0", "::/0"]
 
 
 class NotFound(Exception):
-    """No such interface or peer: HTTP 404."""
+    """No such interface or peer (methods.py's code "not_found")."""
 
 
-@dataclass
 class Context:
-    store: Store
-    resolver: resolve.Resolver = resolve.system_resolver
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    """The store, the resolver for endpoint names, and the write lock that serialises
+    load-edit-save between the threads of one process (libuci's lock guards the file
+    between processes: two rpcd plugin calls, or the plugin and `uci`)."""
+
+    def __init__(self, store: Store, resolver=resolve.system_resolver) -> None:
+        self.store, self.resolver = store, resolver
+        self.lock = threading.Lock()
 
 
 def reload_running(ctx: Context, ifname: str) -> dict:

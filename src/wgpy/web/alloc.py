@@ -8,12 +8,11 @@ routes (/0) are ignored, since a VPN exit peer routes everything. Pure: no I/O.
 """
 
 import ipaddress
-from typing import Iterable, List
 
 SEARCH_LIMIT = 65536  # host numbers tried; a home router never has that many peers
 
 
-def _subnets(addresses: Iterable) -> dict:
+def _subnets(addresses) -> dict:
     """The first interface address of each family -> {version: interface}."""
     out: dict = {}
     for address in addresses:
@@ -21,7 +20,7 @@ def _subnets(addresses: Iterable) -> dict:
     return out
 
 
-def _taken(address, used: List) -> bool:
+def _taken(address, used: list) -> bool:
     return any(net.version == address.version and net.prefixlen and address in net
                for net in used)
 
@@ -34,7 +33,7 @@ def _candidate(iface, number: int):
     return net.network_address + number
 
 
-def next_free(addresses: Iterable, used: Iterable) -> List[str]:
+def next_free(addresses, used) -> list:
     """["10.66.0.N/32", "fd66::N/128"] for the lowest free N (one entry per family the
     interface has), or [] if the subnets are full or the interface has no addresses."""
     subnets = _subnets(addresses)

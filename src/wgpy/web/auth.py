@@ -1,11 +1,11 @@
-"""Who may use the page: the password check, sessions with their CSRF token, the gate
-before every password check, and the one-time setup code.
+"""Who may use `wgpy web`'s page: the password check, sessions, the gate before every
+password check, and the one-time setup code. (On a router, rpcd does all of this.)
 
 The password is root's from /etc/shadow when root has one (as LuCI logs in), checked with
 crypt(3); otherwise wgpy's own, set by `wgpy passwd` or on first start and stored as an
 scrypt hash in a root-only file. Sessions live in memory only (a restart logs everybody
-out) and expire after SESSION_IDLE_S without a request. No HTTP here: server.py and api.py
-turn these answers into cookies and status codes.
+out) and expire after SESSION_IDLE_S without a request. No transport here: jsonrpc.py
+turns these answers into ubus JSON-RPC replies.
 """
 
 import base64
@@ -154,13 +154,12 @@ class Passwords:
 
 @dataclass
 class Session:
-    token: str
-    csrf: str
+    token: str  # the ubus_rpc_session id: 32 hex digits, as rpcd makes them
     last_used: float
 
 
 class Sessions:
-    """Session tokens (the cookie) -> Session; thread-safe."""
+    """Session ids -> Session; thread-safe."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -172,12 +171,12 @@ class Sessions:
             if len(self._by_token) >= MAX_SESSIONS:
                 oldest = min(self._by_token.values(), key=lambda s: s.last_used)
                 del self._by_token[oldest.token]
-            session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock())
+            session = Session(secrets.token_hex(16), self.clock())
             self._by_token[session.token] = session
             return session
 
     def get(self, token: Optional[str]) -> Optional[Session]:
-        """The live session for a cookie value (and mark it used), or None."""
+        """The live session for an id (and mark it used), or None."""
         if not token:
             return None
         with self._lock:

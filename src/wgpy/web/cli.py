@@ -13,13 +13,13 @@ from typing import Optional
 
 from wgpy.uci import edit
 from wgpy.uci.store import Store
-from wgpy.web import actions, api, auth, server
+from wgpy.web import auth, jsonrpc, methods, server
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 # The page ships inside the package (wgpy/webui: a source checkout, a wheel); the OpenWrt
-# package leaves that copy out and installs the page where uhttpd can serve it too.
+# package leaves that copy out and installs the page under uhttpd's docroot, /www/wgpy.
 WEBROOTS = (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "webui"),
-            "/usr/share/wgpy/webui")
+            "/www/wgpy")
 
 
 def default_webroot() -> str:
@@ -90,9 +90,9 @@ def serve(confdir: str, listen: Optional[str] = None, webroot: Optional[str] = N
     try:
         address = server.parse_listen(listen or _uci_listen(store) or DEFAULT_LISTEN)
         setup_code = _first_start(passwords)
-        httpd = server.Server(address, api.Api(actions.Context(store), passwords,
-                                               setup_code=setup_code),
-                              webroot, verbose)
+        endpoint = jsonrpc.Endpoint(methods.Context(store=store), passwords,
+                                    setup_code=setup_code)
+        httpd = server.Server(address, endpoint, webroot, verbose)
     except (ValueError, OSError) as exc:
         sys.stderr.write(f"wgpy web: {exc}\n")
         return 1

@@ -1,4 +1,4 @@
-"""Which `Host` headers the API answers: the guard against DNS rebinding.
+"""Which `Host` headers `wgpy web`'s /ubus answers: the guard against DNS rebinding.
 
 A page on evil.example whose name the attacker then points at the router's LAN address makes
 the victim's browser send the page's requests to the router with `Host: evil.example`; to
@@ -66,7 +66,7 @@ def router_names(store: Store, listen_host: str = "") -> Set[str]:
 
 
 def allowed(header: Optional[str], store: Store, listen_host: str = "") -> bool:
-    """True when a request with this Host header may reach the API."""
+    """True when a request with this Host header may reach /ubus."""
     name = host_name(header)
     if name is None:
         return False

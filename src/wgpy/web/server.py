@@ -1,12 +1,13 @@
 """The HTTP side of `wgpy web`: stdlib http.server, one thread per connection.
 
-`/api/...` goes to api.Api; everything else is a static file under the web root (webui/),
-GET or HEAD only. The guards live here: API requests must name the router in Host (421
-otherwise, against DNS rebinding: hosts.py), request bodies over MAX_BODY_BYTES are refused
-unread (413), API bodies must be JSON (415 otherwise, which also stops cross-site HTML
-forms) nested at most MAX_JSON_DEPTH deep (400), static paths never leave the web root, and
-every answer, the server's own error pages included, carries a strict
-Content-Security-Policy, so even a slipped-through string cannot run as script.
+POST /ubus is ubus JSON-RPC (jsonrpc.py), as uhttpd serves it on a router; everything else
+is a static file under the web root (webui/), GET or HEAD only. The guards live here: /ubus
+requests must name the router in Host (421 otherwise, against DNS rebinding: hosts.py),
+request bodies over MAX_BODY_BYTES are refused unread (413), /ubus bodies must be JSON (415
+otherwise, which also stops cross-site HTML forms) nested at most MAX_JSON_DEPTH deep (400),
+static paths never leave the web root, and every answer, the server's own error pages
+included, carries a strict Content-Security-Policy, so even a slipped-through string cannot
+run as script.
 """
 
 import http.server
@@ -17,14 +18,14 @@ import socket
 import sys
 import threading
 import traceback
-from http.cookies import CookieError, SimpleCookie
 from typing import Dict, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
-from wgpy.web import api, auth, hosts
+from wgpy.web import auth, hosts, jsonrpc
 
+UBUS_PATH = "/ubus"  # uhttpd's default (`-u /ubus`), where the page sends its calls
 MAX_BODY_BYTES = 64 * 1024
-MAX_JSON_DEPTH = 8  # the API's bodies nest 2 deep; deeper only costs stack (RecursionError)
+MAX_JSON_DEPTH = 8  # a call nests 4 deep (params, args, a list); deeper only costs stack
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 REQUEST_TIMEOUT_S = 30  # a client that stalls mid-request loses its thread after this
@@ -73,7 +74,7 @@ def json_depth(data: bytes) -> int:
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """One request; the server object carries `api` and `webroot`."""
+    """One request; the server object carries `endpoint` and `webroot`."""
 
     server_version = "wgpy"
     sys_version = ""
@@ -126,13 +127,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             return 400, None
 
-    def _session_token(self) -> Optional[str]:
-        try:
-            morsel = SimpleCookie(self.headers.get("Cookie") or "").get(api.COOKIE)
-        except CookieError:
-            return None
-        return morsel.value if morsel else None
-
     def send_error(self, code: int, message: Optional[str] = None,
                    explain: Optional[str] = None) -> None:
         """http.server's own refusals (bad request line, unknown method, headers too
@@ -142,8 +136,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send_json(code, {"error": message or self.responses.get(code, ("error",))[0]},
                         {"Connection": "close"})
 
-    def _api(self) -> None:
-        if not hosts.allowed(self.headers.get("Host"), self.server.api.ctx.store,
+    def _ubus(self) -> None:
+        if self.command != "POST":
+            self._send_json(405, {"error": "method not allowed"}, {"Allow": "POST"})
+            return
+        if not hosts.allowed(self.headers.get("Host"), self.server.endpoint.ctx.store,
                              self.server.listen_host):
             self.close_connection = True
             self._send_json(421, {"error": "unknown Host: open the page by the router's "
@@ -158,11 +155,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         415: "the body must be application/json"}
             self._send_json(status, {"error": messages[status]})
             return
-        request = api.Request(self.command, unquote(urlsplit(self.path).path), body,
-                              self._session_token(), self.headers.get("X-CSRF-Token"),
-                              self.client_address[0])
-        response = self.server.api.handle(request)
-        self._send_json(response.status, response.body, response.headers)
+        self._send_json(200, self.server.endpoint.handle(body, self.client_address[0]))
 
     def _static(self) -> None:
         if self.command not in ("GET", "HEAD"):
@@ -178,8 +171,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         try:
-            if urlsplit(self.path).path.startswith("/api/"):
-                self._api()
+            if urlsplit(self.path).path == UBUS_PATH:
+                self._ubus()
             else:
                 self._static()
         except Exception:  # noqa: BLE001 - one bad request must still get an answer
@@ -210,10 +203,10 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: Tuple[str, int], api_: api.Api, webroot: str,
+    def __init__(self, address: Tuple[str, int], endpoint: jsonrpc.Endpoint, webroot: str,
                  verbose: bool = False) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.api, self.webroot, self.verbose = api_, webroot, verbose
+        self.endpoint, self.webroot, self.verbose = endpoint, webroot, verbose
         self.listen_host = address[0]
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._per_source: Dict[str, int] = {}

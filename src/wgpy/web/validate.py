@@ -1,5 +1,5 @@
-"""The API's request bodies: JSON values in, UCI option values out, or a FieldError naming
-the field, which the API answers as HTTP 400.
+"""The methods' arguments: JSON values in, UCI option values out, or a FieldError naming
+the field, which methods.py answers as a refusal with that field.
 
 Only the JSON side is here (types, required fields, lists): every value rule is
 wgpy.uci.validate's, the ranges are the schema's WEB_LIMITS, and the edited package is then
@@ -9,13 +9,12 @@ Pure: no I/O, no UCI access.
 """
 
 import base64
-from typing import List, Optional
 
 from wgpy.keys import is_key
 from wgpy.uci import validate as rules
 from wgpy.uci.edit import Options
 from wgpy.uci.schema import WEB_LIMITS
-from wgpy.uci.validate import FieldError, overlapping  # noqa: F401  (the API's names)
+from wgpy.uci.validate import FieldError, overlapping  # noqa: F401  (the methods' names)
 
 MAX_DESCRIPTION = rules.MAX_TEXT
 MAX_FIELD = 1024  # any other single-line field (a password, a name)
@@ -59,7 +58,7 @@ def key(body: dict, field: str, required: bool = False) -> str:
     return value
 
 
-def integer(body: dict, field: str) -> Optional[int]:
+def integer(body: dict, field: str):
     """A number in the field's WEB_LIMITS range, None when absent or empty."""
     value = body.get(field)
     if value is None or value == "":
@@ -74,7 +73,7 @@ def boolean(body: dict, field: str) -> bool:
     return value
 
 
-def strings(body: dict, field: str) -> List[str]:
+def strings(body: dict, field: str) -> list:
     """A list of strings; a single comma/space separated string is split."""
     value = body.get(field, [])
     if isinstance(value, str):
@@ -97,7 +96,7 @@ def interface_addresses(body: dict, field: str) -> list:
     return out
 
 
-def ip_addresses(body: dict, field: str) -> List[str]:
+def ip_addresses(body: dict, field: str) -> list:
     """Plain IP addresses (DNS servers)."""
     return [rules.address(field, word) for word in strings(body, field)]
 
@@ -118,7 +117,7 @@ def ifname(body: dict, field: str) -> str:
     return rules.ifname(field, text(body, field, required=True))
 
 
-def revision(body: dict) -> Optional[str]:
+def revision(body: dict):
     """The revision the editor read (see wgpy.uci.edit.revision), None when not sent."""
     value = body.get("revision")
     if value is not None and not isinstance(value, str):

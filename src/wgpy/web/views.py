@@ -1,5 +1,5 @@
-"""What the API's read endpoints return: live status, the editable configuration of an
-interface, and the wizard's suggestions. Read-only; edits are in actions.py.
+"""What the page's read methods return (methods.py): live status, the editable
+configuration of an interface, and the wizard's suggestions. Read-only; edits are in actions.py.
 
 Status is the router layer's `wgpy status` (router.handlers.wgpy_status over a
 control.gather snapshot) with what the page needs on top: the router's name, disabled
@@ -111,7 +111,7 @@ def peer_view(label: str, section: syntax.Section) -> dict:
     keepalive = _int(edit.option_text(section, "persistent_keepalive"))
     return {
         "section": label,
-        "revision": edit.revision(section),  # sent back with an edit: a stale one is 409
+        "revision": edit.revision(section),  # sent back with an edit: a stale one is a conflict
         "description": edit.option_text(section, "description"),
         "public_key": edit.option_text(section, "public_key"),
         # Never the key itself: stored keys do not leave the router.

@@ -7,9 +7,6 @@ Keys wg-quick runs as shell (PostUp...) or that wgpy has no use for are reported
 warnings, never executed. Every value is validated; errors are FieldError("config", ...).
 """
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
-
 from wgpy.keys import is_key
 from wgpy.uci import validate as rules
 from wgpy.uci.schema import DEFAULT_ENDPOINT_PORT, WEB_LIMITS
@@ -21,36 +18,40 @@ _IFACE_KEYS = {"privatekey", "address", "dns", "listenport", "mtu"}
 _PEER_KEYS = {"publickey", "presharedkey", "allowedips", "endpoint", "persistentkeepalive"}
 
 
-@dataclass
 class Peer:
-    public_key: str
-    preshared_key: Optional[str] = None
-    allowed_ips: List[str] = field(default_factory=list)
-    endpoint_host: Optional[str] = None
-    endpoint_port: Optional[int] = None
-    persistent_keepalive: Optional[int] = None
+    """A [Peer] block; the parser fills it in."""
+
+    def __init__(self, public_key: str) -> None:
+        self.public_key = public_key
+        self.preshared_key = None
+        self.allowed_ips = []
+        self.endpoint_host = None
+        self.endpoint_port = None
+        self.persistent_keepalive = None
 
 
-@dataclass
 class Config:
-    private_key: Optional[str] = None
-    addresses: List[str] = field(default_factory=list)
-    dns: List[str] = field(default_factory=list)  # servers: IP addresses
-    dns_search: List[str] = field(default_factory=list)  # names, as wg-quick reads them
-    listen_port: Optional[int] = None
-    mtu: Optional[int] = None
-    peers: List[Peer] = field(default_factory=list)
-    warnings: List[str] = field(default_factory=list)
+    """A whole file: the [Interface] values, the peers, and what was not imported."""
+
+    def __init__(self) -> None:
+        self.private_key = None
+        self.addresses = []
+        self.dns = []          # servers: IP addresses
+        self.dns_search = []   # names, as wg-quick reads them
+        self.listen_port = None
+        self.mtu = None
+        self.peers = []
+        self.warnings = []
 
 
 def _fail(line: int, message: str) -> FieldError:
     return FieldError(_FIELD, f"line {line}: {message}")
 
 
-def _sections(text: str) -> List[Tuple[str, int, Dict[str, Tuple[int, str]]]]:
+def _sections(text: str) -> list:
     """(section name, line, {lowercase key: (line, value)}) in order; repeated keys join
     with ',' as wg-quick allows for Address, DNS and AllowedIPs."""
-    out: List[Tuple[str, int, Dict[str, Tuple[int, str]]]] = []
+    out = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -88,16 +89,16 @@ def _key(line: int, name: str, value: str) -> str:
     return value
 
 
-def _list(value: str) -> List[str]:
+def _list(value: str) -> list:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _cidrs(line: int, name: str, value: str, interface: bool = False) -> List[str]:
+def _cidrs(line: int, name: str, value: str, interface: bool = False) -> list:
     check = rules.interface_address if interface else rules.network
     return [str(_rule(line, name, check, word)) for word in _list(value)]
 
 
-def split_endpoint(line: int, value: str) -> Tuple[str, int]:
+def split_endpoint(line: int, value: str) -> tuple:
     """`host:port`, `[v6]:port` or a bare host -> (host, port)."""
     if value.startswith("["):
         host, _, rest = value[1:].partition("]")
@@ -113,7 +114,7 @@ def split_endpoint(line: int, value: str) -> Tuple[str, int]:
             else DEFAULT_ENDPOINT_PORT)
 
 
-def _interface(conf: Config, keys: Dict[str, Tuple[int, str]]) -> None:
+def _interface(conf: Config, keys: dict) -> None:
     for name, (line, value) in keys.items():
         if name == "privatekey":
             conf.private_key = _key(line, "PrivateKey", value)
@@ -131,7 +132,7 @@ def _interface(conf: Config, keys: Dict[str, Tuple[int, str]]) -> None:
             conf.mtu = _int(line, "MTU", value, "mtu")
 
 
-def _peer(line: int, keys: Dict[str, Tuple[int, str]]) -> Peer:
+def _peer(line: int, keys: dict) -> Peer:
     if "publickey" not in keys:
         raise _fail(line, "[Peer] without PublicKey")
     key_line, key_value = keys["publickey"]
@@ -174,8 +175,8 @@ def parse(text: str) -> Config:
     return conf
 
 
-def render_client(private_key: str, addresses: List[str], dns: List[str], server_public: str,
-                  preshared_key: Optional[str], allowed_ips: List[str], endpoint: str,
+def render_client(private_key: str, addresses: list, dns: list, server_public: str,
+                  preshared_key, allowed_ips: list, endpoint: str,
                   keepalive: int) -> str:
     """The complete client config the wizard hands out (and encodes as a QR code)."""
     lines = ["[Interface]", f"PrivateKey = {private_key}",

@@ -1,10 +1,14 @@
 /*
- * The shell of the page: login (or first-start password), the header with the router's
+ * The shell of the page: login (the router's root login through rpcd, or wgpy web's
+ * password and first-start setup), the header with the router's
  * name, the tab menu, the interface chooser, and switching views on #hash changes.
  * Each view (view-*.js, wizard.js) is { title, render(ctx) -> Node or Promise, leave(),
- * conflict(notice) }; the last two are optional. A save answered 409 (changed elsewhere
+ * conflict(notice) }; the last two are optional. A save refused as a conflict (changed elsewhere
  * since loaded) reloads the view, by its conflict() or by rendering it again, and puts the
  * notice on top.
+ *
+ * `wgpy.web info` is wgpy web's only (it says whether a password exists yet); on a router
+ * the null session may not call it, and the page simply asks for root's password.
  */
 'use strict';
 
@@ -17,6 +21,8 @@ wgpy.app = (function () {
 	function loginForm(firstStart, setupOpen) {
 		var password = E('input', { 'type': 'password', 'id': 'login-password', 'name': 'password',
 			'class': 'cbi-input-password', 'autocomplete': firstStart ? 'new-password' : 'current-password', 'required': true });
+		var user = E('input', { 'type': 'text', 'id': 'login-username', 'name': 'username',
+			'class': 'cbi-input-text', 'autocomplete': 'username', 'value': 'root', 'required': true });
 		var code = E('input', { 'type': 'text', 'id': 'login-setup-code', 'name': 'setup_code', 'class': 'cbi-input-text',
 			'autocomplete': 'off', 'spellcheck': 'false', 'required': true });
 		var message = E('div', { 'id': 'login-message' });
@@ -30,7 +36,7 @@ wgpy.app = (function () {
 			E('p', firstStart
 				? _('No password is set yet. Enter the setup code that wgpy web wrote to the system log (`logread | grep wgpy`) or to its console, and choose the password for this page (at least 8 characters).')
 				: _('Please enter the router\'s root password (or the wgpy password).')),
-			firstStart ? wgpy.dom.row(_('Setup code'), code) : null,
+			firstStart ? wgpy.dom.row(_('Setup code'), code) : wgpy.dom.row(_('Username'), user),
 			wgpy.dom.row(_('Password'), password),
 			message,
 			E('div', { 'class': 'cbi-page-actions' },
@@ -39,12 +45,9 @@ wgpy.app = (function () {
 		]);
 		form.addEventListener('submit', function (ev) {
 			ev.preventDefault();
-			var request = firstStart ? wgpy.rpc.post('setup', { setup_code: code.value, password: password.value })
-				: wgpy.rpc.post('login', { password: password.value });
-			request.then(function (data) {
-				wgpy.rpc.csrf = data.csrf;
-				start();
-			}).catch(function (err) {
+			var request = firstStart ? wgpy.rpc.login('wgpy.web', 'setup', { setup_code: code.value, password: password.value })
+				: wgpy.rpc.login('session', 'login', { username: user.value, password: password.value });
+			request.then(start).catch(function (err) {
 				wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
 				password.select();
 			});
@@ -54,9 +57,11 @@ wgpy.app = (function () {
 
 	function showLogin() {
 		leaveView();
-		wgpy.rpc.csrf = null;
+		wgpy.rpc.setSession(null);
 		wgpy.dom.content(document.getElementById('header-right'), []);
-		return wgpy.rpc.get('session').then(function (s) {
+		return wgpy.rpc.ubus(wgpy.rpc.NULL_SID, 'wgpy.web', 'info', {}).then(function (result) {
+			return result[1] || { password_set: true };
+		}, function () { return { password_set: true }; }).then(function (s) {
 			wgpy.dom.content(viewNode(), loginForm(!s.password_set, s.setup_open));
 			var first = document.querySelector('#login-form input');
 			if (first)
@@ -65,7 +70,7 @@ wgpy.app = (function () {
 	}
 
 	function logout() {
-		wgpy.rpc.post('logout').finally(showLogin);
+		wgpy.rpc.logout().finally(showLogin);
 	}
 
 	function leaveView() {
@@ -125,7 +130,7 @@ wgpy.app = (function () {
 		});
 	}
 
-	/* a save answered 409 */
+	/* a save refused as a conflict */
 	function conflict(err) {
 		var view = state.view;
 		var notice = E('div', { 'id': 'conflict-notice' }, wgpy.dom.notice('warning', [
@@ -142,8 +147,10 @@ wgpy.app = (function () {
 	}
 
 	function loadInterfaces(select) {
-		return wgpy.rpc.get('interfaces').then(function (data) {
+		return wgpy.rpc.wgpy('interfaces').then(function (data) {
 			state.interfaces = data.interfaces;
+			wgpy.dom.content(document.getElementById('hostname'), data.hostname);
+			document.title = data.hostname + ' - ' + _('WireGuard');
 			if (select && state.interfaces.indexOf(select) >= 0)
 				state.ifname = select;
 			else if (state.interfaces.indexOf(state.ifname) < 0)
@@ -152,22 +159,31 @@ wgpy.app = (function () {
 	}
 
 	function start() {
-		return wgpy.rpc.get('session').then(function (s) {
-			if (!s.authenticated)
-				return showLogin();
-			wgpy.rpc.csrf = s.csrf;
-			wgpy.dom.content(document.getElementById('hostname'), s.hostname);
-			document.title = s.hostname + ' - ' + _('WireGuard');
+		if (!wgpy.rpc.sid)
+			return showLogin();
+		/* an expired or unknown session is refused (-32002): rpc.js shows the login then */
+		return loadInterfaces().then(function () {
 			wgpy.dom.content(document.getElementById('header-right'),
 				wgpy.dom.button(_('Log out'), 'reset', logout, { 'id': 'logout' }));
-			return loadInterfaces().then(render);
+			return render();
+		}, function (err) {
+			if (err.code !== wgpy.rpc.ACCESS_DENIED)
+				throw err;
 		});
 	}
 
 	document.addEventListener('DOMContentLoaded', function () {
 		wgpy.rpc.onLogout = showLogin;
 		wgpy.rpc.onConflict = conflict;
-		window.addEventListener('hashchange', function () { if (wgpy.rpc.csrf) render(); });
+		window.addEventListener('hashchange', function () { if (wgpy.rpc.sid) render(); });
+		/* inside LuCI (luci.js's view), LuCI hands over its own session */
+		window.addEventListener('message', function (ev) {
+			if (ev.origin === location.origin && ev.source === window.parent && ev.data && ev.data.wgpySession) {
+				wgpy.rpc.setSession(ev.data.wgpySession);
+				start();
+			}
+		});
+		wgpy.rpc.sid = wgpy.rpc.storedSession();
 		start().catch(function (err) {
 			wgpy.dom.content(viewNode(), wgpy.dom.notice('error', err.message));
 		});

@@ -51,7 +51,7 @@ wgpy.views['import'] = (function () {
 			var mode = form.elements.mode.value;
 			if (mode === 'interface' && !wgpy.validate.form(form))
 				return;
-			wgpy.rpc.post('import', {
+			wgpy.rpc.wgpy('import', {
 				config: text.value, mode: mode, name: name.value.trim(), interface: target.value,
 				route_all: form.elements.route_all.checked, start: form.elements.start.checked
 			}).then(function (answer) {

@@ -3,7 +3,7 @@
  * (after a warning: every peer then needs the new public key). Saving writes UCI and
  * reloads the running interface in place; peers keep their sessions unless the key changes.
  *
- * Sample payload of GET /api/interfaces/wg0:
+ * Sample reply of `wgpy interface {interface: "wg0"}`:
  * { "name": "wg0", "public_key": "Ab…=", "listen_port": 51820,
  *   "addresses": ["10.66.0.1/24", "fd66::1/64"], "mtu": null, "peers": [ … ] }
  */
@@ -30,7 +30,7 @@ wgpy.views.interface = (function () {
 	function regenerate(message) {
 		if (!window.confirm(_('Regenerate the private key of %s? Every peer must then be given the new public key, and all connections drop until they are.', ctx.ifname)))
 			return;
-		wgpy.rpc.post(wgpy.rpc.path('interfaces', ctx.ifname, 'private-key')).then(function (result) {
+		wgpy.rpc.wgpy('private_key_regenerate', { interface: ctx.ifname }).then(function (result) {
 			return show().then(function () { wgpy.dom.content(message, applyNotice(result)); });
 		}).catch(function (err) {
 			if (!err.conflict)
@@ -62,7 +62,7 @@ wgpy.views.interface = (function () {
 			var data = { listen_port: v('listen_port'), addresses: wgpy.validate.words(v('addresses')), mtu: v('mtu') };
 			if (detail.revision !== undefined)
 				data.revision = detail.revision;
-			wgpy.rpc.put(wgpy.rpc.path('interfaces', ctx.ifname), data).then(function (result) {
+			wgpy.rpc.wgpy('interface_set', Object.assign(data, { interface: ctx.ifname })).then(function (result) {
 				wgpy.dom.content(message, applyNotice(result));
 			}).catch(function (err) {
 				if (!err.conflict && !wgpy.validate.serverError(form, err))
@@ -73,7 +73,7 @@ wgpy.views.interface = (function () {
 	}
 
 	function show() {
-		return wgpy.rpc.get(wgpy.rpc.path('interfaces', ctx.ifname)).then(function (detail) {
+		return wgpy.rpc.wgpy('interface', { interface: ctx.ifname }).then(function (detail) {
 			wgpy.dom.content(body, settingsForm(detail));
 			return body;
 		});

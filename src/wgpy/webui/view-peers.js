@@ -3,10 +3,10 @@
  * edit a peer (keypair and preshared-key generation, the next free address suggested),
  * plus disable/enable and delete. Fields are checked as they are typed (validate.js) and
  * again by the server, whose refusals appear under the field they name. Each save carries
- * the revision the peer was loaded at; when another tab saved first (409), the peer is
+ * the revision the peer was loaded at; when another tab saved first (a conflict), the peer is
  * loaded again and the user is told (conflict()).
  *
- * Sample payload of GET /api/interfaces/wg0 (peers part):
+ * Sample reply of `wgpy interface {interface: "wg0"}` (peers part):
  * { "peers": [ { "section": "phone", "description": "Phone", "public_key": "Cd…=",
  *   "preshared_key_set": false, "allowed_ips": ["10.66.0.2/32"], "route_allowed_ips": false,
  *   "endpoint_host": "", "endpoint_port": null, "persistent_keepalive": null,
@@ -62,7 +62,7 @@ wgpy.views.peers = (function () {
 	function keyButtons(formOf, privateBox) {
 		return [
 			wgpy.dom.button(_('Generate key pair'), 'action', function () {
-				wgpy.rpc.post('keys/keypair').then(function (k) {
+				wgpy.rpc.wgpy('keypair').then(function (k) {
 					var form = formOf();
 					form.elements.public_key.value = k.public_key;
 					form.elements.public_key.dispatchEvent(new Event('input'));
@@ -73,7 +73,7 @@ wgpy.views.peers = (function () {
 				});
 			}, { 'id': 'peer-genkey' }),
 			wgpy.dom.button(_('Generate preshared key'), 'action', function () {
-				wgpy.rpc.post('keys/psk').then(function (k) {
+				wgpy.rpc.wgpy('psk').then(function (k) {
 					var form = formOf();
 					form.elements.preshared_key.value = k.preshared_key;
 					form.elements.preshared_key.dispatchEvent(new Event('input'));
@@ -118,9 +118,8 @@ wgpy.views.peers = (function () {
 			ev.preventDefault();
 			if (!wgpy.validate.form(form))
 				return;
-			var path = wgpy.rpc.path('interfaces', ctx.ifname, 'peers');
-			var request = isNew ? wgpy.rpc.post(path, formData(form, peer))
-				: wgpy.rpc.put(path + '/' + encodeURIComponent(peer.section), formData(form, peer));
+			var where = isNew ? { interface: ctx.ifname } : { interface: ctx.ifname, peer: peer.section };
+			var request = wgpy.rpc.wgpy(isNew ? 'peer_add' : 'peer_set', Object.assign(formData(form, peer), where));
 			request.then(show).catch(function (err) {
 				if (!err.conflict && !wgpy.validate.serverError(form, err))
 					wgpy.dom.content(message, wgpy.dom.notice('error', err.message));
@@ -132,13 +131,13 @@ wgpy.views.peers = (function () {
 	function setDisabled(peer, disabled) {
 		var data = Object.assign({}, peer, { disabled: disabled });
 		delete data.section;
-		return wgpy.rpc.put(wgpy.rpc.path('interfaces', ctx.ifname, 'peers', peer.section), data).then(show).catch(failed);
+		return wgpy.rpc.wgpy('peer_set', Object.assign(data, { interface: ctx.ifname, peer: peer.section })).then(show).catch(failed);
 	}
 
 	function remove(peer) {
 		if (!window.confirm(_('Delete peer "%s"? Its device will no longer connect.', wgpy.fmt.peerName(peer))))
 			return;
-		wgpy.rpc.del(wgpy.rpc.path('interfaces', ctx.ifname, 'peers', peer.section)).then(show).catch(failed);
+		wgpy.rpc.wgpy('peer_delete', { interface: ctx.ifname, peer: peer.section }).then(show).catch(failed);
 	}
 
 	function row(peer) {
@@ -162,8 +161,8 @@ wgpy.views.peers = (function () {
 
 	function show() {
 		editing = null;
-		var path = wgpy.rpc.path('interfaces', ctx.ifname);
-		return Promise.all([wgpy.rpc.get(path), wgpy.rpc.get(path + '/suggest')]).then(function (r) {
+		var where = { interface: ctx.ifname };
+		return Promise.all([wgpy.rpc.wgpy('interface', where), wgpy.rpc.wgpy('suggest', where)]).then(function (r) {
 			var detail = r[0], suggestion = r[1].addresses;
 			loaded = detail.peers;
 			wgpy.dom.content(body, [
@@ -180,7 +179,7 @@ wgpy.views.peers = (function () {
 		});
 	}
 
-	/* a save answered 409: load the peers again; the peer being edited reopens with what
+	/* a save refused as a conflict: load the peers again; the peer being edited reopens with what
 	 * is stored now (unless it was deleted), under `notice` */
 	function conflict(notice) {
 		var section = editing;

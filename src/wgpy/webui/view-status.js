@@ -4,7 +4,7 @@
  * byte-counter deltas between polls, and a "stale" mark when the last handshake is older
  * than 3 minutes (as LuCI's status page), so a dead device stands out.
  *
- * Sample payload of GET /api/status:
+ * Sample reply of `wgpy status`:
  * { "hostname": "OpenWrt", "interfaces": { "wg0": { "up": true, "public_key": "Ab…=",
  *   "listen_port": 51820, "addresses": ["10.66.0.1/24"], "errors": [],
  *   "mtu_in_use": { "mtu": 1392, "source": "auto", "reason": "…" }, "peers": [
@@ -116,11 +116,11 @@ wgpy.views.status = (function () {
 	}
 
 	function poll() {
-		wgpy.rpc.get('status').then(function (status) {
+		wgpy.rpc.wgpy('status').then(function (status) {
 			if (root)
 				draw(status);
 		}).catch(function (err) {
-			if (root && err.status !== 401)
+			if (root && err.code !== wgpy.rpc.ACCESS_DENIED)
 				wgpy.dom.content(root, wgpy.dom.notice('error', err.message));
 		}).finally(function () {
 			if (root)

@@ -4,7 +4,7 @@
  * and as a .conf download. The client's private key exists only in this answer: it is
  * not stored anywhere, so leaving the page is the last chance to copy it.
  *
- * Sample payload of GET /api/interfaces/wg0/suggest:
+ * Sample reply of `wgpy suggest {interface: "wg0"}`:
  * { "addresses": ["10.66.0.3/32", "fd66::3/128"], "endpoint_hosts": ["home.example.net"],
  *   "endpoint_note": null, "endpoint_port": 51820, "dns": ["192.168.1.1"],
  *   "split_allowed_ips": ["10.66.0.0/24", "192.168.1.0/24"], "persistent_keepalive": 25 }
@@ -95,7 +95,7 @@ wgpy.views.wizard = (function () {
 			ev.preventDefault();
 			if (!wgpy.validate.form(form))
 				return;
-			wgpy.rpc.post(wgpy.rpc.path('interfaces', ctx.ifname, 'devices'), request(form)).then(function (answer) {
+			wgpy.rpc.wgpy('device_add', Object.assign(request(form), { interface: ctx.ifname })).then(function (answer) {
 				wgpy.dom.content(body, result(answer));
 			}).catch(function (err) {
 				if (!err.conflict && !wgpy.validate.serverError(form, err))
@@ -106,7 +106,7 @@ wgpy.views.wizard = (function () {
 	}
 
 	function show() {
-		return wgpy.rpc.get(wgpy.rpc.path('interfaces', ctx.ifname, 'suggest')).then(function (s) {
+		return wgpy.rpc.wgpy('suggest', { interface: ctx.ifname }).then(function (s) {
 			wgpy.dom.content(body, wizardForm(s));
 			return body;
 		});

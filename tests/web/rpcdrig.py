@@ -1,0 +1,77 @@
+"""A router for the page on the REAL uhttpd + rpcd + ubusd (../shared/owrt): wgpy's ubus
+objects are the package's rpcd exec plugin (package/wgpy/files/rpcd/wgpy.rpcd, run by the
+venv's Python), guarded by the package's ACL files, the page is served by uhttpd at /wgpy/,
+and logins are rpcd's, against /etc/shadow entries. Nothing of wgpy stays running.
+
+Logins: root as OpenWrt ships it (every ACL group), `viewer` with only the read half of the
+package's group, `stranger` with none of it.
+"""
+
+import os
+import shutil
+import sys
+
+from support import owrt
+
+sys.path.insert(0, os.path.join(str(owrt.REPO), "tests", "router"))
+from owrtrouter import OwrtRouter, shadow_entry  # noqa: E402
+
+from wgpy.web import cli, methods  # noqa: E402
+
+REPO = str(owrt.REPO)
+ACL_DIR = os.path.join(REPO, "package", "wgpy", "files", "acl.d")
+PLUGIN = os.path.join(REPO, "package", "wgpy", "files", "rpcd", "wgpy.rpcd")
+ROOT_PASSWORD = "router secret"
+RPCD_CONF = """
+config login
+\toption username 'root'
+\toption password '$p$root'
+\tlist read '*'
+\tlist write '*'
+
+config login
+\toption username 'viewer'
+\toption password '$p$viewer'
+\tlist read 'wgpy'
+
+config login
+\toption username 'stranger'
+\toption password '$p$stranger'
+\tlist read 'unauthenticated'
+\tlist write 'unauthenticated'
+"""
+DENIED = {"code": -32002, "message": "Access denied"}
+
+
+def plugin_dir(path) -> str:
+    """/usr/libexec/rpcd as the package installs it, with the venv's Python in the #! line
+    (the router's has wgpy importable; here the venv does)."""
+    path.mkdir()
+    with open(PLUGIN) as f:
+        body = f.read().split("\n", 1)[1]
+    for obj in methods.OBJECTS:
+        (path / obj).write_text(f"#!{sys.executable}\n{body}")
+        (path / obj).chmod(0o755)
+    return str(path)
+
+
+def start(name: str, tmp, network: str, *extra: str, daemons: str = "ubusd rpcd uhttpd",
+          http: str = "127.0.0.1:80") -> OwrtRouter:
+    """Router `name` with config `network`, the plugin, the ACLs and the page at /wgpy/."""
+    config = tmp / "config"
+    config.mkdir(exist_ok=True)
+    (config / "network").write_text(network)
+    (config / "system").write_text("\nconfig system\n\toption hostname 'owrtweb'\n")
+    (tmp / "shadow").write_text("".join(shadow_entry(user, ROOT_PASSWORD)
+                                        for user in ("root", "viewer", "stranger")))
+    (tmp / "rpcd").write_text(RPCD_CONF)
+    www = tmp / "www"
+    shutil.copytree(cli.default_webroot(), www / "wgpy")
+    box = OwrtRouter(name)
+    box.start(str(config), "--shadow", str(tmp / "shadow"), "--rpcd-conf", str(tmp / "rpcd"),
+              "--acl", ACL_DIR, "--www", str(www), "--http", http,
+              "--bind", f"{plugin_dir(tmp / 'libexec')}:/usr/libexec/rpcd",
+              "--daemons", daemons, "--private-tmp", *extra)
+    # rpcd runs each plugin's `list` after it is up (router-ns waited for that much)
+    box.exec("ubus", "-t", "20", "wait_for", *methods.OBJECTS)
+    return box
