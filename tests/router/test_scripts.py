@@ -122,18 +122,13 @@ def test_proto_teardown_and_renew(tmp_path):
         ["proto_send_update", "wg0"]
 
 
-def test_init_script_keeps_only_the_web_ui_resident(tmp_path):
+def test_init_script_starts_nothing_and_reloads_on_network_commits(tmp_path):
     wgpy = fake_wgpy(tmp_path, "")
     rc, _, err, calls = run_sh(
         tmp_path, f". {INIT}; start_service; service_triggers; reload_service", wgpy)
     assert rc == 0, err
     assert calls == [
-        ["procd_open_instance", "web"],
-        ["procd_set_param", "command", wgpy, "web"],
-        ["procd_set_param", "respawn"],
-        ["procd_set_param", "stderr", "1"],
-        ["procd_close_instance"],
-        ["procd_add_reload_trigger", "network", "wgpy"],
+        ["procd_add_reload_trigger", "network"],
         ["wgpy", "reload", "--all"],
     ]
 
@@ -142,28 +137,17 @@ def fake_uci(tmp_path) -> dict:
     """A `uci` on PATH that records its argv; -> the environment that uses it."""
     uci = tmp_path / "uci"
     uci.write_text('#!/bin/sh\necho "uci $*" >> "$CALLS"\n'
-                   'case "$*" in *wgpy.web.listen*) echo "$LISTEN";; '
-                   '*network.lan.ipaddr*) echo 192.168.1.1/24;; *batch*) cat >> "$CALLS";; '
+                   'case "$*" in *batch*) cat >> "$CALLS";; '
                    '*network.wg0.proto*) echo wgpy;; *network.wan.proto*) echo pppoe;; esac\n')
     uci.chmod(0o755)
     return {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
-
-
-def test_defaults_put_the_web_ui_on_the_lan_address(tmp_path):
-    """The first-boot script sets wgpy.web.listen from network.lan.ipaddr, once."""
-    env = dict(fake_uci(tmp_path), CRONTAB=str(tmp_path / "crontabs" / "root"))
-    rc, _, err, calls = run_sh(tmp_path, f". {DEFAULTS}", "", dict(env, LISTEN=""))
-    assert rc == 0, err
-    assert ["set", "wgpy.web.listen='192.168.1.1:8080'"] in calls
-    rc, _, err, calls = run_sh(tmp_path, f". {DEFAULTS}", "", dict(env, LISTEN="10.0.0.1:80"))
-    assert rc == 0 and not any(c[:1] == ["set"] for c in calls), calls
 
 
 def test_defaults_add_the_watchdog_to_crontab_once(tmp_path):
     crontab = tmp_path / "crontabs" / "root"
     crontab.parent.mkdir()
     crontab.write_text("0 4 * * * /sbin/reboot\n")
-    env = dict(fake_uci(tmp_path), CRONTAB=str(crontab), LISTEN="10.0.0.1:80")
+    env = dict(fake_uci(tmp_path), CRONTAB=str(crontab))
     for _ in range(2):
         rc, _, err, _ = run_sh(tmp_path, f". {DEFAULTS}", "", env)
         assert rc == 0, err
