@@ -82,21 +82,24 @@ static void scalarmult(u8 out[32], const u8 scalar[32], const u8 point[32])
         fe_cswap(s.z2, s.z3, swap);
         swap = bit;
 
+        /* Program order matters on out-of-order cores whose window holds
+         * only a few of these long carry chains: each product is issued as
+         * early as its inputs allow, with independent ones in between. */
         fe_addsub(s.a, s.b, s.x2, s.z2); /* A = x2 + z2, B = x2 - z2 */
         fe_addsub(s.c, s.d, s.x3, s.z3); /* C = x3 + z3, D = x3 - z3 */
-        fe_sq(s.aa, s.a);               /* AA */
-        fe_sq(s.bb, s.b);               /* BB */
         fe_mul(s.d, s.d, s.a);          /* DA */
         fe_mul(s.c, s.c, s.b);          /* CB */
-        fe_addsub(s.a, s.b, s.d, s.c);
-        fe_sq(s.x3, s.a);               /* x3 = (DA + CB)^2 */
-        fe_sq(s.b, s.b);
-        fe_mul(s.z3, s.x1, s.b);        /* z3 = x1 (DA - CB)^2 */
+        fe_sq(s.aa, s.a);               /* AA */
+        fe_sq(s.bb, s.b);               /* BB */
+        fe_addsub(s.a, s.b, s.d, s.c);  /* DA + CB, DA - CB */
         fe_mul(s.x2, s.aa, s.bb);       /* x2 = AA BB */
-        fe_sub(s.a, s.aa, s.bb);        /* E = AA - BB */
-        fe_mul121666(s.c, s.a);
-        fe_add(s.c, s.c, s.bb);         /* BB + 121666 E = AA + a24 E */
-        fe_mul(s.z2, s.a, s.c);         /* z2 = E (AA + a24 E) */
+        fe_sub(s.c, s.aa, s.bb);        /* E = AA - BB */
+        fe_sq(s.b, s.b);
+        fe_mul121666(s.d, s.c);
+        fe_sq(s.x3, s.a);               /* x3 = (DA + CB)^2 */
+        fe_add(s.d, s.d, s.bb);         /* BB + 121666 E = AA + a24 E */
+        fe_mul(s.z3, s.x1, s.b);        /* z3 = x1 (DA - CB)^2 */
+        fe_mul(s.z2, s.c, s.d);         /* z2 = E (AA + a24 E) */
     }
     fe_cswap(s.x2, s.x3, swap);
     fe_cswap(s.z2, s.z3, swap);
