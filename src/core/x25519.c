@@ -406,6 +406,13 @@ static void x25519_any(u8 out[32], const u8 scalar[32], const u8 point[32])
     scalarmult(out, scalar, point);
 }
 
+#ifdef WGC_X25519_MULX
+void wgc_x25519_portable(u8 out[32], const u8 scalar[32], const u8 point[32])
+{
+    scalarmult(out, scalar, point);
+}
+#endif
+
 int wgc_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32])
 {
     static const u8 zero[32] = { 0 };

@@ -15,6 +15,9 @@
 /* X25519(scalar, point) into out, as x25519.c's ladder; only call it when
  * wgc_x25519_have_mulx() says the CPU can run it. */
 void wgc_x25519_mulx(u8 out[32], const u8 scalar[32], const u8 point[32]);
+/* x25519.c's own ladder, which such CPUs otherwise never run: the selftest
+ * compares the two. */
+void wgc_x25519_portable(u8 out[32], const u8 scalar[32], const u8 point[32]);
 
 static inline int wgc_x25519_have_mulx(void)
 {
