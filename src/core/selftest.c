@@ -391,8 +391,7 @@ static size_t x25519_impls(x25519_fn *fns[3], const char *names[3])
 #ifdef WGC_X25519_MULX
     fns[n] = wgc_x25519_portable;
     names[n++] = "radix 2^51";
-    if (__builtin_cpu_supports("bmi2") &&
-        (__builtin_cpu_supports("adx") || RUNNING_ON_VALGRIND)) {
+    if (wgc_x25519_have_mulx() || (RUNNING_ON_VALGRIND && __builtin_cpu_supports("bmi2"))) {
         fns[n] = wgc_x25519_mulx;
         names[n++] = "radix 2^64 mulx";
     }

@@ -18,11 +18,8 @@ void wgc_x25519_mulx(u8 out[32], const u8 scalar[32], const u8 point[32]);
 /* x25519.c's own ladder, which such CPUs otherwise never run: the selftest
  * compares the two. */
 void wgc_x25519_portable(u8 out[32], const u8 scalar[32], const u8 point[32]);
-
-static inline int wgc_x25519_have_mulx(void)
-{
-    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
-}
+/* Whether this CPU has BMI2 and ADX (cpuid, asked once). */
+int wgc_x25519_have_mulx(void);
 #endif
 
 #endif

@@ -15,6 +15,24 @@
 
 #ifdef WGC_X25519_MULX
 
+#include <cpuid.h>
+
+/* cpuid leaf 7: EBX bit 8 is BMI2, bit 19 ADX. Read directly because
+ * clang's __builtin_cpu_supports does not know "adx"; kept because cpuid
+ * traps to the hypervisor in a VM. Threads racing here store the same value. */
+int wgc_x25519_have_mulx(void)
+{
+    static int have = -1;
+    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+
+    if (h < 0) {
+        unsigned a, b, c, d;
+        h = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 8 & 1) && (b >> 19 & 1);
+        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    }
+    return h;
+}
+
 #define FE_LIMBS 4
 typedef u64 limb;
 typedef limb fe[FE_LIMBS];
