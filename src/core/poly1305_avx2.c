@@ -146,7 +146,7 @@ AVX2 size_t wgc_poly1305_blocks_avx2(u64 h[3], const u64 r[2], const u8 *m, size
     u64 p[8][5], c, d0, d1, d2, d3, d4;
     __m256i RN[5], SN[5], R[5], S[5], R2[5], S2[5], acc[5], acc2[5], d[5], e[5];
     u128 t;
-    size_t done = n - n % (size_t)lanes;
+    size_t done = n & ~(size_t)(lanes - 1);
     int i;
 
     /* p[k] = r^(k+1) as limbs. */
