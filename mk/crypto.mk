@@ -4,7 +4,9 @@
 # which defines PYTHON (venv python) and BUILD.
 #
 #   make selftest      native build + run, the same under -fsanitize=address,undefined,
-#                      and under valgrind (selftest-slow: + X25519 x 1,000,000)
+#                      and under valgrind, where the selftest's secrets are undefined so
+#                      memcheck reports secret-dependent branches and addresses
+#                      (selftest-slow: + X25519 x 1,000,000)
 #   make cross-test    every cross variant under qemu-user, plus the 32-bit-limb host build
 #   make bench-crypto  wgpy vs OpenSSL on the host, guest instructions per byte / per X25519
 #   make profile-dp    the data path under qemu-user: instructions and syscalls per packet

@@ -136,41 +136,72 @@ AVX2 static inline u64 hsum(__m256i v)
 
 AVX2 size_t wgc_poly1305_blocks_avx2(u64 h[3], const u64 r[2], const u8 *m, size_t n)
 {
-    u64 p[4][5], c, d0, d1, d2, d3, d4;
-    __m256i R4[5], S4[5], R[5], S[5], acc[5], d[5];
+    /* From 128 blocks on, a second set of four lanes runs beside the first:
+     * lanes 0-3 take blocks 8i..8i+3, lanes 4-7 blocks 8i+4..8i+7, each set
+     * stepping by r^8. A step is one long chain of dependent multiplies and
+     * carries, and two independent chains keep the core busy. Below that,
+     * computing r^5..r^8 costs about what it saves. */
+    const int two = n >= 128;
+    const int lanes = two ? 8 : 4;
+    u64 p[8][5], c, d0, d1, d2, d3, d4;
+    __m256i RN[5], SN[5], R[5], S[5], R2[5], S2[5], acc[5], acc2[5], d[5], e[5];
     u128 t;
-    size_t done = n & ~(size_t)3;
+    size_t done = n & ~(size_t)(lanes - 1);
     int i;
 
     /* p[k] = r^(k+1) as limbs. */
     to26(p[0], r[0], r[1], 0);
-    for (i = 1; i < 4; i++) {
+    for (i = 1; i < lanes; i++) {
         memcpy(p[i], p[i - 1], sizeof(p[i]));
         mul26(p[i], p[0]);
     }
     for (i = 0; i < 5; i++) {
-        R4[i] = _mm256_set1_epi64x((long long)p[3][i]);
-        S4[i] = _mm256_set1_epi64x((long long)(5 * p[3][i]));
-        /* lane j multiplies by r^(4-j) at the end */
-        R[i] = _mm256_set_epi64x((long long)p[0][i], (long long)p[1][i],
-                                 (long long)p[2][i], (long long)p[3][i]);
-        S[i] = _mm256_set_epi64x((long long)(5 * p[0][i]), (long long)(5 * p[1][i]),
-                                 (long long)(5 * p[2][i]), (long long)(5 * p[3][i]));
+        RN[i] = _mm256_set1_epi64x((long long)p[lanes - 1][i]);
+        SN[i] = _mm256_set1_epi64x((long long)(5 * p[lanes - 1][i]));
+        /* lane j multiplies by r^(4-j) at the end (r^(8-j) in the first of two sets) */
+        R[i] = _mm256_set_epi64x((long long)p[lanes - 4][i], (long long)p[lanes - 3][i],
+                                 (long long)p[lanes - 2][i], (long long)p[lanes - 1][i]);
+        S[i] = _mm256_set_epi64x((long long)(5 * p[lanes - 4][i]), (long long)(5 * p[lanes - 3][i]),
+                                 (long long)(5 * p[lanes - 2][i]), (long long)(5 * p[lanes - 1][i]));
     }
 
     /* Lane 0 starts from h, the others from 0. */
-    to26(p[0], h[0], h[1], h[2]);
+    to26(p[4], h[0], h[1], h[2]);
     for (i = 0; i < 5; i++)
-        acc[i] = _mm256_set_epi64x(0, 0, 0, (long long)p[0][i]);
+        acc[i] = _mm256_set_epi64x(0, 0, 0, (long long)p[4][i]);
     add4(acc, m);
-    for (m += 64, n -= 4; n >= 4; n -= 4, m += 64) {
-        VMUL(d, acc, R4, S4);
-        vcarry(acc, d);
-        add4(acc, m);
+    if (two) {
+        for (i = 0; i < 5; i++) {
+            R2[i] = _mm256_set_epi64x((long long)p[0][i], (long long)p[1][i],
+                                      (long long)p[2][i], (long long)p[3][i]);
+            S2[i] = _mm256_set_epi64x((long long)(5 * p[0][i]), (long long)(5 * p[1][i]),
+                                      (long long)(5 * p[2][i]), (long long)(5 * p[3][i]));
+            acc2[i] = _mm256_setzero_si256();
+        }
+        add4(acc2, m + 64);
+        for (m += 128, n -= 8; n >= 8; n -= 8, m += 128) {
+            VMUL(d, acc, RN, SN);
+            VMUL(e, acc2, RN, SN);
+            vcarry(acc, d);
+            vcarry(acc2, e);
+            add4(acc, m);
+            add4(acc2, m + 64);
+        }
+        VMUL(d, acc, R, S);
+        VMUL(e, acc2, R2, S2);
+        for (i = 0; i < 5; i++)
+            d[i] = _mm256_add_epi64(d[i], e[i]);
+    } else {
+        for (m += 64, n -= 4; n >= 4; n -= 4, m += 64) {
+            VMUL(d, acc, RN, SN);
+            vcarry(acc, d);
+            add4(acc, m);
+        }
+        VMUL(d, acc, R, S);
     }
-    VMUL(d, acc, R, S);
 
-    /* Sum the lanes (each column < 2^62) and carry back to 26-bit limbs. */
+    /* Sum the lanes (each lane column < 2^61, so eight stay below 2^64)
+     * and carry back to 26-bit limbs. */
     d0 = hsum(d[0]); d1 = hsum(d[1]); d2 = hsum(d[2]); d3 = hsum(d[3]); d4 = hsum(d[4]);
     c = d0 >> 26; d0 &= M26; d1 += c;
     c = d1 >> 26; d1 &= M26; d2 += c;

@@ -14,7 +14,23 @@
 
 #include "wgcore.h"
 #include "poly1305.h"
+#include "x25519.h"
 #include "vectors.h"
+
+/* Under valgrind (make selftest), secrets are marked undefined for the
+ * constant-time checks: memcheck then reports every branch and memory
+ * address that depends on them, as ctgrind does. Elsewhere these are no-ops. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define WGC_MEMCHECK
+#endif
+#endif
+#ifndef WGC_MEMCHECK
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)(p), (void)(n))
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #define MAX_PACKET 4200
 #define SENTINEL 0xa5
@@ -104,15 +120,17 @@ static void test_poly1305(void)
         check(eq(mac, v->tag, 16), "poly1305 unaligned message", v->id);
     }
     /* Multi-block (SIMD) path vs one block per call, random and all-ones
-     * keys and messages (the largest limbs and carries). */
+     * keys and messages (the largest limbs and carries); from 2,048 bytes
+     * (128 blocks) on, the AVX2 path runs two sets of lanes. */
     for (int ones = 0; ones < 2; ones++) {
         uint8_t key[32], mac[16], ref[16];
         fill(key, 32, 3);
         if (ones) {
             memset(key, 0xff, 32);
-            memset(buf_a, 0xff, 1100);
+            memset(buf_a, 0xff, MAX_PACKET);
         }
-        for (size_t len = 0; len <= 1100; len += (len < 300 || len > 1000) ? 1 : 37) {
+        for (size_t len = 0; len <= MAX_PACKET;
+             len += (len < 300 || (len > 1000 && len < 1100) || (len > 2000 && len < 2100)) ? 1 : 37) {
             struct wgc_poly1305_ctx p;
             if (!ones)
                 fill(buf_a, len, (uint32_t)len);
@@ -122,7 +140,7 @@ static void test_poly1305(void)
                 wgc_poly1305_update(&p, buf_a + off, len - off < 16 ? len - off : 16);
             wgc_poly1305_final(&p, ref);
             check(eq(mac, ref, 16), "poly1305 multi-block == block by block",
-                  ones ? "all ones, lengths 0..1100" : "lengths 0..1100");
+                  ones ? "all ones, lengths 0..4200" : "lengths 0..4200");
         }
     }
 }
@@ -349,6 +367,131 @@ static void test_x25519(int slow)
             memcpy(k, t, 32);
         }
         check(eq(k, x25519_million, 32), "x25519 iterated", "RFC 7748 §5.2, 1,000,000 iterations");
+    }
+}
+
+/* ---- X25519 implementations against each other, and constant time ---- */
+
+typedef void x25519_fn(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32]);
+
+/* wgc_x25519's ladder without the all-zero check, for the differential. */
+static void x25519_default(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32])
+{
+    (void)wgc_x25519(out, scalar, point);
+}
+
+/* Every implementation this host can run: the one wgc_x25519 picks and,
+ * on x86_64, both of x25519.c's and x25519_mulx.c's (valgrind's CPU lacks
+ * ADX but executes adcx/adox, so the constant-time run covers mulx too). */
+static size_t x25519_impls(x25519_fn *fns[3], const char *names[3])
+{
+    size_t n = 0;
+    fns[n] = x25519_default;
+    names[n++] = "wgc_x25519";
+#ifdef WGC_X25519_MULX
+    fns[n] = wgc_x25519_portable;
+    names[n++] = "radix 2^51";
+    if (wgc_x25519_have_mulx() || (RUNNING_ON_VALGRIND && __builtin_cpu_supports("bmi2"))) {
+        fns[n] = wgc_x25519_mulx;
+        names[n++] = "radix 2^64 mulx";
+    }
+#endif
+    return n;
+}
+
+/* Points at the edges: 0, 1, p - 1, p, p + 1, 2^255 - 1 (the last three
+ * non-canonical), two points of order 8; each also with bit 255 set. */
+static void x25519_edge_point(uint8_t u[32], size_t i)
+{
+    static const uint8_t order8[2][32] = {
+        {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+         0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+        {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+         0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57},
+    };
+    static const uint8_t low[6] = {0, 1, 0xec, 0xed, 0xee, 0xff};
+    size_t k = i / 2;
+
+    memset(u, 0, 32);
+    if (k < 6) {
+        u[0] = low[k];
+        if (k >= 2) { /* p - 1 .. 2^255 - 1: 0x7fff...ff with the low byte above */
+            memset(u + 1, 0xff, 30);
+            u[31] = 0x7f;
+        }
+    } else {
+        memcpy(u, order8[k - 6], 32);
+    }
+    if (i & 1)
+        u[31] |= 0x80;
+}
+#define X25519_EDGES 16
+
+static void test_x25519_impls(void)
+{
+    x25519_fn *fns[3];
+    const char *names[3];
+    size_t n = x25519_impls(fns, names);
+    uint8_t k[32], u[32], want[32], got[32];
+
+    for (size_t f = 1; f < n; f++)
+        for (size_t i = 0; i < N_X25519; i++) {
+            const struct v_x25519 *v = &x25519_vectors[i];
+            fns[f](got, v->scalar, v->point);
+            check(eq(got, v->shared, 32), names[f], v->id);
+        }
+    /* Random scalars against random and edge points. */
+    for (uint32_t i = 0; i < 200 + X25519_EDGES; i++) {
+        fill(k, 32, 7000 + i);
+        if (i < X25519_EDGES)
+            x25519_edge_point(u, i);
+        else
+            fill(u, 32, 9000 + i);
+        fns[0](want, k, u);
+        for (size_t f = 1; f < n; f++) {
+            fns[f](got, k, u);
+            check(eq(got, want, 32), names[f], i < X25519_EDGES ? "edge point" : "random point");
+        }
+    }
+}
+
+/* Run with the secret bytes undefined, then the result declared defined so
+ * the comparison itself is not reported; memcheck exits 99 on any report. */
+static void test_constant_time(void)
+{
+    static const size_t lens[] = {0, 64, 200, 1420, 4096};
+    x25519_fn *fns[3];
+    const char *names[3];
+    size_t n = x25519_impls(fns, names);
+    uint8_t k[32], u[32], want[32], got[32], key[32];
+
+    fill(k, 32, 31);
+    fill(u, 32, 32);
+    fns[0](want, k, u);
+    for (size_t f = 0; f < n; f++) {
+        VALGRIND_MAKE_MEM_UNDEFINED(k, 32);
+        fns[f](got, k, u);
+        VALGRIND_MAKE_MEM_DEFINED(k, 32);
+        VALGRIND_MAKE_MEM_DEFINED(got, 32);
+        check(eq(got, want, 32), "constant-time run", names[f]);
+    }
+    VALGRIND_MAKE_MEM_UNDEFINED(k, 32);
+    wgc_x25519_public(got, k);
+    VALGRIND_MAKE_MEM_DEFINED(k, 32);
+    VALGRIND_MAKE_MEM_DEFINED(got, 32);
+    wgc_x25519_public(want, k);
+    check(eq(got, want, 32), "constant-time run", "wgc_x25519_public");
+
+    fill(key, 32, 33);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        size_t len = lens[i];
+        fill(buf_a, len, (uint32_t)len);
+        wgc_wg_seal(buf_b, buf_a, len, NULL, 0, 7, key);
+        VALGRIND_MAKE_MEM_UNDEFINED(key, 32);
+        wgc_wg_seal(buf_c, buf_a, len, NULL, 0, 7, key);
+        VALGRIND_MAKE_MEM_DEFINED(key, 32);
+        VALGRIND_MAKE_MEM_DEFINED(buf_c, len + 16);
+        check(eq(buf_c, buf_b, len + 16), "constant-time run", "wg_seal");
     }
 }
 
@@ -609,6 +752,8 @@ int main(int argc, char **argv)
     group("hmac/kdf", test_hmac_kdf);
     group("replay", test_replay);
     group("x25519", test_x25519_default);
+    group("x25519-cmp", test_x25519_impls);
+    group("const-time", test_constant_time);
     group("handshake", test_handshake);
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -2,6 +2,7 @@
 on random keys, counters, nonces, AD and plaintexts of random lengths (hypothesis, fixed
 derandomized profile from tests/conftest.py), including the in-place and batch paths."""
 
+import pytest
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,10 +11,12 @@ from wgpy import crypto
 
 keys = st.binary(min_size=32, max_size=32)
 counters = st.integers(min_value=0, max_value=2**64 - 1)
-# Lengths cluster around the 64-byte block and the multi-block (SIMD) edges.
+# Lengths cluster around the 64-byte block, the multi-block (SIMD) edges and the
+# 8 KiB chunks in which seal authenticates.
 lengths = st.one_of(
     st.integers(0, 300),
-    st.sampled_from([511, 512, 513, 1023, 1024, 1025, 1420, 1500, 4096]),
+    st.sampled_from([511, 512, 513, 1023, 1024, 1025, 1420, 1500, 4096,
+                     8191, 8192, 8193, 20000]),
     st.integers(0, 5000),
 )
 ads = st.binary(max_size=80)
@@ -25,6 +28,15 @@ def wg_nonce(counter):
 
 def payload(n, seed):
     return bytes((seed + 31 * i + (i >> 8)) & 0xFF for i in range(n))
+
+
+@pytest.mark.parametrize("n", [8191, 8192, 8193, 16385, 20000])
+def test_seal_chunk_edges_vs_openssl(n):
+    """Every length here seals in more than one chunk or right at the edge."""
+    key, pt = bytes(range(32)), payload(n, n & 0xFF)
+    sealed = crypto.aead_seal(key, 7, pt, b"ad")
+    assert sealed == ChaCha20Poly1305(key).encrypt(wg_nonce(7), pt, b"ad")
+    assert crypto.aead_open(key, 7, sealed, b"ad") == pt
 
 
 @given(keys, counters, lengths, st.integers(0, 255), ads)
