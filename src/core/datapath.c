@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dp_batch.h"
+#include "dp_handshake.h"
 
 #define WORKER_STACK_BYTES (256 * 1024)
 
@@ -82,6 +83,7 @@ struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu)
     dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send.buf ||
         !dp->tx.batch || !dp->rx.batch || !dp->rx.limit || dp->event_fd < 0 || dp->stop_fd < 0 ||
+        dp_hs_alloc(dp) != 0 ||
         pthread_mutex_init(&dp->mu, NULL) != 0) {
         wgc_dp_free(dp);
         return NULL;
@@ -121,6 +123,7 @@ void wgc_dp_free(struct wgc_dp *dp)
     dp_batch_free(dp->tx.batch);
     dp_batch_free(dp->rx.batch);
     wgc_wipe(&dp->cookie, sizeof(dp->cookie));
+    dp_hs_free(dp);
     free(dp->rx.limit);
     free(dp->lpm);
     free(dp->peers);

@@ -7,6 +7,7 @@
  *   datapath.c  the object's lifecycle and the state Python installs
  *   dp_send.c   the send pipeline: TX worker and wgc_dp_send (send.go)
  *   dp_recv.c   the receive pipeline: RX worker (receive.go)
+ *   dp_handshake.c the responder: initiations answered in the RX worker
  *   dp_cookie.c the responder's gate for handshake messages: mac1, load,
  *               cookie replies, per-source rate limit (cookie.c computes)
  *   dp_event.c  what flows back to Python: events, upcalls, counters
@@ -56,6 +57,7 @@ typedef uint16_t u16;           /* util.h has the crypto code's widths only */
 
 struct dp_peer;
 struct dp_batch;
+struct dp_hs;
 
 struct dp_keypair {
     struct dp_keypair *hnext;       /* receiver-index hash chain */
@@ -141,6 +143,7 @@ struct wgc_dp {
         u8 mac1_key[32], cookie_key[32], secret[32];
         u64 secret_set_ns;          /* 0: no secret */
     } cookie;
+    struct dp_hs *hs;               /* the responder's table (dp_handshake.c) */
 
     /* ---- the TX worker's alone (dp_send.c) ---- */
     struct {

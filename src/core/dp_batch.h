@@ -33,7 +33,7 @@
  * IP packet, so a TUN read or write is one contiguous span. */
 #define DP_VNET_AT (DP_HEADER_LEN - DP_VNET_LEN)
 
-enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE, PKT_REPLY };
+enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE, PKT_REPLY, PKT_HANDSHAKE };
 
 union dp_sockaddr {
     struct sockaddr sa;

@@ -27,6 +27,7 @@ from .constants import (DEFAULT_MTU, KEY_LEN, MAX_PEERS, REJECT_AFTER_TIME, UNDE
 from .cookie import CookieChecker
 from .index import IndexTable
 from .messages import MessageType
+from .keypairs import Keypair
 from .peer import Peer
 from .ratelimiter import RateLimiter
 
@@ -99,6 +100,7 @@ class Device:
         peer.update_static_static(self.private_key)
         if public_key != self.public_key:
             self.peers[peer.public_key] = peer
+            self._changed("handshake", peer)
         else:
             peer.timers.stop()
         return peer
@@ -254,6 +256,8 @@ class Device:
             self.drops["cookie_unknown_index"] += 1
         elif not entry.peer.cookie_generator.consume_reply(msg, now):
             self.drops["cookie_invalid"] += 1
+        else:
+            self._changed("cookie", entry.peer)
 
     def _receive_initiation(self, msg, data: bytes, addr, now: float) -> None:
         result = noise.consume_initiation(msg, self.private_key, self.public_key,
@@ -262,11 +266,38 @@ class Device:
             self.drops[result] += 1
             return
         peer = result
+        self._changed("handshake", peer)    # the replay timestamp moved
         peer.rx_bytes += len(data)
         peer.timers.timers_any_authenticated_packet_traversal(now)
         peer.timers.timers_any_authenticated_packet_received(now)
         peer.endpoint = (addr[0], addr[1])
         peer.send_handshake_response(now)
+
+    def handshake_answered(self, peer: Peer, answer, addr, now: float) -> None:
+        """The fast path's responder consumed peer's initiation from addr and sent the response:
+        answer is (local_index, remote_index, timestamp, response mac1, send_key, recv_key).
+        The bookkeeping of _receive_initiation and Peer.send_handshake_response."""
+        local_index, remote_index, timestamp, mac1, send_key, recv_key = answer
+        keypair = Keypair(send_key, recv_key, False, local_index, remote_index, now)
+        if not self.index.claim(local_index, peer, keypair):
+            self.drops["initiation_index_taken"] += 1     # the initiator will retry
+            return
+        hs = peer.handshake
+        hs.last_timestamp = timestamp
+        hs.last_initiation_consumption = max(hs.last_initiation_consumption, now)
+        hs.last_sent_handshake = now
+        self.index.delete(hs.local_index)
+        hs.clear()
+        peer.rx_bytes += messages.INITIATION_SIZE
+        peer.timers.timers_any_authenticated_packet_traversal(now)
+        peer.timers.timers_any_authenticated_packet_received(now)
+        peer.endpoint = (addr[0], addr[1])
+        peer.keypairs.install(keypair)
+        peer.timers.timers_session_derived(now)
+        peer.cookie_generator.sent_mac1(mac1)
+        peer.timers.timers_any_authenticated_packet_traversal(now)
+        peer.timers.timers_any_authenticated_packet_sent(now)
+        peer.tx_bytes += messages.RESPONSE_SIZE
 
     def _receive_response(self, msg, data: bytes, addr, now: float) -> None:
         entry = self.index.lookup(msg.receiver)

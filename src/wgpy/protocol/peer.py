@@ -86,6 +86,7 @@ class Peer:
         if psk is not None and len(psk) != KEY_LEN:
             raise ValueError("preshared key must be 32 bytes")
         self.handshake.preshared_key = psk or ZERO_PSK
+        self.device._changed("handshake", self)
 
     def set_endpoint(self, addr) -> None:
         """Set (host, port) or None; roaming may replace it later."""
@@ -95,6 +96,7 @@ class Peer:
         """Recompute DH(our static, their static); None if unusable."""
         hs = self.handshake
         hs.static_static = None if private_key is None else noise.dh(private_key, self.public_key)
+        self.device._changed("handshake", self)
 
     # ---- handshakes ----
 
