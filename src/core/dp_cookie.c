@@ -4,8 +4,9 @@
  * wireguard-go's RoutineReceiveIncoming + RoutineHandshake checks), so a
  * flood of spoofed initiations is answered in C and never reaches Python:
  * a wrong mac1 is dropped; under load a missing or stale mac2 gets a cookie
- * reply and the rest pass a per-source token bucket. What passes goes up,
- * where device.py checks again with the same keys and secret (Python owns
+ * reply and the rest pass a per-source token bucket. What passes is
+ * answered by the responder (dp_handshake.c) or goes up, where device.py
+ * checks again with the same keys and secret (Python owns
  * them and pushes them with wgc_dp_set_cookie), so both agree.
  */
 #define _GNU_SOURCE
@@ -67,7 +68,7 @@ int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
         return DP_GATE_DROP;
     }
     if (!loaded)
-        return DP_GATE_UP;
+        return DP_GATE_PASS;
     /* A stale secret is Python's to rotate: it answers until it pushes the next. */
     if (dp->cookie.secret_set_ns == 0 ||
         now - dp->cookie.secret_set_ns > WGC_COOKIE_REFRESH_S * DP_NS)
@@ -88,5 +89,5 @@ int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
         dp->stats.hs_ratelimited++;
         return DP_GATE_DROP;
     }
-    return DP_GATE_UP;
+    return DP_GATE_PASS;
 }

@@ -60,9 +60,9 @@ static void rx_classify(struct wgc_dp *dp, struct dp_batch *b, u32 n, u64 now)
             kp = dp_find_keypair(dp, load32_le(pkt->buf + 4));
         if (kp == NULL) {
             int gate = dp_cookie_gate(dp, pkt, now);
-            if (gate == DP_GATE_UP && load32_le(pkt->buf) == 1 && dp_hs_ready(dp))
+            if (gate == DP_GATE_PASS && load32_le(pkt->buf) == 1 && dp_hs_ready(dp))
                 pkt->state = PKT_HANDSHAKE;
-            else if (gate == DP_GATE_UP)
+            else if (gate == DP_GATE_UP || gate == DP_GATE_PASS)
                 dp_upcall(dp, WGC_DP_UP_UDP, pkt->buf, pkt->len, &pkt->ep);
             else if (gate == DP_GATE_REPLY)
                 pkt->state = PKT_REPLY;

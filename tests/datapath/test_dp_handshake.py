@@ -12,6 +12,7 @@ import pytest
 
 from wgpy import crypto
 from wgpy.protocol import cookie, messages, noise, tai64n
+from wgpy.protocol.constants import UNDER_LOAD_HANDSHAKES_PER_SECOND
 
 from dpside import Side
 
@@ -220,3 +221,19 @@ def test_the_peers_cookie_stamps_mac2(side, sender):
     sender.sendto(pair.initiation(), ("127.0.0.1", side.port))
     data, _ = sender.recvfrom(2048)
     assert checker.check_mac2(data, ("127.0.0.1", side.port), time.monotonic())
+
+
+def test_under_load_without_a_fresh_secret_initiations_go_up(side, sender):
+    """Python rotates the cookie secret only when it sees handshake traffic."""
+    pair = Pair(side)
+    side.dp.set_cookie(pair.r_pub, os.urandom(32), 0)      # no secret yet
+    n = UNDER_LOAD_HANDSHAKES_PER_SECOND + 20
+    for i in range(n):
+        body = messages.Initiation(i, os.urandom(32), os.urandom(48), os.urandom(28)).pack()
+        sender.sendto(pair.gen.add_macs(body, 0.0), ("127.0.0.1", side.port))
+    ups = []
+    deadline = time.monotonic() + 2
+    while len(ups) < 20 and time.monotonic() < deadline:
+        ups += _upcalls(side, 0.2)
+    assert len(ups) >= 20 and all(kind == side.dp.UP_UDP for kind, *_ in ups)
+    assert side.dp.stats()["hs_decrypt"] + len(ups) == n
