@@ -55,6 +55,8 @@ typedef uint16_t u16;           /* util.h has the crypto code's widths only */
 #define DP_REKEY_SIGNAL_NS DP_NS
 #define DP_URGENT (WGC_DP_EV_CONFIRMED | WGC_DP_EV_REKEY_SEND | WGC_DP_EV_REKEY_RECV)
 
+/* Handshake workers at most (one per CPU): X25519 on every core of a router. */
+#define DP_HS_THREADS_MAX 4
 struct dp_peer;
 struct dp_batch;
 struct dp_hs;
@@ -124,6 +126,8 @@ struct wgc_dp {
     /* ---- Python's thread (wgc_dp_start/stop/free) ---- */
     int running;                    /* the workers exist */
     pthread_t tx_thread, rx_thread;
+    pthread_t hs_threads[DP_HS_THREADS_MAX];   /* dp_handshake.c's workers */
+    u32 n_hs_threads;
 
     /* ---- shared: read and written only under mu ---- */
     pthread_mutex_t mu;

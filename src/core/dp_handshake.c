@@ -11,12 +11,19 @@
  * one initiation per HANDSHAKE_INITIATION_RATE per peer, and nothing
  * changes on a failure.
  *
- * Locking: the table is shared (under dp->mu); the crypto runs outside mu on
- * copies, and a peer reconfigured meanwhile (its gen moved) drops the message.
+ * Threads: the RX worker only queues initiations (dp_hs_queue); one
+ * handshake worker per CPU (dp_hs_main) answers them, so the X25519s use
+ * every core and transport packets never wait behind them (wireguard-go's
+ * handshake queue and routines, the kernel's handshake workqueue).
+ *
+ * Locking: the table is shared (under dp->mu); the queue has its own q_mu;
+ * the crypto runs outside both on copies, and a peer reconfigured meanwhile
+ * (its gen moved) drops the message.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 
 #include "dp_batch.h"
 #include "dp_handshake.h"
@@ -35,7 +42,22 @@ struct dp_hs_peer {
     u64 last_init_ns;
 };
 
+/* An initiation waiting for a handshake worker. */
+struct dp_hs_job {
+    u8 msg[WGC_HS_INITIATION_LEN];
+    struct wgc_dp_endpoint ep;
+};
+/* Initiations waiting at most; more are dropped (the initiator retries). */
+#define QUEUE_LEN 256
+
 struct dp_hs {
+    /* The queue, under q_mu (not mu: the workers wait on it). */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    u32 q_head, q_count;
+    int stopping;                   /* the workers return */
+    struct dp_hs_job jobs[QUEUE_LEN];
+    /* The table, under dp->mu. */
     u8 has_key;
     u8 s_priv[32], s_pub[32];
     u32 hash_mask;                  /* remote static -> slot + 1, linear probing */
@@ -59,7 +81,24 @@ int dp_hs_alloc(struct wgc_dp *dp)
         return -1;
     }
     dp->hs->hash_mask = cap - 1;
+    pthread_mutex_init(&dp->hs->q_mu, NULL);
+    pthread_cond_init(&dp->hs->q_cv, NULL);
     return 0;
+}
+
+u32 dp_hs_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > DP_HS_THREADS_MAX ? DP_HS_THREADS_MAX : (u32)n;
+}
+
+void dp_hs_stop(struct wgc_dp *dp, int stopping)
+{
+    pthread_mutex_lock(&dp->hs->q_mu);
+    dp->hs->stopping = stopping;
+    dp->hs->q_count = 0;
+    pthread_cond_broadcast(&dp->hs->q_cv);
+    pthread_mutex_unlock(&dp->hs->q_mu);
 }
 
 void dp_hs_free(struct wgc_dp *dp)
@@ -67,6 +106,8 @@ void dp_hs_free(struct wgc_dp *dp)
     if (dp->hs == NULL)
         return;
     free(dp->hs->hash);
+    pthread_mutex_destroy(&dp->hs->q_mu);
+    pthread_cond_destroy(&dp->hs->q_cv);
     wgc_wipe(dp->hs, sizeof(*dp->hs) + (size_t)dp->max_peers * sizeof(dp->hs->peers[0]));
     free(dp->hs);
     dp->hs = NULL;
@@ -246,20 +287,35 @@ static void add_macs(u8 msg[WGC_HS_RESPONSE_LEN], const struct dp_hs_peer *p, u6
                     p->cookie, WGC_MAC_LEN);
 }
 
-/* Outside mu: answer the initiation in pkt (turned into the response,
- * PKT_REPLY) or drop it. */
-static void respond(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
+/* Send the response from the address the initiation came to; 0 or -1. */
+static int send_response(struct wgc_dp *dp, u8 msg[WGC_HS_RESPONSE_LEN],
+                         const struct wgc_dp_endpoint *ep)
+{
+    struct dp_pkt pkt;
+    struct iovec iov;
+    memset(&pkt, 0, sizeof(pkt));
+    pkt.ep = *ep;
+    iov.iov_base = msg;
+    iov.iov_len = WGC_HS_RESPONSE_LEN;
+    return dp_send_datagram(dp->udp_fd[ep->family == 6], &iov, &pkt);
+}
+
+/* Outside mu: answer the initiation or drop it; the upcall is queued before
+ * the response goes, so Python has the keypair before the initiator's first
+ * transport packet can reach it. */
+static void respond(struct wgc_dp *dp, const struct dp_hs_job *job, u64 now)
 {
     struct answer a;
     u8 up[WGC_DP_HANDSHAKE_LEN], e_priv[32], msg[WGC_HS_RESPONSE_LEN];
-    u32 local_index, remote_index = load32_le(pkt->buf + 4);
+    u32 local_index, remote_index = load32_le(job->msg + 4);
     u64 *refused = &dp->stats.hs_decrypt;
+    int failed;
 
     pthread_mutex_lock(&dp->mu);
     memcpy(a.s_priv, dp->hs->s_priv, 32);
     memcpy(a.s_pub, dp->hs->s_pub, 32);
     pthread_mutex_unlock(&dp->mu);
-    if (wgc_hs_consume_initiation(&a.hs, a.initiator, pkt->buf, a.s_priv, a.s_pub) != 0)
+    if (wgc_hs_consume_initiation(&a.hs, a.initiator, job->msg, a.s_priv, a.s_pub) != 0)
         goto done;
     pthread_mutex_lock(&dp->mu);
     refused = lookup(dp, &a);
@@ -267,7 +323,7 @@ static void respond(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
     if (refused != NULL)
         goto done;
     refused = &dp->stats.hs_decrypt;
-    if (wgc_hs_consume_initiation_payload(&a.hs, a.ts, pkt->buf, a.peer.static_static) != 0)
+    if (wgc_hs_consume_initiation_payload(&a.hs, a.ts, job->msg, a.peer.static_static) != 0)
         goto done;
     pthread_mutex_lock(&dp->mu);
     refused = admit(dp, &a, now);
@@ -286,15 +342,17 @@ static void respond(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
     memcpy(up + 12, a.ts, 12);
     memcpy(up + 24, msg + WGC_HS_RESPONSE_LEN - 2 * WGC_MAC_LEN, WGC_MAC_LEN);
     wgc_hs_derive_keys(&a.hs, up + 40, up + 72, 0);
-    memcpy(pkt->buf, msg, sizeof(msg));
-    pkt->len = sizeof(msg);
-    pkt->src_gone = 0;
-    pkt->state = PKT_REPLY;
     refused = NULL;
     pthread_mutex_lock(&dp->mu);
     dp->stats.hs_responses++;
-    dp_upcall(dp, WGC_DP_UP_HANDSHAKE, up, sizeof(up), &pkt->ep);
+    dp_upcall(dp, WGC_DP_UP_HANDSHAKE, up, sizeof(up), &job->ep);
     pthread_mutex_unlock(&dp->mu);
+    failed = send_response(dp, msg, &job->ep);
+    if (failed) {
+        pthread_mutex_lock(&dp->mu);
+        dp->stats.send_errors++;
+        pthread_mutex_unlock(&dp->mu);
+    }
 done:
     if (refused != NULL) {
         pthread_mutex_lock(&dp->mu);
@@ -306,10 +364,54 @@ done:
     wgc_wipe(e_priv, sizeof(e_priv));
 }
 
-void dp_hs_respond(struct wgc_dp *dp, struct dp_batch *b, u32 n, u64 now)
+void dp_hs_queue(struct wgc_dp *dp, struct dp_batch *b, u32 n)
 {
-    u32 i;
-    for (i = 0; i < n; i++)
-        if (b->pkt[i].state == PKT_HANDSHAKE)
-            respond(dp, &b->pkt[i], now);
+    struct dp_hs *hs = dp->hs;
+    u32 i, full = 0;
+
+    pthread_mutex_lock(&hs->q_mu);
+    for (i = 0; i < n; i++) {
+        struct dp_pkt *pkt = &b->pkt[i];
+        struct dp_hs_job *job;
+        if (pkt->state != PKT_HANDSHAKE)
+            continue;
+        pkt->state = PKT_DROP;
+        if (hs->q_count == QUEUE_LEN) {
+            full++;
+            continue;
+        }
+        job = &hs->jobs[(hs->q_head + hs->q_count++) % QUEUE_LEN];
+        memcpy(job->msg, pkt->buf, sizeof(job->msg));
+        job->ep = pkt->ep;
+        pthread_cond_signal(&hs->q_cv);
+    }
+    pthread_mutex_unlock(&hs->q_mu);
+    if (full > 0) {
+        pthread_mutex_lock(&dp->mu);
+        dp->stats.hs_queue_full += full;
+        pthread_mutex_unlock(&dp->mu);
+    }
+}
+
+void *dp_hs_main(void *arg)
+{
+    struct wgc_dp *dp = arg;
+    struct dp_hs *hs = dp->hs;
+    struct dp_hs_job job;
+
+    for (;;) {
+        pthread_mutex_lock(&hs->q_mu);
+        while (hs->q_count == 0 && !hs->stopping)
+            pthread_cond_wait(&hs->q_cv, &hs->q_mu);
+        if (hs->stopping) {
+            pthread_mutex_unlock(&hs->q_mu);
+            break;
+        }
+        job = hs->jobs[hs->q_head];
+        hs->q_head = (hs->q_head + 1) % QUEUE_LEN;
+        hs->q_count--;
+        pthread_mutex_unlock(&hs->q_mu);
+        respond(dp, &job, dp_now_ns());
+    }
+    return NULL;
 }

@@ -8,7 +8,7 @@
  *      get their key copied; handshake messages pass the gate (dp_cookie.c:
  *      mac1, under load a cookie reply or the rate limit); initiations
  *      are left for the responder, the rest becomes an upcall (rx_classify)
- *   2b. outside mu: the responder answers initiations (dp_handshake.c)
+ *   2b. outside mu: initiations queued for the handshake workers (dp_handshake.c)
  *   3. open in place, one key schedule per run of one keypair (dp_crypt_runs)
  *   4. accept: replay check (only after authentication), confirm the next
  *      keypair, roam, count, check the inner source (rx_accept)
@@ -179,7 +179,7 @@ static u32 tun_write_group(struct wgc_dp *dp, struct dp_batch *b, u32 n, u32 i)
     return r < 0;
 }
 
-/* 5. Cookie replies and handshake responses go back from the address the message came to; a
+/* 5. Cookie replies go back from the address the message came to; a
  * failed send is only counted (the initiator retries). */
 static u32 rx_replies(struct wgc_dp *dp, struct dp_batch *b, u32 n)
 {
@@ -204,7 +204,7 @@ static void rx_batch(struct wgc_dp *dp, struct dp_batch *b, u32 n)
     pthread_mutex_lock(&dp->mu);
     rx_classify(dp, b, n, now);
     pthread_mutex_unlock(&dp->mu);
-    dp_hs_respond(dp, b, n, now);
+    dp_hs_queue(dp, b, n);
     send_errors = rx_replies(dp, b, n);
     failed = dp_crypt_runs(b, n, PKT_OPEN);
     pthread_mutex_lock(&dp->mu);

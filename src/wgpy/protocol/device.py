@@ -13,6 +13,7 @@ fastpath.changed(kind, peer), and transport packets are handed to it unsealed
 (fastpath.send_transport); it reports key confirmation back via keypair_confirmed().
 """
 
+import math
 import os
 import time
 from collections import OrderedDict
@@ -55,6 +56,9 @@ class Device:
         self.timestamp_floor = None     # bytes(12): our next TAI64N must be later
         self.under_load_threshold = UNDER_LOAD_HANDSHAKES_PER_SECOND
         self._handshake_times = deque()
+        # Never later than the earliest peer deadline (None: to compute), so the loop's
+        # per-wake-up get_timer is not a walk over every peer.
+        self._earliest = None
         self._under_load_until = -1.0
         self._outgoing = []
         self._delivered = []
@@ -112,6 +116,7 @@ class Device:
             return
         self.allowed_ips.remove_peer(peer)
         peer.timers.stop()
+        self._earliest = None
         peer.zero_and_flush_all()
         self._changed("peer_removed", peer)
 
@@ -172,16 +177,25 @@ class Device:
 
     # ---- timers ----
 
+    def timer_set(self, deadline: float) -> None:
+        """A peer timer was set (Timers.on_set): keep the cached earliest deadline early."""
+        if self._earliest is not None and deadline < self._earliest:
+            self._earliest = deadline
+
     def get_timer(self):
-        """The earliest peer timer deadline (monotonic), or None."""
-        deadlines = [d for d in (p.timers.next_deadline() for p in self.peers.values())
-                     if d is not None]
-        return min(deadlines) if deadlines else None
+        """The earliest peer timer deadline (monotonic), or None; may be early when timers
+        were cancelled since, which only makes handle_timer run with nothing due."""
+        if self._earliest is None:
+            deadlines = [d for d in (p.timers.next_deadline() for p in self.peers.values())
+                         if d is not None]
+            self._earliest = min(deadlines) if deadlines else math.inf
+        return None if self._earliest == math.inf else self._earliest
 
     def handle_timer(self, now: float) -> None:
         """Run every timer that is due at now."""
         for peer in list(self.peers.values()):
             peer.timers.expire(now)
+        self._earliest = None
 
     # ---- from TUN ----
 

@@ -49,6 +49,7 @@ class Peer:
         self.keypairs.on_change = lambda: device._changed("keypairs", self)
         self.cookie_generator = CookieGenerator(public_key)
         self.timers = Timers(self, device.rng)
+        self.timers.on_set = device.timer_set
         self.staged = deque(maxlen=QUEUE_STAGED_SIZE)   # full: oldest drops
         self._endpoint = None
         self.persistent_keepalive_interval = 0

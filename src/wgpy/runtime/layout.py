@@ -51,7 +51,7 @@ STRUCTS = {
         "rx_decrypt", "rx_replay", "rx_inner_malformed", "rx_inner_not_allowed",
         "upcall_full", "upcall_too_big", "tun_write_errors", "tun_gone", "tun_bad_offload",
         "udp_gso_refused", "hs_mac1", "hs_cookie_sent", "hs_ratelimited", "hs_decrypt",
-        "hs_unknown_peer", "hs_replay", "hs_flood", "hs_responses",
+        "hs_unknown_peer", "hs_replay", "hs_flood", "hs_responses", "hs_queue_full",
     )),
 }
 
