@@ -11,10 +11,12 @@
  * one initiation per HANDSHAKE_INITIATION_RATE per peer, and nothing
  * changes on a failure.
  *
- * Threads: the RX worker only queues initiations (dp_hs_queue); one
- * handshake worker per CPU (dp_hs_main) answers them, so the X25519s use
- * every core and transport packets never wait behind them (wireguard-go's
- * handshake queue and routines, the kernel's handshake workqueue).
+ * Threads: the RX worker only queues initiations, and under a flood the
+ * messages the gate (dp_cookie.c) wants a cookie reply for (dp_hs_queue);
+ * one handshake worker per CPU (dp_hs_main) answers them, so the X25519s
+ * and the cookie replies use every core and transport packets never wait
+ * behind them (wireguard-go's handshake queue and routines, the kernel's
+ * handshake workqueue).
  *
  * Locking: the table is shared (under dp->mu); the queue has its own q_mu;
  * the crypto runs outside both on copies, and a peer reconfigured meanwhile
@@ -42,10 +44,18 @@ struct dp_hs_peer {
     u64 last_init_ns;
 };
 
-/* An initiation waiting for a handshake worker. */
+/* A message waiting for a handshake worker: an initiation to answer, or
+ * (cookie) a handshake message to answer with a cookie reply. */
 struct dp_hs_job {
     u8 msg[WGC_HS_INITIATION_LEN];
+    u32 len;
+    u8 cookie;
     struct wgc_dp_endpoint ep;
+};
+/* A worker's cookie reply nonces, refilled by getrandom 32 at a time. */
+struct nonces {
+    u8 buf[24 * 32];
+    u32 used;
 };
 /* Initiations waiting at most; more are dropped (the initiator retries). */
 #define QUEUE_LEN 256
@@ -287,17 +297,56 @@ static void add_macs(u8 msg[WGC_HS_RESPONSE_LEN], const struct dp_hs_peer *p, u6
                     p->cookie, WGC_MAC_LEN);
 }
 
-/* Send the response from the address the initiation came to; 0 or -1. */
-static int send_response(struct wgc_dp *dp, u8 msg[WGC_HS_RESPONSE_LEN],
-                         const struct wgc_dp_endpoint *ep)
+/* Send msg back from the address the message came to; a failure is only
+ * counted (the initiator retries). */
+static void send_back(struct wgc_dp *dp, u8 *msg, u32 len, const struct wgc_dp_endpoint *ep)
 {
     struct dp_pkt pkt;
     struct iovec iov;
     memset(&pkt, 0, sizeof(pkt));
     pkt.ep = *ep;
     iov.iov_base = msg;
-    iov.iov_len = WGC_HS_RESPONSE_LEN;
-    return dp_send_datagram(dp->udp_fd[ep->family == 6], &iov, &pkt);
+    iov.iov_len = len;
+    if (dp_send_datagram(dp->udp_fd[ep->family == 6], &iov, &pkt) != 0) {
+        pthread_mutex_lock(&dp->mu);
+        dp->stats.send_errors++;
+        pthread_mutex_unlock(&dp->mu);
+    }
+}
+
+static int next_nonce(struct nonces *n, u8 nonce[24])
+{
+    if (n->used == 0 || n->used >= sizeof(n->buf) / 24) {
+        if (getrandom(n->buf, sizeof(n->buf), GRND_NONBLOCK) != (ssize_t)sizeof(n->buf))
+            return -1;
+        n->used = 0;
+    }
+    memcpy(nonce, n->buf + 24 * n->used, 24);
+    memset(n->buf + 24 * n->used, 0, 24);
+    n->used++;
+    return 0;
+}
+
+/* The cookie reply to job's message under the current secret (cookie.c). */
+static void cookie_reply(struct wgc_dp *dp, const struct dp_hs_job *job, struct nonces *n)
+{
+    u8 reply[WGC_COOKIE_REPLY_LEN], nonce[24], keys[64];
+    u32 addr_len = job->ep.family == 4 ? 4 : 16;
+
+    if (next_nonce(n, nonce) != 0)
+        return;
+    pthread_mutex_lock(&dp->mu);
+    memcpy(keys, dp->cookie.cookie_key, 32);
+    memcpy(keys + 32, dp->cookie.secret, 32);
+    pthread_mutex_unlock(&dp->mu);
+    if (wgc_cookie_reply(reply, job->msg, job->len, keys, keys + 32, job->ep.addr, addr_len,
+                         job->ep.port, nonce) == 0) {
+        send_back(dp, reply, sizeof(reply), &job->ep);
+        pthread_mutex_lock(&dp->mu);
+        dp->stats.hs_cookie_sent++;
+        pthread_mutex_unlock(&dp->mu);
+    }
+    wgc_wipe(keys, sizeof(keys));
 }
 
 /* Outside mu: answer the initiation or drop it; the upcall is queued before
@@ -309,7 +358,6 @@ static void respond(struct wgc_dp *dp, const struct dp_hs_job *job, u64 now)
     u8 up[WGC_DP_HANDSHAKE_LEN], e_priv[32], msg[WGC_HS_RESPONSE_LEN];
     u32 local_index, remote_index = load32_le(job->msg + 4);
     u64 *refused = &dp->stats.hs_decrypt;
-    int failed;
 
     pthread_mutex_lock(&dp->mu);
     memcpy(a.s_priv, dp->hs->s_priv, 32);
@@ -347,12 +395,7 @@ static void respond(struct wgc_dp *dp, const struct dp_hs_job *job, u64 now)
     dp->stats.hs_responses++;
     dp_upcall(dp, WGC_DP_UP_HANDSHAKE, up, sizeof(up), &job->ep);
     pthread_mutex_unlock(&dp->mu);
-    failed = send_response(dp, msg, &job->ep);
-    if (failed) {
-        pthread_mutex_lock(&dp->mu);
-        dp->stats.send_errors++;
-        pthread_mutex_unlock(&dp->mu);
-    }
+    send_back(dp, msg, sizeof(msg), &job->ep);
 done:
     if (refused != NULL) {
         pthread_mutex_lock(&dp->mu);
@@ -369,22 +412,32 @@ void dp_hs_queue(struct wgc_dp *dp, struct dp_batch *b, u32 n)
     struct dp_hs *hs = dp->hs;
     u32 i, full = 0;
 
+    u32 queued = 0;
+
     pthread_mutex_lock(&hs->q_mu);
     for (i = 0; i < n; i++) {
         struct dp_pkt *pkt = &b->pkt[i];
         struct dp_hs_job *job;
-        if (pkt->state != PKT_HANDSHAKE)
+        if (pkt->state != PKT_HANDSHAKE && pkt->state != PKT_COOKIE)
             continue;
-        pkt->state = PKT_DROP;
         if (hs->q_count == QUEUE_LEN) {
+            pkt->state = PKT_DROP;
             full++;
             continue;
         }
         job = &hs->jobs[(hs->q_head + hs->q_count++) % QUEUE_LEN];
-        memcpy(job->msg, pkt->buf, sizeof(job->msg));
+        job->len = pkt->len;        /* the gate checked it: 148 or 92 */
+        memcpy(job->msg, pkt->buf, pkt->len);
+        job->cookie = pkt->state == PKT_COOKIE;
         job->ep = pkt->ep;
-        pthread_cond_signal(&hs->q_cv);
+        pkt->state = PKT_DROP;
+        queued++;
     }
+    /* One wake-up per batch: a worker that finds more keeps going. */
+    if (queued > 1)
+        pthread_cond_broadcast(&hs->q_cv);
+    else if (queued == 1)
+        pthread_cond_signal(&hs->q_cv);
     pthread_mutex_unlock(&hs->q_mu);
     if (full > 0) {
         pthread_mutex_lock(&dp->mu);
@@ -398,7 +451,9 @@ void *dp_hs_main(void *arg)
     struct wgc_dp *dp = arg;
     struct dp_hs *hs = dp->hs;
     struct dp_hs_job job;
+    struct nonces nonces;
 
+    nonces.used = 0;
     for (;;) {
         pthread_mutex_lock(&hs->q_mu);
         while (hs->q_count == 0 && !hs->stopping)
@@ -411,7 +466,11 @@ void *dp_hs_main(void *arg)
         hs->q_head = (hs->q_head + 1) % QUEUE_LEN;
         hs->q_count--;
         pthread_mutex_unlock(&hs->q_mu);
-        respond(dp, &job, dp_now_ns());
+        if (job.cookie)
+            cookie_reply(dp, &job, &nonces);
+        else
+            respond(dp, &job, dp_now_ns());
     }
+    wgc_wipe(&nonces, sizeof(nonces));
     return NULL;
 }
