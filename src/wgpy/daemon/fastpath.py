@@ -217,6 +217,11 @@ class FastPath:
         self.dev.handshake_answered(peer, (
             int.from_bytes(data[4:8], "little"), int.from_bytes(data[8:12], "little"),
             data[12:24], data[24:40], data[40:72], data[72:104]), remote, now)
+        # Also when (host, port) stayed: the initiation may have come to another of our
+        # addresses, and the initiator's first packets can reach Python before C has the
+        # keypair (C sent the response already), so C's roaming would not see them.
+        if self.dev.peers.get(peer.public_key) is peer:
+            self._push_endpoint(peer)
 
     def sync(self, now: float) -> None:
         """Apply pending peer events; keep syncing every SYNC_INTERVAL_S while traffic flows."""
