@@ -59,6 +59,8 @@ struct nonces {
 };
 /* Initiations waiting at most; more are dropped (the initiator retries). */
 #define QUEUE_LEN 256
+/* Jobs a worker takes per wake-up at most. */
+#define TAKE_MAX 32
 
 struct dp_hs {
     /* The queue, under q_mu (not mu: the workers wait on it). */
@@ -327,26 +329,33 @@ static int next_nonce(struct nonces *n, u8 nonce[24])
     return 0;
 }
 
-/* The cookie reply to job's message under the current secret (cookie.c). */
-static void cookie_reply(struct wgc_dp *dp, const struct dp_hs_job *job, struct nonces *n)
+/* The cookie replies to the cookie jobs of a take, under the current
+ * secret (cookie.c), with one look at the shared state for all of them. */
+static void cookie_replies(struct wgc_dp *dp, const struct dp_hs_job *jobs, u32 n,
+                           struct nonces *nonces)
 {
     u8 reply[WGC_COOKIE_REPLY_LEN], nonce[24], keys[64];
-    u32 addr_len = job->ep.family == 4 ? 4 : 16;
+    u32 i, sent = 0;
 
-    if (next_nonce(n, nonce) != 0)
-        return;
     pthread_mutex_lock(&dp->mu);
     memcpy(keys, dp->cookie.cookie_key, 32);
     memcpy(keys + 32, dp->cookie.secret, 32);
     pthread_mutex_unlock(&dp->mu);
-    if (wgc_cookie_reply(reply, job->msg, job->len, keys, keys + 32, job->ep.addr, addr_len,
-                         job->ep.port, nonce) == 0) {
+    for (i = 0; i < n; i++) {
+        const struct dp_hs_job *job = &jobs[i];
+        if (!job->cookie || next_nonce(nonces, nonce) != 0 ||
+            wgc_cookie_reply(reply, job->msg, job->len, keys, keys + 32, job->ep.addr,
+                             job->ep.family == 4 ? 4 : 16, job->ep.port, nonce) != 0)
+            continue;
         send_back(dp, reply, sizeof(reply), &job->ep);
-        pthread_mutex_lock(&dp->mu);
-        dp->stats.hs_cookie_sent++;
-        pthread_mutex_unlock(&dp->mu);
+        sent++;
     }
     wgc_wipe(keys, sizeof(keys));
+    if (sent > 0) {
+        pthread_mutex_lock(&dp->mu);
+        dp->stats.hs_cookie_sent += sent;
+        pthread_mutex_unlock(&dp->mu);
+    }
 }
 
 /* Outside mu: answer the initiation or drop it; the upcall is queued before
@@ -450,8 +459,9 @@ void *dp_hs_main(void *arg)
 {
     struct wgc_dp *dp = arg;
     struct dp_hs *hs = dp->hs;
-    struct dp_hs_job job;
+    struct dp_hs_job jobs[TAKE_MAX];
     struct nonces nonces;
+    u32 i, n, cookies;
 
     nonces.used = 0;
     for (;;) {
@@ -462,14 +472,21 @@ void *dp_hs_main(void *arg)
             pthread_mutex_unlock(&hs->q_mu);
             break;
         }
-        job = hs->jobs[hs->q_head];
-        hs->q_head = (hs->q_head + 1) % QUEUE_LEN;
-        hs->q_count--;
+        /* Half of what waits (the other workers take the rest), one at least. */
+        n = (hs->q_count + 1) / 2;
+        n = n > TAKE_MAX ? TAKE_MAX : n;
+        for (i = 0, cookies = 0; i < n; i++) {
+            jobs[i] = hs->jobs[hs->q_head];
+            cookies += jobs[i].cookie;
+            hs->q_head = (hs->q_head + 1) % QUEUE_LEN;
+        }
+        hs->q_count -= n;
         pthread_mutex_unlock(&hs->q_mu);
-        if (job.cookie)
-            cookie_reply(dp, &job, &nonces);
-        else
-            respond(dp, &job, dp_now_ns());
+        if (cookies > 0)
+            cookie_replies(dp, jobs, n, &nonces);
+        for (i = 0; i < n; i++)
+            if (!jobs[i].cookie)
+                respond(dp, &jobs[i], dp_now_ns());
     }
     wgc_wipe(&nonces, sizeof(nonces));
     return NULL;
