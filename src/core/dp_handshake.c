@@ -1,6 +1,6 @@
 /*
- * dp_handshake.c - the responder in the RX worker: an initiation that passed
- * the gate (dp_cookie.c) is consumed and answered here (kernel noise.c's
+ * dp_handshake.c - the responder beside the RX worker: an initiation that
+ * passed the gate (dp_cookie.c) is consumed and answered here (kernel noise.c's
  * consume_initiation + create_response, wireguard-go's handshake routine),
  * so a handshake costs Python one upcall instead of four X25519 on its
  * thread. Python keeps deciding: it installs our static key and, per peer
@@ -30,8 +30,7 @@
 #include "dp_batch.h"
 #include "dp_handshake.h"
 
-/* protocol/constants.py HANDSHAKE_INITIATION_RATE (1/50 s). */
-#define INITIATION_RATE_NS (DP_NS / 50)
+#define INITIATION_RATE_NS (DP_NS / WGC_HANDSHAKE_INITIATIONS_PER_SECOND)
 
 struct dp_hs_peer {
     u32 gen;                        /* bumped by every change: 0 never used */

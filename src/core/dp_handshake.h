@@ -1,6 +1,6 @@
 /*
- * dp_handshake.h - the responder in the RX worker (dp_handshake.c), for
- * datapath.c (the table's lifetime) and dp_recv.c (answering a batch).
+ * dp_handshake.h - the responder and its handshake workers (dp_handshake.c), for
+ * datapath.c (the table's and the workers' lifetime) and dp_recv.c (queueing).
  */
 #ifndef WGC_DP_HANDSHAKE_H
 #define WGC_DP_HANDSHAKE_H

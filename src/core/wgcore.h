@@ -374,10 +374,11 @@ void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out);
  * or with pub NULL, handshake messages go up unchecked. */
 int wgc_dp_set_cookie(struct wgc_dp *dp, const uint8_t *pub, const uint8_t secret[32],
                       uint64_t secret_set_ns);
-/* The responder in the RX worker (protocol/noise.py's rules, Python's state).
- * With our static key set (priv and pub; NULL: none), initiations that pass
- * the gate are answered there for the peers installed per slot, each answer
- * a WGC_DP_UP_HANDSHAKE upcall; without a key they go up as datagrams.
+/* The responder in C (protocol/noise.py's rules, Python's state): with our
+ * static key set (priv and pub; NULL: none), initiations that pass the gate
+ * are answered by the handshake workers (one per CPU) for the peers
+ * installed per slot, each answer a WGC_DP_UP_HANDSHAKE upcall queued before
+ * the response is sent; without a key they go up as datagrams.
  * A slot holds the peer's static key (NULL: the slot answers nothing), PSK,
  * static-static DH, the last timestamp accepted and when (CLOCK_MONOTONIC
  * ns, 0: never); -1 if another slot has the key. Timestamps and times move
@@ -445,6 +446,8 @@ void wgc_hs_derive_keys(struct wgc_hs *hs, uint8_t send_key[32], uint8_t recv_ke
 #define WGC_UNDER_LOAD_AFTER_S 1
 #define WGC_RATELIMIT_PACKETS_PER_SECOND 20
 #define WGC_RATELIMIT_BURST 5
+/* A peer's initiations answered at most this often (HANDSHAKE_INITIATION_RATE = 1/50 s). */
+#define WGC_HANDSHAKE_INITIATIONS_PER_SECOND 50
 /* mac1_key = HASH("mac1----" || pub), cookie_key = HASH("cookie--" || pub). */
 void wgc_cookie_keys(uint8_t mac1_key[32], uint8_t cookie_key[32], const uint8_t pub[32]);
 int wgc_mac1_check(const uint8_t *msg, size_t len, const uint8_t mac1_key[32]);
