@@ -163,6 +163,8 @@ struct wgc_dp {
         u32 hs_pos;
         u64 under_load_until_ns;
         struct wgc_ratelimit *limit;
+        u8 nonces[24 * 32];         /* cookie reply nonces, refilled by getrandom */
+        u32 nonces_used;
     } rx;
 
     /* ---- wgc_dp_send, from any Python thread ---- */

@@ -4,13 +4,14 @@
  * wireguard-go's RoutineReceiveIncoming + RoutineHandshake checks), so a
  * flood of spoofed initiations is answered in C and never reaches Python:
  * a wrong mac1 is dropped; under load a missing or stale mac2 gets a cookie
- * reply (made and sent by the handshake workers, dp_handshake.c, so a flood
- * is answered on every core) and the rest pass a per-source token bucket. What passes is
+ * reply and the rest pass a per-source token bucket. What passes is
  * answered by the responder (dp_handshake.c) or goes up, where device.py
  * checks again with the same keys and secret (Python owns
  * them and pushes them with wgc_dp_set_cookie), so both agree.
  */
 #define _GNU_SOURCE
+#include <sys/random.h>
+
 #include "dp_batch.h"
 
 /* device.py's rule: under load when UNDER_LOAD_HANDSHAKES_PER_SECOND handshake
@@ -28,6 +29,22 @@ static int under_load(struct wgc_dp *dp, u64 now)
     return dp->rx.under_load_until_ns > now;
 }
 
+/* A fresh cookie reply nonce; getrandom once per 32 of them. 0 or -1. */
+static int next_nonce(struct wgc_dp *dp, u8 nonce[24])
+{
+    u32 n = sizeof(dp->rx.nonces) / 24;
+    if (dp->rx.nonces_used == 0 || dp->rx.nonces_used >= n) {
+        if (getrandom(dp->rx.nonces, sizeof(dp->rx.nonces), GRND_NONBLOCK) !=
+            (ssize_t)sizeof(dp->rx.nonces))
+            return -1;
+        dp->rx.nonces_used = 0;
+    }
+    memcpy(nonce, dp->rx.nonces + 24 * dp->rx.nonces_used, 24);
+    memset(dp->rx.nonces + 24 * dp->rx.nonces_used, 0, 24);
+    dp->rx.nonces_used++;
+    return 0;
+}
+
 static u32 handshake_len(u32 type)
 {
     return type == 1 ? 148 : type == 2 ? 92 : type == 3 ? WGC_COOKIE_REPLY_LEN : 0;
@@ -37,6 +54,7 @@ int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
 {
     const u8 *addr = pkt->ep.addr;
     u32 type = pkt->len >= 4 ? load32_le(pkt->buf) : 0, addr_len = pkt->ep.family == 4 ? 4 : 16;
+    u8 reply[WGC_COOKIE_REPLY_LEN], nonce[24];
     int loaded;
 
     /* Anything malformed goes up for device.py to count. */
@@ -56,8 +74,17 @@ int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
         now - dp->cookie.secret_set_ns > WGC_COOKIE_REFRESH_S * DP_NS)
         return DP_GATE_UP;
     if (wgc_mac2_check(pkt->buf, pkt->len, dp->cookie.secret, addr, addr_len,
-                       pkt->ep.port) != 0)
-        return DP_GATE_COOKIE;
+                       pkt->ep.port) != 0) {
+        if (next_nonce(dp, nonce) != 0)
+            return DP_GATE_UP;
+        wgc_cookie_reply(reply, pkt->buf, pkt->len, dp->cookie.cookie_key, dp->cookie.secret,
+                         addr, addr_len, pkt->ep.port, nonce);
+        memcpy(pkt->buf, reply, sizeof(reply));
+        pkt->len = sizeof(reply);
+        pkt->src_gone = 0;
+        dp->stats.hs_cookie_sent++;
+        return DP_GATE_REPLY;
+    }
     if (wgc_ratelimit_allow(dp->rx.limit, pkt->ep.family, addr, now) != 0) {
         dp->stats.hs_ratelimited++;
         return DP_GATE_DROP;

@@ -11,12 +11,12 @@
  * one initiation per HANDSHAKE_INITIATION_RATE per peer, and nothing
  * changes on a failure.
  *
- * Threads: the RX worker only queues initiations, and under a flood the
- * messages the gate (dp_cookie.c) wants a cookie reply for (dp_hs_queue);
- * one handshake worker per CPU (dp_hs_main) answers them, so the X25519s
- * and the cookie replies use every core and transport packets never wait
- * behind them (wireguard-go's handshake queue and routines, the kernel's
- * handshake workqueue).
+ * Threads: the RX worker only queues initiations (dp_hs_queue); one
+ * handshake worker per CPU (dp_hs_main) answers them, so the X25519s use
+ * every core and transport packets never wait behind them (wireguard-go's
+ * handshake queue and routines, the kernel's handshake workqueue). Cookie
+ * replies stay in the RX worker (dp_cookie.c): at a few microseconds each,
+ * a hand-off would cost more than it spreads.
  *
  * Locking: the table is shared (under dp->mu); the queue has its own q_mu;
  * the crypto runs outside both on copies, and a peer reconfigured meanwhile
@@ -43,18 +43,10 @@ struct dp_hs_peer {
     u64 last_init_ns;
 };
 
-/* A message waiting for a handshake worker: an initiation to answer, or
- * (cookie) a handshake message to answer with a cookie reply. */
+/* An initiation waiting for a handshake worker. */
 struct dp_hs_job {
     u8 msg[WGC_HS_INITIATION_LEN];
-    u32 len;
-    u8 cookie;
     struct wgc_dp_endpoint ep;
-};
-/* A worker's cookie reply nonces, refilled by getrandom 32 at a time. */
-struct nonces {
-    u8 buf[24 * 32];
-    u32 used;
 };
 /* Initiations waiting at most; more are dropped (the initiator retries). */
 #define QUEUE_LEN 256
@@ -315,48 +307,6 @@ static void send_back(struct wgc_dp *dp, u8 *msg, u32 len, const struct wgc_dp_e
     }
 }
 
-static int next_nonce(struct nonces *n, u8 nonce[24])
-{
-    if (n->used == 0 || n->used >= sizeof(n->buf) / 24) {
-        if (getrandom(n->buf, sizeof(n->buf), GRND_NONBLOCK) != (ssize_t)sizeof(n->buf))
-            return -1;
-        n->used = 0;
-    }
-    memcpy(nonce, n->buf + 24 * n->used, 24);
-    memset(n->buf + 24 * n->used, 0, 24);
-    n->used++;
-    return 0;
-}
-
-/* The cookie replies to the cookie jobs of a take, under the current
- * secret (cookie.c), with one look at the shared state for all of them. */
-static void cookie_replies(struct wgc_dp *dp, const struct dp_hs_job *jobs, u32 n,
-                           struct nonces *nonces)
-{
-    u8 reply[WGC_COOKIE_REPLY_LEN], nonce[24], keys[64];
-    u32 i, sent = 0;
-
-    pthread_mutex_lock(&dp->mu);
-    memcpy(keys, dp->cookie.cookie_key, 32);
-    memcpy(keys + 32, dp->cookie.secret, 32);
-    pthread_mutex_unlock(&dp->mu);
-    for (i = 0; i < n; i++) {
-        const struct dp_hs_job *job = &jobs[i];
-        if (!job->cookie || next_nonce(nonces, nonce) != 0 ||
-            wgc_cookie_reply(reply, job->msg, job->len, keys, keys + 32, job->ep.addr,
-                             job->ep.family == 4 ? 4 : 16, job->ep.port, nonce) != 0)
-            continue;
-        send_back(dp, reply, sizeof(reply), &job->ep);
-        sent++;
-    }
-    wgc_wipe(keys, sizeof(keys));
-    if (sent > 0) {
-        pthread_mutex_lock(&dp->mu);
-        dp->stats.hs_cookie_sent += sent;
-        pthread_mutex_unlock(&dp->mu);
-    }
-}
-
 /* Outside mu: answer the initiation or drop it; the upcall is queued before
  * the response goes, so Python has the keypair before the initiator's first
  * transport packet can reach it. */
@@ -426,7 +376,7 @@ void dp_hs_queue(struct wgc_dp *dp, struct dp_batch *b, u32 n)
     for (i = 0; i < n; i++) {
         struct dp_pkt *pkt = &b->pkt[i];
         struct dp_hs_job *job;
-        if (pkt->state != PKT_HANDSHAKE && pkt->state != PKT_COOKIE)
+        if (pkt->state != PKT_HANDSHAKE)
             continue;
         if (hs->q_count == QUEUE_LEN) {
             pkt->state = PKT_DROP;
@@ -434,9 +384,7 @@ void dp_hs_queue(struct wgc_dp *dp, struct dp_batch *b, u32 n)
             continue;
         }
         job = &hs->jobs[(hs->q_head + hs->q_count++) % QUEUE_LEN];
-        job->len = pkt->len;        /* the gate checked it: 148 or 92 */
-        memcpy(job->msg, pkt->buf, pkt->len);
-        job->cookie = pkt->state == PKT_COOKIE;
+        memcpy(job->msg, pkt->buf, sizeof(job->msg));
         job->ep = pkt->ep;
         pkt->state = PKT_DROP;
         queued++;
@@ -459,10 +407,8 @@ void *dp_hs_main(void *arg)
     struct wgc_dp *dp = arg;
     struct dp_hs *hs = dp->hs;
     struct dp_hs_job jobs[TAKE_MAX];
-    struct nonces nonces;
-    u32 i, n, cookies;
+    u32 i, n;
 
-    nonces.used = 0;
     for (;;) {
         pthread_mutex_lock(&hs->q_mu);
         while (hs->q_count == 0 && !hs->stopping)
@@ -474,19 +420,14 @@ void *dp_hs_main(void *arg)
         /* Half of what waits (the other workers take the rest), one at least. */
         n = (hs->q_count + 1) / 2;
         n = n > TAKE_MAX ? TAKE_MAX : n;
-        for (i = 0, cookies = 0; i < n; i++) {
+        for (i = 0; i < n; i++) {
             jobs[i] = hs->jobs[hs->q_head];
-            cookies += jobs[i].cookie;
             hs->q_head = (hs->q_head + 1) % QUEUE_LEN;
         }
         hs->q_count -= n;
         pthread_mutex_unlock(&hs->q_mu);
-        if (cookies > 0)
-            cookie_replies(dp, jobs, n, &nonces);
         for (i = 0; i < n; i++)
-            if (!jobs[i].cookie)
-                respond(dp, &jobs[i], dp_now_ns());
+            respond(dp, &jobs[i], dp_now_ns());
     }
-    wgc_wipe(&nonces, sizeof(nonces));
     return NULL;
 }

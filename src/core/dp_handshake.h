@@ -11,13 +11,11 @@ int dp_hs_alloc(struct wgc_dp *dp);
 void dp_hs_free(struct wgc_dp *dp);
 /* Under mu: Python installed our static key, so initiations are answered here. */
 int dp_hs_ready(const struct wgc_dp *dp);
-/* RX worker, outside mu: queue the batch's PKT_HANDSHAKE initiations and
- * PKT_COOKIE messages for the handshake workers (hs_queue_full counts what
- * did not fit). */
+/* RX worker, outside mu: queue the batch's PKT_HANDSHAKE initiations for the
+ * handshake workers (hs_queue_full counts what did not fit). */
 void dp_hs_queue(struct wgc_dp *dp, struct dp_batch *b, u32 n);
 /* A handshake worker's body: each initiation becomes its response and a
- * WGC_DP_UP_HANDSHAKE upcall, or is dropped and counted (hs_* stats); each
- * PKT_COOKIE message gets its cookie reply. */
+ * WGC_DP_UP_HANDSHAKE upcall, or is dropped and counted (hs_* stats). */
 void *dp_hs_main(void *arg);
 /* How many handshake workers: one per online CPU, at most DP_HS_THREADS_MAX. */
 u32 dp_hs_threads(void);

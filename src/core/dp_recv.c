@@ -8,12 +8,12 @@
  *      get their key copied; handshake messages pass the gate (dp_cookie.c:
  *      mac1, under load a cookie reply or the rate limit); initiations
  *      are left for the responder, the rest becomes an upcall (rx_classify)
- *   2b. outside mu: initiations and cookie replies to make queued for the
- *      handshake workers (dp_handshake.c)
+ *   2b. outside mu: initiations queued for the handshake workers (dp_handshake.c)
  *   3. open in place, one key schedule per run of one keypair (dp_crypt_runs)
  *   4. accept: replay check (only after authentication), confirm the next
  *      keypair, roam, count, check the inner source (rx_accept)
- *   5. write to the TUN, same-flow segments coalesced into one write (tun_write_group)
+ *   5. write to the TUN, same-flow segments coalesced into one write (tun_write_group);
+ *      send the gate's cookie replies (rx_replies)
  * The functions below come in that order, then the loops that drive them.
  *
  * Locking: steps 2 and 4 run under dp->mu, all of a batch's packets in one
@@ -64,8 +64,8 @@ static void rx_classify(struct wgc_dp *dp, struct dp_batch *b, u32 n, u64 now)
                 pkt->state = PKT_HANDSHAKE;
             else if (gate == DP_GATE_UP || gate == DP_GATE_PASS)
                 dp_upcall(dp, WGC_DP_UP_UDP, pkt->buf, pkt->len, &pkt->ep);
-            else if (gate == DP_GATE_COOKIE)
-                pkt->state = PKT_COOKIE;
+            else if (gate == DP_GATE_REPLY)
+                pkt->state = PKT_REPLY;
         } else if (now - kp->created_ns > DP_REJECT_AFTER_TIME_NS) {
             dp->stats.rx_expired_keypair++;
         } else {
@@ -179,16 +179,33 @@ static u32 tun_write_group(struct wgc_dp *dp, struct dp_batch *b, u32 n, u32 i)
     return r < 0;
 }
 
+/* 5. Cookie replies go back from the address the message came to; a
+ * failed send is only counted (the initiator retries). */
+static u32 rx_replies(struct wgc_dp *dp, struct dp_batch *b, u32 n)
+{
+    u32 i, failed = 0;
+    for (i = 0; i < n; i++) {
+        struct dp_pkt *pkt = &b->pkt[i];
+        if (pkt->state != PKT_REPLY)
+            continue;
+        b->iov[0].iov_base = pkt->buf;
+        b->iov[0].iov_len = pkt->len;
+        failed += dp_send_datagram(dp->udp_fd[pkt->ep.family == 6], &b->iov[0], pkt) != 0;
+    }
+    return failed;
+}
+
 /* Steps 2 to 5 for n received datagrams. */
 static void rx_batch(struct wgc_dp *dp, struct dp_batch *b, u32 n)
 {
     u64 now = dp_now_ns();
-    u32 i, failed, write_errors = 0;
+    u32 i, failed, write_errors = 0, send_errors;
 
     pthread_mutex_lock(&dp->mu);
     rx_classify(dp, b, n, now);
     pthread_mutex_unlock(&dp->mu);
     dp_hs_queue(dp, b, n);
+    send_errors = rx_replies(dp, b, n);
     failed = dp_crypt_runs(b, n, PKT_OPEN);
     pthread_mutex_lock(&dp->mu);
     dp->stats.rx_decrypt += failed;
@@ -207,9 +224,10 @@ static void rx_batch(struct wgc_dp *dp, struct dp_batch *b, u32 n)
         else if (write(dp->tun_fd, pkt->buf + DP_HEADER_LEN, pkt->len) < 0)
             write_errors++;
     }
-    if (write_errors > 0) {
+    if (write_errors > 0 || send_errors > 0) {
         pthread_mutex_lock(&dp->mu);
         dp->stats.tun_write_errors += write_errors;
+        dp->stats.send_errors += send_errors;
         pthread_mutex_unlock(&dp->mu);
     }
 }

@@ -288,7 +288,7 @@ struct wgc_dp_stats {
     uint64_t hs_replay;         /* initiations with a timestamp not after the last */
     uint64_t hs_flood;          /* a peer's initiations faster than 50/s */
     uint64_t hs_responses;      /* initiations answered in C */
-    uint64_t hs_queue_full;     /* handshake messages dropped: the handshake workers were behind */
+    uint64_t hs_queue_full;     /* initiations dropped: the handshake workers were behind */
 };
 
 /* max_peers slots; packet_max is the largest IP packet handled (buffers
