@@ -242,3 +242,40 @@ def test_under_load_without_a_fresh_secret_initiations_go_up(side, sender):
         ups += _upcalls(side, 0.2)
     assert len(ups) >= 20 and all(kind == side.dp.UP_UDP for kind, *_ in ups)
     assert accounted() == n
+
+
+def test_a_burst_from_many_peers_is_answered_once_each(side, sender):
+    """The queue and the workers (one per CPU): every initiation of a burst gets one
+    response the initiator accepts and one upcall."""
+    r_priv = crypto.generate_private_key()
+    r_pub = crypto.public_key(r_priv)
+    side.dp.set_cookie(r_pub, os.urandom(32), time.monotonic_ns())
+    side.dp.hs_set_key(r_priv, r_pub)
+    gen = cookie.CookieGenerator(r_pub)
+    slots = [side.peer] + [side.dp.peer_add() for _ in range(3)]
+    initiators = {}
+    for i, slot in enumerate(slots):
+        i_priv = crypto.generate_private_key()
+        i_pub = crypto.public_key(i_priv)
+        assert side.dp.hs_peer(slot, i_pub, bytes(32), crypto.x25519(r_priv, i_pub),
+                               tai64n.ZERO, 0)
+        hi = noise.Handshake(remote_static=r_pub, static_static=crypto.x25519(i_priv, r_pub))
+        msg = noise.create_initiation(hi, i_pub, noise.new_private_key(os.urandom),
+                                      tai64n.monotonic(time.time(), None), 100 + i)
+        initiators[100 + i] = (hi, i_priv, slot, gen.add_macs(msg.pack(), 0.0))
+    for _, _, _, data in initiators.values():
+        sender.sendto(data, ("127.0.0.1", side.port))
+    answered = {}
+    for _ in initiators:
+        data, _ = sender.recvfrom(2048)
+        response = messages.parse(data)
+        hi, i_priv, slot, _ = initiators[response.receiver]
+        assert noise.consume_response(response, hi, i_priv)
+        answered[response.receiver] = slot
+    ups = []
+    deadline = time.monotonic() + 2
+    while len(ups) < len(initiators) and time.monotonic() < deadline:
+        ups += _upcalls(side, 0.2)
+    assert sorted((int.from_bytes(u[8:12], "little"), int.from_bytes(u[0:4], "little"))
+                  for _, u, _, _ in ups) == sorted(answered.items())
+    assert side.dp.stats()["hs_responses"] == len(initiators)
