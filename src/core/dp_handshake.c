@@ -182,7 +182,8 @@ int wgc_dp_hs_peer(struct wgc_dp *dp, int32_t slot, const uint8_t *remote_static
 {
     struct dp_hs *hs = dp->hs;
     struct dp_hs_peer *p;
-    u8 unused[32];
+    u8 unused[32], ts[12];
+    u64 init_ns = last_initiation_ns;
     u32 gen;
 
     if (slot < 0 || (u32)slot >= dp->max_peers)
@@ -190,6 +191,16 @@ int wgc_dp_hs_peer(struct wgc_dp *dp, int32_t slot, const uint8_t *remote_static
     pthread_mutex_lock(&dp->mu);
     p = &hs->peers[slot];
     gen = p->gen + 1 ? p->gen + 1 : 1;
+    if (remote_static != NULL)
+        memcpy(ts, last_timestamp, 12);
+    /* The same peer again (a new PSK, say): its replay floor and last time only
+     * move forward, as answers Python has not read yet may have moved them. */
+    if (p->used && remote_static != NULL && memcmp(p->remote_static, remote_static, 32) == 0) {
+        if (memcmp(p->last_ts, ts, 12) > 0)
+            memcpy(ts, p->last_ts, 12);
+        if (p->last_init_ns > init_ns)
+            init_ns = p->last_init_ns;
+    }
     if (p->used)
         hash_remove(hs, (u32)slot);
     wgc_wipe(p, sizeof(*p));
@@ -199,8 +210,8 @@ int wgc_dp_hs_peer(struct wgc_dp *dp, int32_t slot, const uint8_t *remote_static
         memcpy(p->remote_static, remote_static, 32);
         memcpy(p->psk, psk, 32);
         memcpy(p->static_static, static_static, 32);
-        memcpy(p->last_ts, last_timestamp, 12);
-        p->last_init_ns = last_initiation_ns;
+        memcpy(p->last_ts, ts, 12);
+        p->last_init_ns = init_ns;
         wgc_cookie_keys(p->mac1_key, unused, remote_static);
         hash_insert(hs, (u32)slot);
     }

@@ -382,7 +382,8 @@ int wgc_dp_set_cookie(struct wgc_dp *dp, const uint8_t *pub, const uint8_t secre
  * A slot holds the peer's static key (NULL: the slot answers nothing), PSK,
  * static-static DH, the last timestamp accepted and when (CLOCK_MONOTONIC
  * ns, 0: never); -1 if another slot has the key. Timestamps and times move
- * on in C with each answer; Python reinstalls a slot when it changes them.
+ * on in C with each answer; installing the same key again keeps the later
+ * of C's and the given ones.
  * wgc_dp_hs_cookie: the cookie the peer sent us, for the responses' mac2. */
 int wgc_dp_hs_set_key(struct wgc_dp *dp, const uint8_t *priv, const uint8_t *pub);
 int wgc_dp_hs_peer(struct wgc_dp *dp, int32_t slot, const uint8_t *remote_static,

@@ -279,3 +279,16 @@ def test_a_burst_from_many_peers_is_answered_once_each(side, sender):
     assert sorted((int.from_bytes(u[8:12], "little"), int.from_bytes(u[0:4], "little"))
                   for _, u, _, _ in ups) == sorted(answered.items())
     assert side.dp.stats()["hs_responses"] == len(initiators)
+
+
+def test_reinstalling_a_peer_keeps_the_later_replay_floor(side, sender):
+    """A PSK change pushes the slot again with Python's timestamp, which may lag C's."""
+    pair = Pair(side)
+    msg = pair.initiation()
+    sender.sendto(msg, ("127.0.0.1", side.port))
+    sender.recvfrom(2048)
+    assert side.dp.hs_peer(side.peer, pair.i_pub, os.urandom(32),
+                           crypto.x25519(pair.r_priv, pair.i_pub), tai64n.ZERO, 0)
+    time.sleep(0.05)
+    sender.sendto(msg, ("127.0.0.1", side.port))
+    assert _stat(side, "hs_replay", 1) == 1
