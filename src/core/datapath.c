@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dp_batch.h"
+#include "dp_handshake.h"
 
 #define WORKER_STACK_BYTES (256 * 1024)
 
@@ -82,6 +83,7 @@ struct wgc_dp *wgc_dp_new(uint32_t max_peers, uint32_t packet_max, uint32_t mtu)
     dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!dp->peers || !dp->pending || !dp->buckets || !dp->upcall_mem || !dp->send.buf ||
         !dp->tx.batch || !dp->rx.batch || !dp->rx.limit || dp->event_fd < 0 || dp->stop_fd < 0 ||
+        dp_hs_alloc(dp) != 0 ||
         pthread_mutex_init(&dp->mu, NULL) != 0) {
         wgc_dp_free(dp);
         return NULL;
@@ -121,6 +123,7 @@ void wgc_dp_free(struct wgc_dp *dp)
     dp_batch_free(dp->tx.batch);
     dp_batch_free(dp->rx.batch);
     wgc_wipe(&dp->cookie, sizeof(dp->cookie));
+    dp_hs_free(dp);
     free(dp->rx.limit);
     free(dp->lpm);
     free(dp->peers);
@@ -159,6 +162,16 @@ static void gro_off(struct wgc_dp *dp)
     dp->udp_gro = 0;
 }
 
+/* After the RX worker (which queues for them): the handshake workers return. */
+static void join_hs(struct wgc_dp *dp)
+{
+    u32 i;
+    dp_hs_stop(dp, 1);
+    for (i = 0; i < dp->n_hs_threads; i++)
+        pthread_join(dp->hs_threads[i], NULL);
+    dp->n_hs_threads = 0;
+}
+
 int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd, uint32_t flags)
 {
     int i;
@@ -177,13 +190,18 @@ int wgc_dp_start(struct wgc_dp *dp, int tun_fd, int udp4_fd, int udp6_fd, uint32
     dp_batch_recv_layout(dp->rx.batch, dp->udp_gro);
     if (spawn(&dp->tx_thread, dp_tx_main, dp) != 0)
         goto fail;
-    if (spawn(&dp->rx_thread, dp_rx_main, dp) != 0) {
-        dp_notify(dp->stop_fd);
-        pthread_join(dp->tx_thread, NULL);
-        goto fail;
-    }
+    dp_hs_stop(dp, 0);
+    for (dp->n_hs_threads = 0; dp->n_hs_threads < dp_hs_threads(); dp->n_hs_threads++)
+        if (spawn(&dp->hs_threads[dp->n_hs_threads], dp_hs_main, dp) != 0)
+            goto fail_hs;
+    if (spawn(&dp->rx_thread, dp_rx_main, dp) != 0)
+        goto fail_hs;
     dp->running = 1;
     return 0;
+fail_hs:
+    dp_notify(dp->stop_fd);
+    pthread_join(dp->tx_thread, NULL);
+    join_hs(dp);
 fail:
     gro_off(dp);
     return -1;
@@ -215,6 +233,7 @@ void wgc_dp_stop(struct wgc_dp *dp)
     dp_notify(dp->stop_fd);
     pthread_join(dp->tx_thread, NULL);
     pthread_join(dp->rx_thread, NULL);
+    join_hs(dp);
     if (read(dp->stop_fd, &count, sizeof(count)) < 0)
         count = 0; /* nothing to undo: the next start finds it cleared or set */
     gro_off(dp);

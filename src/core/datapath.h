@@ -7,6 +7,7 @@
  *   datapath.c  the object's lifecycle and the state Python installs
  *   dp_send.c   the send pipeline: TX worker and wgc_dp_send (send.go)
  *   dp_recv.c   the receive pipeline: RX worker (receive.go)
+ *   dp_handshake.c the responder: initiations answered in the RX worker
  *   dp_cookie.c the responder's gate for handshake messages: mac1, load,
  *               cookie replies, per-source rate limit (cookie.c computes)
  *   dp_event.c  what flows back to Python: events, upcalls, counters
@@ -54,8 +55,11 @@ typedef uint16_t u16;           /* util.h has the crypto code's widths only */
 #define DP_REKEY_SIGNAL_NS DP_NS
 #define DP_URGENT (WGC_DP_EV_CONFIRMED | WGC_DP_EV_REKEY_SEND | WGC_DP_EV_REKEY_RECV)
 
+/* Handshake workers at most (one per CPU): X25519 on every core of a router. */
+#define DP_HS_THREADS_MAX 4
 struct dp_peer;
 struct dp_batch;
+struct dp_hs;
 
 struct dp_keypair {
     struct dp_keypair *hnext;       /* receiver-index hash chain */
@@ -122,6 +126,8 @@ struct wgc_dp {
     /* ---- Python's thread (wgc_dp_start/stop/free) ---- */
     int running;                    /* the workers exist */
     pthread_t tx_thread, rx_thread;
+    pthread_t hs_threads[DP_HS_THREADS_MAX];   /* dp_handshake.c's workers */
+    u32 n_hs_threads;
 
     /* ---- shared: read and written only under mu ---- */
     pthread_mutex_t mu;
@@ -141,6 +147,7 @@ struct wgc_dp {
         u8 mac1_key[32], cookie_key[32], secret[32];
         u64 secret_set_ns;          /* 0: no secret */
     } cookie;
+    struct dp_hs *hs;               /* the responder's table (dp_handshake.c) */
 
     /* ---- the TX worker's alone (dp_send.c) ---- */
     struct {

@@ -33,7 +33,7 @@
  * IP packet, so a TUN read or write is one contiguous span. */
 #define DP_VNET_AT (DP_HEADER_LEN - DP_VNET_LEN)
 
-enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE, PKT_REPLY };
+enum { PKT_DROP, PKT_SEAL, PKT_OPEN, PKT_WRITE, PKT_REPLY, PKT_HANDSHAKE };
 
 union dp_sockaddr {
     struct sockaddr sa;
@@ -120,8 +120,10 @@ int dp_send_datagram(int fd, struct iovec *iov, struct dp_pkt *pkt);
 
 /* dp_cookie.c, RX worker under mu: what to do with a received datagram
  * that is not a transport packet for us; DP_GATE_REPLY leaves a cookie
- * reply in pkt->buf (pkt->len bytes) to send back to pkt->ep. */
-enum { DP_GATE_UP, DP_GATE_DROP, DP_GATE_REPLY };
+ * reply in pkt->buf (pkt->len bytes) to send back to pkt->ep. DP_GATE_PASS:
+ * a handshake message that passed every check; DP_GATE_UP: one for Python
+ * to judge (malformed, a cookie reply, no key, or a secret to rotate). */
+enum { DP_GATE_UP, DP_GATE_PASS, DP_GATE_DROP, DP_GATE_REPLY };
 int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now);
 
 /* dp_offload.c */

@@ -4,8 +4,9 @@
  * wireguard-go's RoutineReceiveIncoming + RoutineHandshake checks), so a
  * flood of spoofed initiations is answered in C and never reaches Python:
  * a wrong mac1 is dropped; under load a missing or stale mac2 gets a cookie
- * reply and the rest pass a per-source token bucket. What passes goes up,
- * where device.py checks again with the same keys and secret (Python owns
+ * reply and the rest pass a per-source token bucket. What passes is
+ * answered by the responder (dp_handshake.c) or goes up, where device.py
+ * checks again with the same keys and secret (Python owns
  * them and pushes them with wgc_dp_set_cookie), so both agree.
  */
 #define _GNU_SOURCE
@@ -44,6 +45,19 @@ static int next_nonce(struct wgc_dp *dp, u8 nonce[24])
     return 0;
 }
 
+/* A sender without a cookie leaves mac2 zero (cookie.py's add_macs); a right
+ * mac2 is zero with probability 2^-128, so such a message gets its cookie
+ * reply without the two keyed hashes of the check. mac2 is public: the
+ * branch tells nothing about the secret. */
+static int zero_mac(const u8 mac[WGC_MAC_LEN])
+{
+    u8 any = 0;
+    u32 i;
+    for (i = 0; i < WGC_MAC_LEN; i++)
+        any |= mac[i];
+    return any == 0;
+}
+
 static u32 handshake_len(u32 type)
 {
     return type == 1 ? 148 : type == 2 ? 92 : type == 3 ? WGC_COOKIE_REPLY_LEN : 0;
@@ -67,12 +81,13 @@ int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
         return DP_GATE_DROP;
     }
     if (!loaded)
-        return DP_GATE_UP;
+        return DP_GATE_PASS;
     /* A stale secret is Python's to rotate: it answers until it pushes the next. */
     if (dp->cookie.secret_set_ns == 0 ||
         now - dp->cookie.secret_set_ns > WGC_COOKIE_REFRESH_S * DP_NS)
         return DP_GATE_UP;
-    if (wgc_mac2_check(pkt->buf, pkt->len, dp->cookie.secret, addr, addr_len,
+    if (zero_mac(pkt->buf + pkt->len - WGC_MAC_LEN) ||
+        wgc_mac2_check(pkt->buf, pkt->len, dp->cookie.secret, addr, addr_len,
                        pkt->ep.port) != 0) {
         if (next_nonce(dp, nonce) != 0)
             return DP_GATE_UP;
@@ -88,5 +103,5 @@ int dp_cookie_gate(struct wgc_dp *dp, struct dp_pkt *pkt, u64 now)
         dp->stats.hs_ratelimited++;
         return DP_GATE_DROP;
     }
-    return DP_GATE_UP;
+    return DP_GATE_PASS;
 }

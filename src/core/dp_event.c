@@ -108,6 +108,8 @@ size_t wgc_dp_upcalls(struct wgc_dp *dp, struct wgc_dp_upcall *out, size_t max,
         if (buf_len - used < rec->len)
             break;
         memcpy(buf + used, rec->data, rec->len);
+        if (rec->kind == WGC_DP_UP_HANDSHAKE)
+            wgc_wipe(rec->data, rec->len);      /* it holds session keys */
         out[n].kind = rec->kind;
         out[n].len = rec->len;
         out[n].data = buf + used;

@@ -6,8 +6,9 @@
  *   1. recvmmsg on a UDP socket; UDP GRO super-datagrams split in place (rx_socket)
  *   2. classify by receiver index: transport packets for installed keypairs
  *      get their key copied; handshake messages pass the gate (dp_cookie.c:
- *      mac1, under load a cookie reply or the rate limit); what is left
- *      becomes an upcall (rx_classify)
+ *      mac1, under load a cookie reply or the rate limit); initiations
+ *      are left for the responder, the rest becomes an upcall (rx_classify)
+ *   2b. outside mu: initiations queued for the handshake workers (dp_handshake.c)
  *   3. open in place, one key schedule per run of one keypair (dp_crypt_runs)
  *   4. accept: replay check (only after authentication), confirm the next
  *      keypair, roam, count, check the inner source (rx_accept)
@@ -26,6 +27,7 @@
 #include <sys/uio.h>
 
 #include "dp_batch.h"
+#include "dp_handshake.h"
 
 /* 1. One recvmmsg into the batch's receive buffers; the headers are set up
  * once (dp_batch_recv_layout), only the lengths a receive overwrote are reset. */
@@ -58,7 +60,9 @@ static void rx_classify(struct wgc_dp *dp, struct dp_batch *b, u32 n, u64 now)
             kp = dp_find_keypair(dp, load32_le(pkt->buf + 4));
         if (kp == NULL) {
             int gate = dp_cookie_gate(dp, pkt, now);
-            if (gate == DP_GATE_UP)
+            if (gate == DP_GATE_PASS && load32_le(pkt->buf) == 1 && dp_hs_ready(dp))
+                pkt->state = PKT_HANDSHAKE;
+            else if (gate == DP_GATE_UP || gate == DP_GATE_PASS)
                 dp_upcall(dp, WGC_DP_UP_UDP, pkt->buf, pkt->len, &pkt->ep);
             else if (gate == DP_GATE_REPLY)
                 pkt->state = PKT_REPLY;
@@ -200,6 +204,7 @@ static void rx_batch(struct wgc_dp *dp, struct dp_batch *b, u32 n)
     pthread_mutex_lock(&dp->mu);
     rx_classify(dp, b, n, now);
     pthread_mutex_unlock(&dp->mu);
+    dp_hs_queue(dp, b, n);
     send_errors = rx_replies(dp, b, n);
     failed = dp_crypt_runs(b, n, PKT_OPEN);
     pthread_mutex_lock(&dp->mu);

@@ -201,6 +201,12 @@ const char *wgc_impl(void);
 /* Upcall kinds. */
 #define WGC_DP_UP_UDP 1         /* a datagram for Python, with its addresses */
 #define WGC_DP_UP_TUN 2         /* an IP packet whose peer has no usable keypair */
+/* An initiation the RX worker answered (wgc_dp_hs_*), WGC_DP_HANDSHAKE_LEN
+ * bytes, integers little-endian: 0 peer slot, 4 our (new) index, 8 their
+ * index, 12 the TAI64N timestamp[12], 24 the response's mac1[16], 40 our
+ * send key[32], 72 our receive key[32]. Python installs the keypair. */
+#define WGC_DP_UP_HANDSHAKE 3
+#define WGC_DP_HANDSHAKE_LEN 104
 
 struct wgc_dp;
 
@@ -277,6 +283,12 @@ struct wgc_dp_stats {
     uint64_t hs_mac1;           /* handshake messages with a wrong mac1 */
     uint64_t hs_cookie_sent;    /* under load without a valid mac2: cookie reply sent */
     uint64_t hs_ratelimited;    /* under load, over the source's rate */
+    uint64_t hs_decrypt;        /* initiations that did not decrypt (or no ephemeral) */
+    uint64_t hs_unknown_peer;   /* initiations from a static key no slot has */
+    uint64_t hs_replay;         /* initiations with a timestamp not after the last */
+    uint64_t hs_flood;          /* a peer's initiations faster than 50/s */
+    uint64_t hs_responses;      /* initiations answered in C */
+    uint64_t hs_queue_full;     /* initiations dropped: the handshake workers were behind */
 };
 
 /* max_peers slots; packet_max is the largest IP packet handled (buffers
@@ -362,6 +374,23 @@ void wgc_dp_get_stats(struct wgc_dp *dp, struct wgc_dp_stats *out);
  * or with pub NULL, handshake messages go up unchecked. */
 int wgc_dp_set_cookie(struct wgc_dp *dp, const uint8_t *pub, const uint8_t secret[32],
                       uint64_t secret_set_ns);
+/* The responder in C (protocol/noise.py's rules, Python's state): with our
+ * static key set (priv and pub; NULL: none), initiations that pass the gate
+ * are answered by the handshake workers (one per CPU) for the peers
+ * installed per slot, each answer a WGC_DP_UP_HANDSHAKE upcall queued before
+ * the response is sent; without a key they go up as datagrams.
+ * A slot holds the peer's static key (NULL: the slot answers nothing), PSK,
+ * static-static DH, the last timestamp accepted and when (CLOCK_MONOTONIC
+ * ns, 0: never); -1 if another slot has the key. Timestamps and times move
+ * on in C with each answer; installing the same key again keeps the later
+ * of C's and the given ones.
+ * wgc_dp_hs_cookie: the cookie the peer sent us, for the responses' mac2. */
+int wgc_dp_hs_set_key(struct wgc_dp *dp, const uint8_t *priv, const uint8_t *pub);
+int wgc_dp_hs_peer(struct wgc_dp *dp, int32_t slot, const uint8_t *remote_static,
+                   const uint8_t psk[32], const uint8_t static_static[32],
+                   const uint8_t last_timestamp[12], uint64_t last_initiation_ns);
+int wgc_dp_hs_cookie(struct wgc_dp *dp, int32_t slot, const uint8_t cookie[16],
+                     uint64_t cookie_set_ns);
 
 /* ======================================================================
  * Part 3: the handshake's hot path, pure like part 1 (caller-owned state,
@@ -418,6 +447,8 @@ void wgc_hs_derive_keys(struct wgc_hs *hs, uint8_t send_key[32], uint8_t recv_ke
 #define WGC_UNDER_LOAD_AFTER_S 1
 #define WGC_RATELIMIT_PACKETS_PER_SECOND 20
 #define WGC_RATELIMIT_BURST 5
+/* A peer's initiations answered at most this often (HANDSHAKE_INITIATION_RATE = 1/50 s). */
+#define WGC_HANDSHAKE_INITIATIONS_PER_SECOND 50
 /* mac1_key = HASH("mac1----" || pub), cookie_key = HASH("cookie--" || pub). */
 void wgc_cookie_keys(uint8_t mac1_key[32], uint8_t cookie_key[32], const uint8_t pub[32]);
 int wgc_mac1_check(const uint8_t *msg, size_t len, const uint8_t mac1_key[32]);

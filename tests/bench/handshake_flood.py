@@ -7,8 +7,10 @@ Mode "spoof" (bench_handshake.py): {"mode": "spoof", "responder_public": b64,
 addresses in prefix.0.0/16 with random ports, through a raw socket (IP_HDRINCL), paced at
 `rate` per second; the cookie replies (type 3, 64 bytes) that come back to any of those
 addresses (the namespace routes prefix/16 locally) are counted after the warm-up. The packets
-are built once (a pool), so sending costs the generator one sendto each. Prints sent/s,
-replies/s and the generator's CPU.
+are built once (a pool) with their mmsghdr array, and go out and come back in batches of
+BATCH per sendmmsg/recvmmsg (libc through ctypes), so the generator costs little more than
+the kernel's work and offers far more than either responder answers. Prints offered and
+sent/s, replies/s and the generator's CPU.
 
 Default mode: reads one JSON object on stdin:
   {"responder_public": b64, "responder": "10.66.0.1", "port": 51820,
@@ -35,6 +37,7 @@ is one of our outstanding initiations; only those arriving after the warm-up are
 """
 
 import base64
+import ctypes
 import json
 import os
 import random
@@ -53,6 +56,53 @@ POOL = 8192
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)     # Linux; Python lacks the name
 TIMEOUT = 1.0
 _BODY = struct.Struct("<II32s48s28s")
+BATCH = 256         # datagrams per sendmmsg / recvmmsg
+
+
+class _Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class _Msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(_Iovec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+
+class _Mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", _Msghdr), ("len", ctypes.c_uint)]
+
+
+class _Mmsg:
+    """n mmsghdrs over fixed buffers (and one shared destination), for sendmmsg/recvmmsg."""
+
+    def __init__(self, buffers, name=None):
+        self.bufs = [ctypes.create_string_buffer(b, len(b)) for b in buffers]
+        self.iovs = (_Iovec * len(buffers))()
+        self.msgs = (_Mmsghdr * len(buffers))()
+        self.name = name
+        for i, buf in enumerate(self.bufs):
+            self.iovs[i].base, self.iovs[i].len = ctypes.addressof(buf), len(buf)
+            hdr = self.msgs[i].hdr
+            hdr.iov, hdr.iovlen = ctypes.pointer(self.iovs[i]), 1
+            if name is not None:
+                hdr.name, hdr.namelen = ctypes.addressof(name), ctypes.sizeof(name)
+
+    def at(self, i: int):
+        return ctypes.byref(self.msgs, i * ctypes.sizeof(_Mmsghdr))
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_LIBC.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
+_LIBC.recvmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                           ctypes.c_void_p]
+MSG_DONTWAIT = 0x40
+
+
+def _sockaddr_in(host: str, port: int):
+    raw = struct.pack("=H", socket.AF_INET) + struct.pack("!H", port) + socket.inet_aton(host)
+    return ctypes.create_string_buffer(raw + bytes(8), 16)
 
 
 def spoof(cfg) -> dict:
@@ -72,10 +122,13 @@ def spoof(cfg) -> dict:
         pool.append(ip + udp + payload)
     out = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     out.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
-    out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
     rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
     rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)   # replies come in bursts
-    rx.setblocking(False)
+    send = _Mmsg(pool, _sockaddr_in(dst, 0))
+    # A cookie reply seen by the raw socket: IPv4 header (20 bytes, no options) + UDP + 64.
+    reply_len = 20 + 8 + 64
+    recv = _Mmsg([bytes(reply_len + 1)] * BATCH)
     sent = replies = errors = 0
     start = time.monotonic()
     t0, t_end = start + warmup, start + warmup + duration
@@ -85,20 +138,19 @@ def spoof(cfg) -> dict:
         if cpu0 is None and now >= t0:
             usage = resource.getrusage(resource.RUSAGE_SELF)
             cpu0, counted_sent, replies = usage.ru_utime + usage.ru_stime, sent, 0
-        burst = min(256, int((now - start) * rate) - sent)
-        for _ in range(max(burst, 0)):
-            try:
-                out.sendto(pool[sent % POOL], (dst, 0))
-            except OSError:
+        burst = min(BATCH, int((now - start) * rate) - sent, POOL - sent % POOL)
+        if burst > 0:
+            n = _LIBC.sendmmsg(out.fileno(), send.at(sent % POOL), burst, 0)
+            if n < 0:
                 errors += 1
-            sent += 1
+                n = burst       # counted as offered: the kernel refused them
+            sent += n
         while True:
-            try:
-                data = rx.recv(2048)
-            except BlockingIOError:
+            n = _LIBC.recvmmsg(rx.fileno(), recv.at(0), BATCH, MSG_DONTWAIT, None)
+            if n <= 0:
                 break
-            ihl = (data[0] & 0xF) * 4
-            replies += len(data) == ihl + 8 + 64 and data[ihl + 8] == 3
+            replies += sum(1 for i in range(n) if recv.msgs[i].len == reply_len
+                           and recv.bufs[i].raw[28] == 3)
         if burst <= 0:
             time.sleep(0.0002)
     usage = resource.getrusage(resource.RUSAGE_SELF)

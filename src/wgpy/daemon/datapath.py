@@ -56,6 +56,7 @@ class Datapath:
     EV_REKEY_RECV = lib.WGC_DP_EV_REKEY_RECV
     UP_UDP = lib.WGC_DP_UP_UDP
     UP_TUN = lib.WGC_DP_UP_TUN
+    UP_HANDSHAKE = lib.WGC_DP_UP_HANDSHAKE
     VNET_HDR = lib.WGC_DP_VNET_HDR
     NO_TUN_GRO = lib.WGC_DP_NO_TUN_GRO
     NO_UDP_GSO = lib.WGC_DP_NO_UDP_GSO
@@ -202,6 +203,8 @@ class Datapath:
                 up = self._ups[i]
                 remote, source = _from_endpoint(getattr(up, "from"))   # a Python keyword
                 out.append((up.kind, ffi.buffer(up.data, up.len)[:], remote, source))
+                if up.kind == lib.WGC_DP_UP_HANDSHAKE:
+                    lib.wgc_wipe(up.data, up.len)       # session keys
             if n < len(self._ups):
                 return out
 
@@ -215,3 +218,31 @@ class Datapath:
         check_length("cookie secret", secret, 32)
         lib.wgc_dp_set_cookie(self._dp, ffi.NULL if public_key is None else public_key,
                               secret, secret_set_ns)
+
+    def hs_set_key(self, private_key, public_key) -> None:
+        """Our static key for the responder in C (None: initiations go up to Python)."""
+        if private_key is None:
+            lib.wgc_dp_hs_set_key(self._dp, ffi.NULL, ffi.NULL)
+            return
+        check_length("private key", private_key, KEY_LEN)
+        check_length("public key", public_key, KEY_LEN)
+        lib.wgc_dp_hs_set_key(self._dp, private_key, public_key)
+
+    def hs_peer(self, slot: int, remote_static, psk=None, static_static=None,
+                last_timestamp=None, last_initiation_ns: int = 0) -> bool:
+        """What the responder in C knows of slot's peer (remote_static None: nothing);
+        False if another slot has the key."""
+        if remote_static is None:
+            return lib.wgc_dp_hs_peer(self._dp, slot, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL,
+                                      0) == 0
+        for name, value, size in (("static key", remote_static, KEY_LEN), ("psk", psk, KEY_LEN),
+                                  ("static-static", static_static, KEY_LEN),
+                                  ("timestamp", last_timestamp, 12)):
+            check_length(name, value, size)
+        return lib.wgc_dp_hs_peer(self._dp, slot, remote_static, psk, static_static,
+                                  last_timestamp, last_initiation_ns) == 0
+
+    def hs_cookie(self, slot: int, cookie: bytes, cookie_set_ns: int) -> None:
+        """The cookie slot's peer sent us, for the mac2 of C's responses."""
+        check_length("cookie", cookie, 16)
+        lib.wgc_dp_hs_cookie(self._dp, slot, cookie, cookie_set_ns)

@@ -42,8 +42,11 @@ class FastPath:
         # only where the last event's datagrams came to, for the replies they cause.
         self._arrivals = {}             # (host, port) -> (local bytes, ifindex)
         self._cookie = None             # (public key, secret drawn at) last pushed to C
+        self._static = None             # the private key the responder in C has
         dev.fastpath = self
         udp.source_owner = self
+        for peer in dev.peers.values():
+            self._push_handshake(peer)
 
     # ---- lifecycle ----
 
@@ -97,6 +100,7 @@ class FastPath:
         elif kind == "peer_removed":
             slot = self._slots.pop(peer, None)
             if slot is not None:
+                self.dp.hs_peer(slot, None)
                 self.dp.peer_remove(slot)
                 del self._peers[slot], self._seen[slot]
         elif self.dev.peers.get(peer.public_key) is peer:   # detached peers are not mirrored
@@ -104,6 +108,11 @@ class FastPath:
                 self._push_keypairs(peer)
             elif kind == "endpoint" and not self._echo:
                 self._push_endpoint(peer)
+            elif kind == "handshake":
+                self._push_handshake(peer)
+            elif kind == "cookie":
+                cookie, at = peer.cookie_generator.cookie
+                self.dp.hs_cookie(self._slot(peer), cookie, int(at * _NS))
 
     def send_transport(self, peer, packet: bytes) -> bool:
         """Seal and send packet (b"" = keepalive) for peer in C."""
@@ -123,6 +132,9 @@ class FastPath:
 
     def _push_cookie(self) -> None:
         """C checks mac1 and answers floods with the Device's key and cookie secret."""
+        if self._static is not self.dev.private_key:
+            self._static = self.dev.private_key
+            self.dp.hs_set_key(self.dev.private_key, self.dev.public_key)
         secret, drawn = self.dev.cookie_checker.secret
         if self._cookie != (self.dev.public_key, drawn):
             self._cookie = (self.dev.public_key, drawn)
@@ -144,6 +156,16 @@ class FastPath:
             (kp.send_key, kp.recv_key, int(kp.created * _NS), kp.local_index, kp.remote_index,
              kp.is_initiator, kp.send_counter < REJECT_AFTER_MESSAGES)
             for kp in (kps.previous, kps.current, kps.next)])
+
+    def _push_handshake(self, peer) -> None:
+        """What the responder in C needs of peer's handshake (noise.consume_initiation's state)."""
+        hs = peer.handshake
+        if hs.static_static is None:
+            self.dp.hs_peer(self._slot(peer), None)
+            return
+        last = hs.last_initiation_consumption
+        self.dp.hs_peer(self._slot(peer), peer.public_key, hs.preshared_key, hs.static_static,
+                        hs.last_timestamp, int(last * _NS) if last > 0 else 0)
 
     def _push_endpoint(self, peer) -> None:
         endpoint = peer.endpoint
@@ -176,13 +198,30 @@ class FastPath:
             pass
         self._arrivals = {}
         for kind, data, remote, source in self.dp.upcalls():
+            if kind == self.dp.UP_TUN:
+                self.dev.receive_packet(data, now)
+                continue
+            if source is not None:
+                self._arrivals[remote] = source
             if kind == self.dp.UP_UDP:
-                if source is not None:
-                    self._arrivals[remote] = source
                 self.dev.receive_datagram(data, remote, now)
             else:
-                self.dev.receive_packet(data, now)
+                self._answered(data, remote, now)
         self.sync(now)
+
+    def _answered(self, data: bytes, remote, now: float) -> None:
+        """A WGC_DP_UP_HANDSHAKE upcall (wgcore.h has its layout) to the Device."""
+        peer = self._peers.get(int.from_bytes(data[0:4], "little"))
+        if peer is None:
+            return      # removed since
+        self.dev.handshake_answered(peer, (
+            int.from_bytes(data[4:8], "little"), int.from_bytes(data[8:12], "little"),
+            data[12:24], data[24:40], data[40:72], data[72:104]), remote, now)
+        # Also when (host, port) stayed: the initiation may have come to another of our
+        # addresses, and the initiator's first packets can reach Python before C has the
+        # keypair (C sent the response already), so C's roaming would not see them.
+        if self.dev.peers.get(peer.public_key) is peer:
+            self._push_endpoint(peer)
 
     def sync(self, now: float) -> None:
         """Apply pending peer events; keep syncing every SYNC_INTERVAL_S while traffic flows."""

@@ -131,6 +131,15 @@ class CookieGenerator:
             return body + mac1 + messages.ZERO_MAC
         return body + mac1 + _keyed_mac(self._cookie, body + mac1)
 
+    def sent_mac1(self, mac1: bytes) -> None:
+        """Someone else (the C responder) stamped and sent a message with this mac1."""
+        self._last_mac1 = mac1
+
+    @property
+    def cookie(self):
+        """(cookie, when it came) or None: the C responder stamps mac2 with it."""
+        return None if self._cookie is None else (self._cookie, self._cookie_set)
+
     def consume_reply(self, reply, now: float) -> bool:
         """Store the cookie if reply decrypts against the last mac1 we sent."""
         if self._last_mac1 is None:

@@ -13,6 +13,7 @@ fastpath.changed(kind, peer), and transport packets are handed to it unsealed
 (fastpath.send_transport); it reports key confirmation back via keypair_confirmed().
 """
 
+import math
 import os
 import time
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from .constants import (DEFAULT_MTU, KEY_LEN, MAX_PEERS, REJECT_AFTER_TIME, UNDE
 from .cookie import CookieChecker
 from .index import IndexTable
 from .messages import MessageType
+from .keypairs import Keypair
 from .peer import Peer
 from .ratelimiter import RateLimiter
 
@@ -54,6 +56,9 @@ class Device:
         self.timestamp_floor = None     # bytes(12): our next TAI64N must be later
         self.under_load_threshold = UNDER_LOAD_HANDSHAKES_PER_SECOND
         self._handshake_times = deque()
+        # Never later than the earliest peer deadline (None: to compute), so the loop's
+        # per-wake-up get_timer is not a walk over every peer.
+        self._earliest = None
         self._under_load_until = -1.0
         self._outgoing = []
         self._delivered = []
@@ -99,6 +104,7 @@ class Device:
         peer.update_static_static(self.private_key)
         if public_key != self.public_key:
             self.peers[peer.public_key] = peer
+            self._changed("handshake", peer)
         else:
             peer.timers.stop()
         return peer
@@ -110,6 +116,7 @@ class Device:
             return
         self.allowed_ips.remove_peer(peer)
         peer.timers.stop()
+        self._earliest = None
         peer.zero_and_flush_all()
         self._changed("peer_removed", peer)
 
@@ -170,16 +177,25 @@ class Device:
 
     # ---- timers ----
 
+    def timer_set(self, deadline: float) -> None:
+        """A peer timer was set (Timers.on_set): keep the cached earliest deadline early."""
+        if self._earliest is not None and deadline < self._earliest:
+            self._earliest = deadline
+
     def get_timer(self):
-        """The earliest peer timer deadline (monotonic), or None."""
-        deadlines = [d for d in (p.timers.next_deadline() for p in self.peers.values())
-                     if d is not None]
-        return min(deadlines) if deadlines else None
+        """The earliest peer timer deadline (monotonic), or None; may be early when timers
+        were cancelled since, which only makes handle_timer run with nothing due."""
+        if self._earliest is None:
+            deadlines = [d for d in (p.timers.next_deadline() for p in self.peers.values())
+                         if d is not None]
+            self._earliest = min(deadlines) if deadlines else math.inf
+        return None if self._earliest == math.inf else self._earliest
 
     def handle_timer(self, now: float) -> None:
         """Run every timer that is due at now."""
         for peer in list(self.peers.values()):
             peer.timers.expire(now)
+        self._earliest = None
 
     # ---- from TUN ----
 
@@ -254,6 +270,8 @@ class Device:
             self.drops["cookie_unknown_index"] += 1
         elif not entry.peer.cookie_generator.consume_reply(msg, now):
             self.drops["cookie_invalid"] += 1
+        else:
+            self._changed("cookie", entry.peer)
 
     def _receive_initiation(self, msg, data: bytes, addr, now: float) -> None:
         result = noise.consume_initiation(msg, self.private_key, self.public_key,
@@ -262,11 +280,38 @@ class Device:
             self.drops[result] += 1
             return
         peer = result
+        self._changed("handshake", peer)    # the replay timestamp moved
         peer.rx_bytes += len(data)
         peer.timers.timers_any_authenticated_packet_traversal(now)
         peer.timers.timers_any_authenticated_packet_received(now)
         peer.endpoint = (addr[0], addr[1])
         peer.send_handshake_response(now)
+
+    def handshake_answered(self, peer: Peer, answer, addr, now: float) -> None:
+        """The fast path's responder consumed peer's initiation from addr and sent the response:
+        answer is (local_index, remote_index, timestamp, response mac1, send_key, recv_key).
+        The bookkeeping of _receive_initiation and Peer.send_handshake_response."""
+        local_index, remote_index, timestamp, mac1, send_key, recv_key = answer
+        keypair = Keypair(send_key, recv_key, False, local_index, remote_index, now)
+        if not self.index.claim(local_index, peer, keypair):
+            self.drops["initiation_index_taken"] += 1     # the initiator will retry
+            return
+        hs = peer.handshake
+        hs.last_timestamp = timestamp
+        hs.last_initiation_consumption = max(hs.last_initiation_consumption, now)
+        hs.last_sent_handshake = now
+        self.index.delete(hs.local_index)
+        hs.clear()
+        peer.rx_bytes += messages.INITIATION_SIZE
+        peer.timers.timers_any_authenticated_packet_traversal(now)
+        peer.timers.timers_any_authenticated_packet_received(now)
+        peer.endpoint = (addr[0], addr[1])
+        peer.keypairs.install(keypair)
+        peer.timers.timers_session_derived(now)
+        peer.cookie_generator.sent_mac1(mac1)
+        peer.timers.timers_any_authenticated_packet_traversal(now)
+        peer.timers.timers_any_authenticated_packet_sent(now)
+        peer.tx_bytes += messages.RESPONSE_SIZE
 
     def _receive_response(self, msg, data: bytes, addr, now: float) -> None:
         entry = self.index.lookup(msg.receiver)

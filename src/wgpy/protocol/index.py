@@ -31,6 +31,13 @@ class IndexTable:
                 self._entries[index] = IndexEntry(peer, handshake=handshake)
                 return index
 
+    def claim(self, index: int, peer, keypair) -> bool:
+        """Bind index, drawn elsewhere (the C responder), to keypair; False if it is taken."""
+        if not index or index in self._entries:
+            return False
+        self._entries[index] = IndexEntry(peer, keypair=keypair)
+        return True
+
     def swap_for_keypair(self, index: int, keypair) -> None:
         """Rebind a handshake's index to the keypair derived from it."""
         entry = self._entries.get(index)

@@ -49,6 +49,7 @@ class Peer:
         self.keypairs.on_change = lambda: device._changed("keypairs", self)
         self.cookie_generator = CookieGenerator(public_key)
         self.timers = Timers(self, device.rng)
+        self.timers.on_set = device.timer_set
         self.staged = deque(maxlen=QUEUE_STAGED_SIZE)   # full: oldest drops
         self._endpoint = None
         self.persistent_keepalive_interval = 0
@@ -86,6 +87,7 @@ class Peer:
         if psk is not None and len(psk) != KEY_LEN:
             raise ValueError("preshared key must be 32 bytes")
         self.handshake.preshared_key = psk or ZERO_PSK
+        self.device._changed("handshake", self)
 
     def set_endpoint(self, addr) -> None:
         """Set (host, port) or None; roaming may replace it later."""
@@ -95,6 +97,7 @@ class Peer:
         """Recompute DH(our static, their static); None if unusable."""
         hs = self.handshake
         hs.static_static = None if private_key is None else noise.dh(private_key, self.public_key)
+        self.device._changed("handshake", self)
 
     # ---- handshakes ----
 

@@ -23,7 +23,7 @@ class Timers:
     """Deadlines and counters of one peer's five timers."""
 
     __slots__ = ("_peer", "_rng", "deadlines", "handshake_attempts", "need_another_keepalive",
-                 "sent_last_minute_handshake", "active")
+                 "sent_last_minute_handshake", "active", "on_set")
 
     def __init__(self, peer, rng):
         self._peer = peer
@@ -33,6 +33,7 @@ class Timers:
         self.need_another_keepalive = False
         self.sent_last_minute_handshake = False
         self.active = True
+        self.on_set = None      # on_set(deadline) after a deadline is set (the Device's cache)
 
     # ---- plumbing ----
 
@@ -43,6 +44,8 @@ class Timers:
     def _mod(self, name: str, deadline: float) -> None:
         if self.active:
             self.deadlines[name] = deadline
+            if self.on_set is not None:
+                self.on_set(deadline)
 
     def _del(self, name: str) -> None:
         self.deadlines[name] = None

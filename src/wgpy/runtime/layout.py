@@ -50,7 +50,8 @@ STRUCTS = {
         "tun_not_ip", "tun_no_route", "no_endpoint", "send_errors", "rx_expired_keypair",
         "rx_decrypt", "rx_replay", "rx_inner_malformed", "rx_inner_not_allowed",
         "upcall_full", "upcall_too_big", "tun_write_errors", "tun_gone", "tun_bad_offload",
-        "udp_gso_refused", "hs_mac1", "hs_cookie_sent", "hs_ratelimited",
+        "udp_gso_refused", "hs_mac1", "hs_cookie_sent", "hs_ratelimited", "hs_decrypt",
+        "hs_unknown_peer", "hs_replay", "hs_flood", "hs_responses", "hs_queue_full",
     )),
 }
 

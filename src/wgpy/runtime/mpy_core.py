@@ -61,6 +61,9 @@ FUNCTIONS = {
     "wgc_dp_upcalls": ("L", "ppLpL"),
     "wgc_dp_get_stats": ("v", "pp"),
     "wgc_dp_set_cookie": ("i", "pppQ"),
+    "wgc_dp_hs_set_key": ("i", "ppp"),
+    "wgc_dp_hs_peer": ("i", "pippppQ"),
+    "wgc_dp_hs_cookie": ("i", "pipQ"),
     # Part 3: the handshake's hot path.
     "wgc_hs_create_initiation": ("i", "pppppppI"),
     "wgc_hs_consume_initiation": ("i", "ppppp"),
@@ -88,13 +91,15 @@ CONSTANTS = {
     "WGC_DP_UPCALLS": 1024,
     "WGC_DP_EV_ACTIVITY": 1, "WGC_DP_EV_CONFIRMED": 2, "WGC_DP_EV_REKEY_SEND": 4,
     "WGC_DP_EV_REKEY_RECV": 8,
-    "WGC_DP_UP_UDP": 1, "WGC_DP_UP_TUN": 2,
+    "WGC_DP_UP_UDP": 1, "WGC_DP_UP_TUN": 2, "WGC_DP_UP_HANDSHAKE": 3,
+    "WGC_DP_HANDSHAKE_LEN": 104,
     "WGC_DP_VNET_HDR": 1, "WGC_DP_NO_TUN_GRO": 2, "WGC_DP_NO_UDP_GSO": 4, "WGC_DP_NO_UDP_GRO": 8,
     "WGC_DP_TUN_USO": 16,
     "WGC_HS_INITIATION_LEN": 148, "WGC_HS_RESPONSE_LEN": 92,
     "WGC_COOKIE_REPLY_LEN": 64, "WGC_COOKIE_REFRESH_S": 120,
     "WGC_UNDER_LOAD_HANDSHAKES_PER_SECOND": 128, "WGC_UNDER_LOAD_AFTER_S": 1,
     "WGC_RATELIMIT_PACKETS_PER_SECOND": 20, "WGC_RATELIMIT_BURST": 5, "WGC_RATELIMIT_SLOTS": 4096,
+    "WGC_HANDSHAKE_INITIATIONS_PER_SECOND": 50,
 }
 
 # dlopen's search path finds it where the package installs it (/usr/lib); tests and
