@@ -73,11 +73,17 @@ def ubus_request(header: bytes, body: bytes = b"") -> bytes:
 def raw(port, request: bytes) -> bytes:
     """Send bytes as they are (any Host, any request line); -> the whole answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(request)
-        s.shutdown(socket.SHUT_WR)
+        try:
+            s.sendall(request)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server closed first (a source over its share): read what it sent
         out = b""
         while True:
-            chunk = s.recv(65536)
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                return out
             if not chunk:
                 return out
             out += chunk
