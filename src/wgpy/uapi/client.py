@@ -7,11 +7,11 @@ the router needs no wg binary.
 """
 
 import os
-import socket
 import struct
-from typing import Dict, List, Optional
 
 from wgpy import keys
+from wgpy.runtime import posix
+from wgpy.runtime.posix import socket
 
 SOCKET_DIR = "/var/run/wireguard"
 TIMEOUT_S = 5.0
@@ -44,7 +44,7 @@ def b64_to_hex(b64_key: str) -> str:
     return keys.decode(b64_key).hex()
 
 
-def _exchange(ifname: str, request: str, directory: str) -> List[str]:
+def _exchange(ifname: str, request: str, directory: str) -> list:
     """Send one request; -> the answer's lines up to the blank line that ends it."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(TIMEOUT_S)
@@ -58,13 +58,14 @@ def _exchange(ifname: str, request: str, directory: str) -> List[str]:
                 break
             data += chunk
     except OSError as exc:
-        raise UapiError(exc.errno or 5, f"{ifname}: {exc.strerror or exc}") from None
+        raise UapiError(exc.errno or posix.EIO,
+                        f"{ifname}: {posix.strerror(exc.errno) if exc.errno else exc}") from None
     finally:
         sock.close()
     return data.decode(errors="replace").split("\n")
 
 
-def _errno(ifname: str, lines: List[str]) -> int:
+def _errno(ifname: str, lines: list) -> int:
     for line in lines:
         if line.startswith("errno="):
             return abs(int(line[6:]))
@@ -79,12 +80,12 @@ def _value(key: str, value: str):
     return value
 
 
-def parse_get(lines: List[str]) -> Dict:
+def parse_get(lines: list) -> dict:
     """The `get=1` answer -> {"private_key", "public_key", "listen_port", "fwmark",
     "peers": [{"public_key", "endpoint", "allowed_ips": [...], ...}]}; absent keys are left
     out, as in the wire form."""
-    device: Dict = {"peers": []}
-    peer: Optional[Dict] = None
+    device = {"peers": []}
+    peer = None
     for line in lines:
         key, sep, value = line.partition("=")
         if not sep or key == "errno":
@@ -101,7 +102,7 @@ def parse_get(lines: List[str]) -> Dict:
     return device
 
 
-def get(ifname: str, directory: str = SOCKET_DIR) -> Dict:
+def get(ifname: str, directory: str = SOCKET_DIR) -> dict:
     """The live device (see parse_get); raises UapiError."""
     lines = _exchange(ifname, "get=1\n\n", directory)
     errno = _errno(ifname, lines)
@@ -110,14 +111,14 @@ def get(ifname: str, directory: str = SOCKET_DIR) -> Dict:
     return parse_get(lines)
 
 
-def set_lines(ifname: str, lines: List[str], directory: str = SOCKET_DIR) -> None:
+def set_lines(ifname: str, lines: list, directory: str = SOCKET_DIR) -> None:
     """Apply one `set=1` request made of `lines` ("key=value"); raises UapiError."""
     request = "set=1\n" + "".join(line + "\n" for line in lines) + "\n"
     answer = _exchange(ifname, request, directory)
     errno = _errno(ifname, answer)
     if errno:
         raise UapiError(errno, f"{ifname}: the daemon refused the configuration "
-                               f"(errno {errno}: {os.strerror(errno)})")
+                               f"(errno {errno}: {posix.strerror(errno)})")
 
 
 def is_live(ifname: str, directory: str = SOCKET_DIR) -> bool:
@@ -132,7 +133,7 @@ def is_live(ifname: str, directory: str = SOCKET_DIR) -> bool:
     return True
 
 
-def peer_pid(ifname: str, directory: str = SOCKET_DIR) -> Optional[int]:
+def peer_pid(ifname: str, directory: str = SOCKET_DIR):
     """The PID of the daemon serving IFNAME (SO_PEERCRED), or None if none answers."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -145,10 +146,10 @@ def peer_pid(ifname: str, directory: str = SOCKET_DIR) -> Optional[int]:
     return struct.unpack("3i", creds)[0] or None
 
 
-def interfaces(directory: str = SOCKET_DIR) -> List[str]:
+def interfaces(directory: str = SOCKET_DIR) -> list:
     """Names of the interfaces whose socket answers, sorted, like `wg show interfaces`."""
     try:
         names = sorted(entry[:-5] for entry in os.listdir(directory) if entry.endswith(".sock"))
-    except FileNotFoundError:
+    except OSError:     # no directory: no interfaces
         return []
     return [name for name in names if is_live(name, directory)]
