@@ -62,7 +62,10 @@ def _exchange(ifname: str, request: str, directory: str) -> list:
                         f"{ifname}: {posix.strerror(exc.errno) if exc.errno else exc}") from None
     finally:
         sock.close()
-    return data.decode(errors="replace").split("\n")
+    try:
+        return data.decode().split("\n")
+    except UnicodeError:
+        raise UapiError(posix.EIO, f"{ifname}: the answer is not text") from None
 
 
 def _errno(ifname: str, lines: list) -> int:

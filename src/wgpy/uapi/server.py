@@ -154,8 +154,11 @@ class Connection:
                 if len(self._inbuf) > MAX_LINE_BYTES:
                     self._closing = True
                 return
-            line = self._inbuf[:newline].decode("utf-8", "replace")
-            del self._inbuf[:newline + 1]
+            try:
+                line = self._inbuf[:newline].decode()
+            except UnicodeError:    # never valid UAPI (MicroPython cannot decode "replace")
+                line = "\ufffd"
+            self._inbuf = self._inbuf[newline + 1:]     # MicroPython's bytearray has no del
             self._on_line(line)
 
     def _on_line(self, line: str) -> None:
@@ -193,7 +196,7 @@ class Connection:
                 if exc.errno not in (posix.EAGAIN, posix.EINTR):
                     self.close()
                 return
-            del self._outbuf[:sent]
+            self._outbuf = self._outbuf[sent:]
         if self._closing:
             self.close()
 
