@@ -11,6 +11,7 @@ when the interface is deleted, or when our UAPI socket file is removed; `run` sa
 """
 
 import select
+from logging import DEBUG
 
 from wgpy.daemon.log import peer_name
 from wgpy.daemon.mtu import MtuWatch
@@ -197,8 +198,10 @@ class Loop:
                 return render_get(self.dev)
             request = parse_set(body)
             execute_set(self.dev, request, self.clock(), self)
-            self.log.debug("UAPI: set applied: %d device ops, peers %s", len(request.device_ops),
-                           " ".join(peer_name(p.public_key) for p in request.peers) or "-")
+            if self.log.isEnabledFor(DEBUG):    # not a string of 1,000 peer names for nothing
+                self.log.debug("UAPI: set applied: %d device ops, peers %s",
+                               len(request.device_ops),
+                               " ".join(peer_name(p.public_key) for p in request.peers) or "-")
             return "errno=0\n\n"
         except UapiError as exc:
             self.log.error("UAPI: %s request refused: %s", op, exc)

@@ -73,6 +73,9 @@ def _serve(ifname: str, foreground: bool, ready_fd) -> int:
     """Set up, report readiness on `ready_fd`, run the loop, clean up; -> exit status."""
     from wgpy.daemon import log as logmod
     from wgpy.daemon.loop import Loop
+    from wgpy.runtime import heap
+
+    heap.follow_live_size()
 
     log = logmod.setup(ifname, logmod.level_from_env(os.getenv("LOG_LEVEL") or ""),
                        use_syslog=not foreground)

@@ -146,20 +146,24 @@ class Connection:
         self._closing = True
 
     def _consume_lines(self) -> None:
+        start = 0
         while not self._closing:
-            newline = self._inbuf.find(b"\n")
-            if newline < 0 or newline > MAX_LINE_BYTES:
+            newline = self._inbuf.find(b"\n", start)
+            if newline < 0 or newline - start > MAX_LINE_BYTES:
                 # A line over the limit costs the connection, whether or not its newline
                 # arrived in the same read.
-                if len(self._inbuf) > MAX_LINE_BYTES:
+                if len(self._inbuf) - start > MAX_LINE_BYTES:
                     self._closing = True
-                return
+                break
             try:
-                line = self._inbuf[:newline].decode()
+                line = self._inbuf[start:newline].decode()
             except UnicodeError:    # never valid UAPI (MicroPython cannot decode "replace")
                 line = "\ufffd"
-            self._inbuf = self._inbuf[newline + 1:]     # MicroPython's bytearray has no del
+            start = newline + 1
             self._on_line(line)
+        # Once per read, not per line: MicroPython's bytearray has no `del buf[:n]`, and
+        # a copy per line of a 1,000-peer set would fragment its heap.
+        self._inbuf = self._inbuf[start:]
 
     def _on_line(self, line: str) -> None:
         if self._state is None:
