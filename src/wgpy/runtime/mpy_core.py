@@ -138,14 +138,18 @@ def writable(buf):
     return uctypes.addressof(buf)
 
 
+_described = {}     # struct -> (uctypes description, size): computing them is slow
+
+
 def new(struct: str, count=None):
     """Zeroed C memory for one struct, or an array of count: (memory for C calls,
     view of its fields). The view is a uctypes struct or array, valid while memory
     is held."""
     import uctypes
 
-    desc = layout.uctypes_layout(struct)
-    size = layout.sizeof(struct)
+    if struct not in _described:
+        _described[struct] = layout.uctypes_layout(struct), layout.sizeof(struct)
+    desc, size = _described[struct]
     memory = bytearray(size * (count or 1))
     if count is None:
         return memory, uctypes.struct(uctypes.addressof(memory), desc, uctypes.NATIVE)
