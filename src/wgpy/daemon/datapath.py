@@ -204,10 +204,11 @@ class Datapath:
     def arm(self) -> None:
         lib.wgc_dp_arm(self._dp)
 
-    def upcalls(self) -> list:
-        """Waiting upcalls as (kind, data, (host, port) or None, (local, ifindex) or None)."""
+    def upcalls(self, most=None) -> list:
+        """Waiting upcalls as (kind, data, (host, port) or None, (local, ifindex) or None):
+        all of them, or about `most` (the rest stay waiting in C)."""
         out = []
-        while True:
+        while most is None or len(out) < most:
             n = lib.wgc_dp_upcalls(self._dp, self._ups_mem, _UPCALLS_PER_CALL, writable(self._upbuf),
                                    len(self._upbuf))
             for i in range(n):
@@ -215,7 +216,8 @@ class Datapath:
                 remote, source = _from_endpoint(getattr(up, "from"))   # a Python keyword
                 out.append((up.kind, pointed_bytes(up.data, up.len), remote, source))
             if n < _UPCALLS_PER_CALL:
-                return out
+                break
+        return out
 
     def stats(self) -> dict:
         lib.wgc_dp_get_stats(self._dp, self._stats_mem)

@@ -21,6 +21,10 @@ from wgpy.runtime.posix import socket
 # How stale the timers' view of traffic may get while packets flow: the timers act on
 # seconds (keepalive 10 s, new handshake 15 s), boringtun polls its timers every 250 ms.
 SYNC_INTERVAL_S = 0.25
+# Upcalls handled before their answers are sent: under a handshake flood the rest wait in
+# C, and an answer never waits for hundreds of handshakes after its own (MicroPython takes
+# milliseconds per handshake: a whole ring's answers would all arrive too late).
+UPCALL_ROUND = 16
 # Largest IP packet or datagram handled in C; the MTU can be raised this far.
 PACKET_MAX = 4096
 _NS = 1e9
@@ -167,22 +171,30 @@ class FastPath:
     def tun_gone(self) -> bool:
         return bool(self.dp.stats()["tun_gone"])
 
-    def on_event(self, now: float) -> None:
-        """The event fd is readable: feed upcalls to the Device, then read peer events."""
+    def on_event(self, clock, flush) -> None:
+        """The event fd is readable: feed upcalls to the Device in rounds of UPCALL_ROUND,
+        calling flush() (the loop's: send what the Device queued) after each round that
+        may have left more waiting; then read peer events. clock: monotonic seconds."""
         try:
             posix.read(self.dp.event_fd(), 8)
         except OSError as exc:
             if exc.errno != posix.EAGAIN:
                 raise
-        self._arrivals = {}
-        for kind, data, remote, source in self.dp.upcalls():
-            if kind == self.dp.UP_UDP:
-                if source is not None:
-                    self._arrivals[remote] = source
-                self.dev.receive_datagram(data, remote, now)
-            else:
-                self.dev.receive_packet(data, now)
-        self.sync(now)
+        while True:
+            now = clock()
+            self._arrivals = {}
+            upcalls = self.dp.upcalls(UPCALL_ROUND)
+            for kind, data, remote, source in upcalls:
+                if kind == self.dp.UP_UDP:
+                    if source is not None:
+                        self._arrivals[remote] = source
+                    self.dev.receive_datagram(data, remote, now)
+                else:
+                    self.dev.receive_packet(data, now)
+            if len(upcalls) < UPCALL_ROUND:
+                break
+            flush()
+        self.sync(clock())
 
     def sync(self, now: float) -> None:
         """Apply pending peer events; keep syncing every SYNC_INTERVAL_S while traffic flows."""

@@ -148,7 +148,7 @@ class Loop:
             self.dev.receive_packet(packet, self.clock())
 
     def _on_datapath(self, fastpath, mask) -> None:
-        fastpath.on_event(self.clock())
+        fastpath.on_event(self.clock, self._flush)
         if fastpath.tun_gone():
             raise TunGone("reading the TUN failed in the datapath")
 
