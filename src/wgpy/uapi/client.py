@@ -7,11 +7,11 @@ the router needs no wg binary.
 """
 
 import os
+import socket
 import struct
+from typing import Dict, List, Optional
 
 from wgpy import keys
-from wgpy.runtime import posix
-from wgpy.runtime.posix import socket
 
 SOCKET_DIR = "/var/run/wireguard"
 TIMEOUT_S = 5.0
@@ -44,7 +44,7 @@ def b64_to_hex(b64_key: str) -> str:
     return keys.decode(b64_key).hex()
 
 
-def _exchange(ifname: str, request: str, directory: str) -> list:
+def _exchange(ifname: str, request: str, directory: str) -> List[str]:
     """Send one request; -> the answer's lines up to the blank line that ends it."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(TIMEOUT_S)
@@ -58,17 +58,13 @@ def _exchange(ifname: str, request: str, directory: str) -> list:
                 break
             data += chunk
     except OSError as exc:
-        raise UapiError(exc.errno or posix.EIO,
-                        f"{ifname}: {posix.strerror(exc.errno) if exc.errno else exc}") from None
+        raise UapiError(exc.errno or 5, f"{ifname}: {exc.strerror or exc}") from None
     finally:
         sock.close()
-    try:
-        return data.decode().split("\n")
-    except UnicodeError:
-        raise UapiError(posix.EIO, f"{ifname}: the answer is not text") from None
+    return data.decode(errors="replace").split("\n")
 
 
-def _errno(ifname: str, lines: list) -> int:
+def _errno(ifname: str, lines: List[str]) -> int:
     for line in lines:
         if line.startswith("errno="):
             return abs(int(line[6:]))
@@ -83,12 +79,12 @@ def _value(key: str, value: str):
     return value
 
 
-def parse_get(lines: list) -> dict:
+def parse_get(lines: List[str]) -> Dict:
     """The `get=1` answer -> {"private_key", "public_key", "listen_port", "fwmark",
     "peers": [{"public_key", "endpoint", "allowed_ips": [...], ...}]}; absent keys are left
     out, as in the wire form."""
-    device = {"peers": []}
-    peer = None
+    device: Dict = {"peers": []}
+    peer: Optional[Dict] = None
     for line in lines:
         key, sep, value = line.partition("=")
         if not sep or key == "errno":
@@ -105,7 +101,7 @@ def parse_get(lines: list) -> dict:
     return device
 
 
-def get(ifname: str, directory: str = SOCKET_DIR) -> dict:
+def get(ifname: str, directory: str = SOCKET_DIR) -> Dict:
     """The live device (see parse_get); raises UapiError."""
     lines = _exchange(ifname, "get=1\n\n", directory)
     errno = _errno(ifname, lines)
@@ -114,14 +110,14 @@ def get(ifname: str, directory: str = SOCKET_DIR) -> dict:
     return parse_get(lines)
 
 
-def set_lines(ifname: str, lines: list, directory: str = SOCKET_DIR) -> None:
+def set_lines(ifname: str, lines: List[str], directory: str = SOCKET_DIR) -> None:
     """Apply one `set=1` request made of `lines` ("key=value"); raises UapiError."""
     request = "set=1\n" + "".join(line + "\n" for line in lines) + "\n"
     answer = _exchange(ifname, request, directory)
     errno = _errno(ifname, answer)
     if errno:
         raise UapiError(errno, f"{ifname}: the daemon refused the configuration "
-                               f"(errno {errno}: {posix.strerror(errno)})")
+                               f"(errno {errno}: {os.strerror(errno)})")
 
 
 def is_live(ifname: str, directory: str = SOCKET_DIR) -> bool:
@@ -136,7 +132,7 @@ def is_live(ifname: str, directory: str = SOCKET_DIR) -> bool:
     return True
 
 
-def peer_pid(ifname: str, directory: str = SOCKET_DIR):
+def peer_pid(ifname: str, directory: str = SOCKET_DIR) -> Optional[int]:
     """The PID of the daemon serving IFNAME (SO_PEERCRED), or None if none answers."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -149,10 +145,10 @@ def peer_pid(ifname: str, directory: str = SOCKET_DIR):
     return struct.unpack("3i", creds)[0] or None
 
 
-def interfaces(directory: str = SOCKET_DIR) -> list:
+def interfaces(directory: str = SOCKET_DIR) -> List[str]:
     """Names of the interfaces whose socket answers, sorted, like `wg show interfaces`."""
     try:
         names = sorted(entry[:-5] for entry in os.listdir(directory) if entry.endswith(".sock"))
-    except OSError:     # no directory: no interfaces
+    except FileNotFoundError:
         return []
     return [name for name in names if is_live(name, directory)]
