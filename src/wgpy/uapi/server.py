@@ -18,6 +18,15 @@ MAX_REQUEST_BYTES = 64 << 20   # ~200k peers of setconf; guards memory against a
 _RECV_BYTES = 65536
 
 
+def _decode(raw) -> str:
+    """UTF-8 text, non-ASCII bytes of an invalid line as U+FFFD (MicroPython's decode has
+    no errors="replace"; no valid UAPI line has them)."""
+    try:
+        return raw.decode()
+    except UnicodeError:
+        return "".join(chr(byte) if byte < 0x80 else "\ufffd" for byte in raw)
+
+
 class SocketInUse(Exception):
     """Another process is listening on the interface's UAPI socket."""
 
@@ -155,10 +164,7 @@ class Connection:
                 if len(self._inbuf) - start > MAX_LINE_BYTES:
                     self._closing = True
                 break
-            try:
-                line = self._inbuf[start:newline].decode()
-            except UnicodeError:    # never valid UAPI (MicroPython cannot decode "replace")
-                line = "\ufffd"
+            line = _decode(self._inbuf[start:newline])
             start = newline + 1
             self._on_line(line)
         # Once per read, not per line: MicroPython's bytearray has no `del buf[:n]`, and
