@@ -6,6 +6,7 @@
 #   make libwgcore-cross  build/mipsel/libwgcore.so, build/armhf/libwgcore.so
 #   make mpy-deps      MicroPython 1.28 (+ mipsel/armhf cross binaries) into
 #                      /var/cache/wgpy-micropython, when ../shared/micropython exists
+#   make bench-runtime wgpyd on CPython beside wgpyd on MicroPython and wireguard-go (root)
 
 BUILD ?= build
 CORE_DIR ?= src/core
@@ -17,7 +18,7 @@ LIBWGCORE_CROSS := $(BUILD)/mipsel/libwgcore.so $(BUILD)/armhf/libwgcore.so
 
 MPY_DIR ?= ../shared/micropython
 
-.PHONY: libwgcore libwgcore-cross mpy-deps
+.PHONY: libwgcore libwgcore-cross mpy-deps bench-runtime
 
 libwgcore: $(BUILD)/libwgcore.so
 libwgcore-cross: $(LIBWGCORE_CROSS)
@@ -41,3 +42,7 @@ $(BUILD)/armhf/libwgcore.so: $(LIBWGCORE_SRC) $(wildcard $(CORE_DIR)/*.h)
 mpy-deps:
 	@if [ -x $(MPY_DIR)/build.sh ]; then ARCH="mipsel armhf" QUIET=1 nice $(MPY_DIR)/build.sh >/dev/null; \
 	else echo "no $(MPY_DIR): the MicroPython tests will skip"; fi
+
+# Not a test (prints, never asserts): RSS, TCP, 64-byte UDP and handshakes/s per runtime.
+bench-runtime: apt-deps build mpy-deps libwgcore
+	PYTHONPATH=tests $(PYTHON) tests/bench/bench_runtime.py $(BENCH_ARGS)

@@ -355,6 +355,12 @@ int32_t wgc_dp_lookup(struct wgc_dp *dp, uint8_t family, const uint8_t *addr);
  * send it to the peer's endpoint, sharing the workers' counter. -1 if the
  * peer has no usable keypair or no endpoint, or the send failed. */
 int wgc_dp_send(struct wgc_dp *dp, int32_t slot, const uint8_t *packet, size_t len);
+/* Send one datagram Python made (a handshake message, a cookie reply) to
+ * `to` from the workers' socket of its family, from to's source if has_src
+ * (IP_PKTINFO). 0 sent; 1 sent without that source, which was gone (the
+ * caller forgets it); -1 failed. */
+int wgc_dp_send_datagram(struct wgc_dp *dp, const struct wgc_dp_endpoint *to,
+                         const uint8_t *data, size_t len);
 
 /* Peers with pending events, at most cap of them, removed from the queue. */
 size_t wgc_dp_poll(struct wgc_dp *dp, int32_t *peers, size_t cap);

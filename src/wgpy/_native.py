@@ -7,16 +7,19 @@ Both give `lib` (wgcore.h's functions and #defines) and the same helpers for
 what cffi and `ffi` spell differently: buffer() turns any Python buffer into a
 pointer argument (C writes only into bytearrays the caller made), writable()
 also refuses read-only buffers (for callers' buffers C writes into), new()
-allocates structs, c_string() reads a `const char *` result. wgpy/crypto.py wraps the primitives and
-wgpy/daemon/datapath.py the data path; nothing else calls C, so every length
-check happens in those two wrappers. `ffi` itself is CPython's, for
-daemon/datapath.py, which does not run on MicroPython yet.
+allocates structs and int32_array() int32_t arrays, c_string() reads a `const char *` result, copy_into() and
+field_bytes() write and read a struct's byte-array field, pointed_bytes() reads
+what a pointer field points at, sizeof() sizes a struct. wgpy/crypto.py wraps
+the primitives and wgpy/daemon/datapath.py the data path; nothing else calls
+C, so every length check happens in those two wrappers (and
+wgpy/handshake_native.py, which still uses CPython's `ffi` itself).
 """
 
 from wgpy.runtime import MICROPYTHON
 
 if MICROPYTHON:
-    from wgpy.runtime.mpy_core import LIBRARY, NULL, Library, buffer, c_string, new, writable
+    from wgpy.runtime.mpy_core import (LIBRARY, NULL, Library, buffer, c_string, copy_into,
+                                       field_bytes, int32_array, new, pointed_bytes, sizeof, writable)
 
     lib = Library(LIBRARY)
 else:
@@ -40,3 +43,19 @@ else:
 
     def c_string(value) -> str:
         return ffi.string(value).decode()
+
+    def int32_array(count: int):
+        memory = ffi.new("int32_t[]", count)
+        return memory, memory
+
+    def copy_into(field, data) -> None:
+        ffi.memmove(field, data, len(data))
+
+    def field_bytes(field, size: int) -> bytes:
+        return ffi.buffer(field, size)[:]
+
+    def pointed_bytes(pointer, size: int) -> bytes:
+        return ffi.buffer(pointer, size)[:]
+
+    def sizeof(struct: str) -> int:
+        return ffi.sizeof(f"struct {struct}")

@@ -5,55 +5,57 @@ Noise: one call per WireGuard handshake message on a caller-owned `struct wgc_hs
 Cookies: mac1/mac2 checks, cookie replies and the per-source rate limit as the
 receive worker does them, exposed so tests hold them to protocol/cookie.py and
 ratelimiter.py. Remote bytes never raise here: failures return None/False.
+Through wgpy._native's helpers, so the same calls serve CPython and MicroPython.
 """
 
-from wgpy._native import ffi, lib
+from wgpy._native import lib, new, sizeof, writable
 
 INITIATION_LEN = lib.WGC_HS_INITIATION_LEN
 RESPONSE_LEN = lib.WGC_HS_RESPONSE_LEN
 
 
 def new_state():
-    return ffi.new("struct wgc_hs *")
+    return new("wgc_hs")[0]
 
 
 def wipe(state) -> None:
-    lib.wgc_wipe(state, ffi.sizeof("struct wgc_hs"))
+    lib.wgc_wipe(state, sizeof("wgc_hs"))
 
 
 def create_initiation(s_pub, rs_pub, static_static, e_priv, timestamp, sender: int):
     """(state, 148-byte message with zero macs), or None for a low-order remote key."""
     state = new_state()
-    msg = ffi.new("uint8_t[148]")
-    if lib.wgc_hs_create_initiation(state, msg, s_pub, rs_pub, static_static, e_priv,
+    msg = bytearray(INITIATION_LEN)
+    if lib.wgc_hs_create_initiation(state, writable(msg), s_pub, rs_pub, static_static, e_priv,
                                     timestamp, sender) != 0:
         return None
-    return state, ffi.buffer(msg)[:]
+    return state, bytes(msg)
 
 
 def consume_initiation(msg: bytes, s_priv, s_pub):
     """(state, initiator's static key) from message 1, or None."""
     state = new_state()
-    static = ffi.new("uint8_t[32]")
-    if lib.wgc_hs_consume_initiation(state, static, msg, s_priv, s_pub) != 0:
+    static = bytearray(32)
+    if lib.wgc_hs_consume_initiation(state, writable(static), msg, s_priv, s_pub) != 0:
         return None
-    return state, ffi.buffer(static)[:]
+    return state, bytes(static)
 
 
 def consume_initiation_payload(state, msg: bytes, static_static):
     """The decrypted timestamp (state advanced), or None (state unchanged)."""
-    ts = ffi.new("uint8_t[12]")
-    if lib.wgc_hs_consume_initiation_payload(state, ts, msg, static_static) != 0:
+    ts = bytearray(12)
+    if lib.wgc_hs_consume_initiation_payload(state, writable(ts), msg, static_static) != 0:
         return None
-    return ffi.buffer(ts)[:]
+    return bytes(ts)
 
 
 def create_response(state, rs_pub, psk, e_priv, sender: int, receiver: int):
     """The 92-byte message 2 with zero macs (state advanced), or None (unchanged)."""
-    msg = ffi.new("uint8_t[92]")
-    if lib.wgc_hs_create_response(state, msg, rs_pub, psk, e_priv, sender, receiver) != 0:
+    msg = bytearray(RESPONSE_LEN)
+    if lib.wgc_hs_create_response(state, writable(msg), rs_pub, psk, e_priv, sender,
+                                  receiver) != 0:
         return None
-    return ffi.buffer(msg)[:]
+    return bytes(msg)
 
 
 def consume_response(state, msg: bytes, s_priv, psk) -> bool:
@@ -63,11 +65,12 @@ def consume_response(state, msg: bytes, s_priv, psk) -> bool:
 
 def derive_keys(state, initiator: bool):
     """(send_key, recv_key); wipes state."""
-    keys = ffi.new("uint8_t[64]")
-    lib.wgc_hs_derive_keys(state, keys, keys + 32, 1 if initiator else 0)
-    out = ffi.buffer(keys)[:]
-    lib.wgc_wipe(keys, 64)
-    return out[:32], out[32:]
+    send, recv = bytearray(32), bytearray(32)
+    lib.wgc_hs_derive_keys(state, writable(send), writable(recv), 1 if initiator else 0)
+    keys = bytes(send), bytes(recv)
+    for buf in (send, recv):
+        lib.wgc_wipe(writable(buf), 32)
+    return keys
 
 
 # ---- cookies and the rate limit ----
@@ -80,10 +83,9 @@ def _addr(addr: bytes):
 
 def cookie_keys(public_key: bytes):
     """(mac1 key, cookie key) for the receiver's public key."""
-    out = ffi.new("uint8_t[64]")
-    lib.wgc_cookie_keys(out, out + 32, public_key)
-    b = ffi.buffer(out)[:]
-    return b[:32], b[32:]
+    mac1_key, cookie_key = bytearray(32), bytearray(32)
+    lib.wgc_cookie_keys(writable(mac1_key), writable(cookie_key), public_key)
+    return bytes(mac1_key), bytes(cookie_key)
 
 
 def mac1_ok(msg: bytes, mac1_key: bytes) -> bool:
@@ -99,18 +101,18 @@ def cookie_reply(msg: bytes, cookie_key: bytes, secret: bytes, addr: bytes, port
                  nonce: bytes):
     """The 64-byte cookie reply to msg, or None if msg is too short."""
     a = _addr(addr)
-    out = ffi.new("uint8_t[64]")
-    if lib.wgc_cookie_reply(out, msg, len(msg), cookie_key, secret, a, len(a), port,
+    out = bytearray(64)
+    if lib.wgc_cookie_reply(writable(out), msg, len(msg), cookie_key, secret, a, len(a), port,
                             nonce) != 0:
         return None
-    return ffi.buffer(out)[:]
+    return bytes(out)
 
 
 class RateLimiter:
     """The C token-bucket table: allow(addr bytes, now seconds) -> bool."""
 
     def __init__(self, seed: int):
-        self._r = ffi.new("struct wgc_ratelimit *")
+        self._r = new("wgc_ratelimit")[0]
         lib.wgc_ratelimit_init(self._r, seed)
 
     def allow(self, addr: bytes, now: float) -> bool:

@@ -16,7 +16,6 @@ from hypothesis import given, strategies as st
 from dpside import Side
 from wgpy import crypto
 from wgpy.daemon.datapath import Datapath
-from wgpy.daemon.udp import UdpSockets
 from wgpy.protocol.allowedips import AllowedIPs
 
 PACKET_MAX = 2048
@@ -162,28 +161,17 @@ def test_c_owns_the_sticky_source_and_answers_for_it(pair):
     assert a.tun.recv(4096) == ipv4_packet("10.0.0.2", "10.0.0.1")
 
 
-def test_python_sends_ask_the_source_owner_and_tell_it_when_the_source_is_gone():
-    class Owner:
-        def __init__(self):
-            self.forgotten = []
-
-        def source_for(self, remote):       # an address this host does not have
-            return (socket.inet_aton("192.0.2.77"), 0)
-
-        def forget_source(self, remote):
-            self.forgotten.append(remote)
-
-    udp, owner = UdpSockets(), Owner()
-    udp.rebind(0, 0)
-    udp.source_owner = owner
+def test_python_datagrams_leave_through_c_from_the_source_and_a_gone_source_is_told(pair):
+    a, _ = pair
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
         rx.bind(("127.0.0.1", 0))
         rx.settimeout(2)
         remote = ("127.0.0.1", rx.getsockname()[1])
-        assert udp.send(b"hello", remote) is None
-        assert rx.recv(64) == b"hello"
-    udp.close()
-    assert owner.forgotten == [remote]
+        assert a.dp.send_datagram(b"hello", remote, (socket.inet_aton("127.0.0.1"), 1)) == 0
+        assert rx.recvfrom(64) == (b"hello", ("127.0.0.1", a.port))
+        # An address this host does not have: sent as routing chooses, and said so.
+        assert a.dp.send_datagram(b"again", remote, (socket.inet_aton("192.0.2.77"), 0)) == 1
+        assert rx.recv(64) == b"again"
 
 
 def test_replayed_and_forged_packets_are_dropped_without_moving_the_window(pair):

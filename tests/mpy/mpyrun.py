@@ -60,6 +60,18 @@ def run(arch: str, script, *args, timeout: float = 300, heap: str = None,
                           capture_output=True, text=True, timeout=timeout)
 
 
+# The MicroPython wgpyd launcher (what a router installs as /usr/sbin/wgpyd).
+WGPYD = ROOT / "src" / "wgpy" / "daemon" / "wgpyd-micropython"
+
+
+def daemon_env(arch: str = "x86_64") -> dict:
+    """The environment under which WGPYD runs this tree's wgpy on MicroPython for arch
+    (skips saying what is missing)."""
+    return dict(MICROPYTHON=" ".join(interpreter(arch)),
+                MICROPYPATH=f".frozen:{ROOT / 'src'}:{PREFIX / 'lib' / 'micropython'}",
+                WGPY_LIBWGCORE=str(libwgcore(arch)))
+
+
 def arch_params() -> list:
     """Every arch as a pytest parameter; those under qemu-user carry the `cross` mark."""
     return [pytest.param(arch, marks=[pytest.mark.cross] if ARCHES[arch][1] else [])

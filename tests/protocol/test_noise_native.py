@@ -3,6 +3,7 @@
 import pytest
 
 from wgpy import crypto, handshake_native
+from wgpy._native import ffi
 from wgpy.protocol import messages, noise, tai64n
 
 from wgtestlib import HandshakePeer, handshake_pair, make_keypair, make_rng
@@ -50,12 +51,12 @@ def test_failed_consume_leaves_state_untouched():
     r_priv, r_pub = make_keypair(rng)
     hi = noise.Handshake(remote_static=r_pub, static_static=crypto.x25519(i_priv, r_pub))
     noise.create_initiation(hi, i_pub, noise.new_private_key(rng), tai64n.from_wall(1.7e9), 7)
-    before = bytes(handshake_native.ffi.buffer(hi.symmetric))
+    before = bytes(ffi.buffer(hi.symmetric))
     bogus = messages.Response(9, 7, crypto.public_key(noise.new_private_key(rng)), b"x" * 16)
     assert not noise.consume_response(bogus, hi, i_priv)
     low_order = messages.Response(9, 7, bytes(32), b"x" * 16)
     assert not noise.consume_response(low_order, hi, i_priv)
-    assert bytes(handshake_native.ffi.buffer(hi.symmetric)) == before
+    assert bytes(ffi.buffer(hi.symmetric)) == before
 
 
 def test_clear_wipes_the_c_state():
@@ -65,6 +66,6 @@ def test_clear_wipes_the_c_state():
     hi = noise.Handshake(remote_static=r_pub, static_static=crypto.x25519(i_priv, r_pub))
     noise.create_initiation(hi, i_pub, noise.new_private_key(rng), tai64n.from_wall(1.7e9), 7)
     state = hi.symmetric
-    assert any(bytes(handshake_native.ffi.buffer(state)))
+    assert any(bytes(ffi.buffer(state)))
     hi.clear()
-    assert not any(bytes(handshake_native.ffi.buffer(state)))
+    assert not any(bytes(ffi.buffer(state)))

@@ -59,9 +59,11 @@ def skip_unrunnable(items, directory: str) -> None:
 
 
 class Lab:
-    def __init__(self, prefix: str, tmp=None) -> None:
-        """`tmp`: where logs and files go (a pytest tmp_path, kept); else a temp dir, removed."""
+    def __init__(self, prefix: str, tmp=None, wgpyd: str = WGPYD) -> None:
+        """`tmp`: where logs and files go (a pytest tmp_path, kept); else a temp dir, removed.
+        `wgpyd`: the program `daemon` starts for kind "wgpyd" (a runtime's launcher)."""
         self.prefix = prefix
+        self.wgpyd = wgpyd
         self.own_tmp = tmp is None
         self.tmp = tempfile.mkdtemp(prefix=f"{prefix}-") if tmp is None else str(tmp)
         self.confdir = os.path.join(self.tmp, "config")    # the router's UCI directory
@@ -154,7 +156,7 @@ class Lab:
         socket and interface exist."""
         self.uapi(ifname)
         env = dict(os.environ, WG_PROCESS_FOREGROUND="1", **(env or {}))
-        program = WGPYD if kind == "wgpyd" else "wireguard-go"
+        program = self.wgpyd if kind == "wgpyd" else "wireguard-go"
         proc = self.spawn(None, ns, program, "-f", ifname, env=env)
         wait_for(lambda: os.path.exists(socket_path(ifname))
                  and self.ok(ns, "ip", "link", "show", ifname), f"{kind} {ifname} to start",

@@ -85,9 +85,11 @@ class Node:
 class Lab:
     """The interop topology on the shared lab (support/netns.py); `close` undoes it all."""
 
-    def __init__(self, tmp_path) -> None:
+    def __init__(self, tmp_path, wgpyd: str = netns.WGPYD) -> None:
+        """wgpyd: the daemon program for kind "wgpyd" (netns.Lab)."""
         self.tmp_path = tmp_path
-        self.base = netns.Lab(f"wgpyt{netns.unique_tag()}", tmp_path)
+        self.wgpyd = wgpyd
+        self.base = netns.Lab(f"wgpyt{netns.unique_tag()}", tmp_path, wgpyd)
 
     def netns(self, side: str) -> Netns:
         return Netns(self.base, self.base.netns(side))

@@ -11,9 +11,9 @@ of handshaking: routers keep it on flash, which must not be written per handshak
 """
 
 import os
-from typing import Optional
 
 from wgpy.protocol import tai64n
+from wgpy.runtime import posix
 
 AHEAD_S = 3600
 # A wall clock before this (2024-01-01) has not been set yet.
@@ -22,7 +22,7 @@ CLOCK_SET_AFTER = 1704067200
 
 def default_dir() -> str:
     """Flash on OpenWrt (/etc survives reboots, /var does not), /var/lib elsewhere."""
-    override = os.environ.get("WGPY_STATE_DIR")
+    override = os.getenv("WGPY_STATE_DIR")
     if override:
         return override
     return "/etc/wgpy" if os.path.exists("/etc/openwrt_release") else "/var/lib/wgpy"
@@ -36,11 +36,11 @@ def clock_looks_unset(wall_s: float) -> bool:
 class ClockFloor:
     """The persisted floor of one interface's handshake timestamps."""
 
-    def __init__(self, ifname: str, state_dir: Optional[str] = None) -> None:
+    def __init__(self, ifname: str, state_dir=None) -> None:
         self.path = os.path.join(state_dir or default_dir(), f"{ifname}.tai64n")
         self.saved = self._read()
 
-    def _read(self) -> Optional[bytes]:
+    def _read(self):
         try:
             with open(self.path, "rb") as f:
                 data = f.read(13)
@@ -62,13 +62,13 @@ class ClockFloor:
     def _save(self, sent: bytes) -> None:
         secs = int.from_bytes(sent[:8], "big") + AHEAD_S
         ahead = tai64n.pack(secs, 0)
-        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        posix.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         tmp = f"{self.path}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o600)
         try:
-            os.write(fd, ahead)
-            os.fsync(fd)
+            posix.write(fd, ahead)
+            posix.fsync(fd)
         finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+            posix.close(fd)
+        posix.replace(tmp, self.path)
         self.saved = ahead

@@ -2,10 +2,16 @@
 wrappers over wgpy._native, lengths checked here. Policy lives in daemon/fastpath.py.
 """
 
-import socket
-
-from wgpy._native import ffi, lib
+from wgpy._native import (NULL, buffer, copy_into, field_bytes, int32_array, lib, new,
+                          pointed_bytes, sizeof, writable)
 from wgpy.crypto import KEY_LEN, check_length
+from wgpy.runtime import layout
+from wgpy.runtime.posix import socket
+
+_STATS = tuple(name for name, _ in layout.STRUCTS["wgc_dp_stats"])
+# A few upcalls per call keeps their buffer (zero-filled, so resident) small.
+_UPCALLS_PER_CALL = 8
+_POLLED_PER_CALL = 256
 
 
 class DpPeerState:
@@ -23,17 +29,17 @@ class DpPeerState:
 
 def _to_endpoint(ep, endpoint, source) -> None:
     """Fill a wgc_dp_endpoint from (host, port) or None and (local bytes, ifindex) or None."""
-    ffi.memmove(ep, bytes(ffi.sizeof("struct wgc_dp_endpoint")), ffi.sizeof(ep[0]))
+    ep.family = ep.has_src = ep.port = ep.src_ifindex = 0
     if endpoint is None:
         return
     family = socket.AF_INET6 if ":" in endpoint[0] else socket.AF_INET
     raw = socket.inet_pton(family, endpoint[0])
     ep.family = 6 if family == socket.AF_INET6 else 4
     ep.port = endpoint[1]
-    ffi.memmove(ep.addr, raw, len(raw))
+    copy_into(ep.addr, raw)
     if source is not None and len(source[0]) == len(raw):
         ep.has_src = 1
-        ffi.memmove(ep.src, source[0], len(raw))
+        copy_into(ep.src, source[0])
         ep.src_ifindex = source[1]
 
 
@@ -42,8 +48,8 @@ def _from_endpoint(ep):
     if ep.family not in (4, 6):
         return None, None
     size, family = (4, socket.AF_INET) if ep.family == 4 else (16, socket.AF_INET6)
-    endpoint = (socket.inet_ntop(family, ffi.buffer(ep.addr, size)[:]), ep.port)
-    source = (ffi.buffer(ep.src, size)[:], ep.src_ifindex) if ep.has_src else None
+    endpoint = (socket.inet_ntop(family, field_bytes(ep.addr, size)), ep.port)
+    source = (field_bytes(ep.src, size), ep.src_ifindex) if ep.has_src else None
     return endpoint, source
 
 
@@ -72,24 +78,24 @@ class Datapath:
 
     def __init__(self, max_peers: int, packet_max: int, mtu: int):
         dp = lib.wgc_dp_new(max_peers, packet_max, mtu)
-        if dp == ffi.NULL:
+        if dp == NULL:
             raise MemoryError("cannot create the datapath")
-        self._dp = ffi.gc(dp, lib.wgc_dp_free)
+        self._dp = dp               # freed by close(): MicroPython has no finalisers
         self.max_peers, self.packet_max = max_peers, packet_max
-        self._state = ffi.new("struct wgc_dp_peer_state *")
-        self._ep = ffi.new("struct wgc_dp_endpoint *")
-        self._kps = ffi.new("struct wgc_dp_keypair[3]")
-        self._polled = ffi.new("int32_t[]", 256)
-        # A few upcalls per call keeps this buffer (zero-filled, so resident) small.
-        self._ups = ffi.new("struct wgc_dp_upcall[]", 8)
-        self._upbuf = ffi.new("uint8_t[]", 8 * packet_max)
-        self._stats = ffi.new("struct wgc_dp_stats *")
+        # new() gives (memory for C, view of the fields); the memory must stay referenced.
+        self._state_mem, self._state = new("wgc_dp_peer_state")
+        self._ep_mem, self._ep = new("wgc_dp_endpoint")
+        self._kps_mem, self._kps = new("wgc_dp_keypair", 3)
+        self._polled_mem, self._polled = int32_array(_POLLED_PER_CALL)
+        self._ups_mem, self._ups = new("wgc_dp_upcall", _UPCALLS_PER_CALL)
+        self._upbuf = bytearray(_UPCALLS_PER_CALL * packet_max)
+        self._stats_mem, self._stats = new("wgc_dp_stats")
 
     def close(self) -> None:
         """Stop the workers and free everything (keys are wiped)."""
         if self._dp is not None:
             lib.wgc_dp_stop(self._dp)
-            ffi.release(self._dp)
+            lib.wgc_dp_free(self._dp)
             self._dp = None
 
     def event_fd(self) -> int:
@@ -117,20 +123,20 @@ class Datapath:
 
     def set_endpoint(self, slot: int, endpoint, source=None) -> None:
         _to_endpoint(self._ep, endpoint, source)
-        lib.wgc_dp_peer_set_endpoint(self._dp, slot, self._ep)
+        lib.wgc_dp_peer_set_endpoint(self._dp, slot, self._ep_mem)
 
     def source_for(self, endpoint):
         """(True, C's sticky source (local bytes, ifindex) or None) when a peer's endpoint is
         endpoint (host, port); (False, None) when none is."""
         _to_endpoint(self._ep, endpoint, None)
-        if lib.wgc_dp_source_for(self._dp, self._ep) != 0:
+        if lib.wgc_dp_source_for(self._dp, self._ep_mem) != 0:
             return False, None
         return True, _from_endpoint(self._ep)[1]
 
     def forget_source(self, endpoint) -> None:
         """The peer at endpoint (host, port) sends without its sticky source from now on."""
         _to_endpoint(self._ep, endpoint, None)
-        lib.wgc_dp_forget_source(self._dp, self._ep)
+        lib.wgc_dp_forget_source(self._dp, self._ep_mem)
 
     def set_keypairs(self, slot: int, keypairs) -> None:
         """keypairs: previous, current, next, each None or (send_key, recv_key, created_ns,
@@ -143,30 +149,29 @@ class Datapath:
             send_key, recv_key, created_ns, local, remote, initiator, can_send = kp
             check_length("send key", send_key, KEY_LEN)
             check_length("receive key", recv_key, KEY_LEN)
-            ffi.memmove(item.send_key, send_key, KEY_LEN)
-            ffi.memmove(item.recv_key, recv_key, KEY_LEN)
+            copy_into(item.send_key, send_key)
+            copy_into(item.recv_key, recv_key)
             item.created_ns, item.local_index, item.remote_index = created_ns, local, remote
             item.is_initiator, item.can_send = bool(initiator), bool(can_send)
-        rc = lib.wgc_dp_peer_set_keypairs(self._dp, slot, self._kps)
-        lib.wgc_wipe(self._kps, ffi.sizeof("struct wgc_dp_keypair") * 3)
+        rc = lib.wgc_dp_peer_set_keypairs(self._dp, slot, self._kps_mem)
+        lib.wgc_wipe(self._kps_mem, sizeof("wgc_dp_keypair") * 3)
         if rc != 0:
             raise ValueError("datapath refused the keypairs")
 
     def peer_read(self, slot: int):
         """DpPeerState for slot (its events are cleared), or None for a free slot."""
-        if lib.wgc_dp_peer_read(self._dp, slot, self._state) != 0:
+        if lib.wgc_dp_peer_read(self._dp, slot, self._state_mem) != 0:
             return None
         return DpPeerState(self._state)
 
     def set_allowed_ips(self, routes) -> None:
         """routes: (ipaddress network, slot) pairs; replaces the whole table."""
-        table = ffi.new("struct wgc_dp_prefix[]", max(1, len(routes)))
+        memory, table = new("wgc_dp_prefix", max(1, len(routes)))
         for i, (network, slot) in enumerate(routes):
-            raw = network.network_address.packed
             item = table[i]
             item.family, item.len, item.peer = network.version, network.prefixlen, slot
-            ffi.memmove(item.addr, raw, len(raw))
-        if lib.wgc_dp_set_allowed_ips(self._dp, table, len(routes)) != 0:
+            copy_into(item.addr, network.network_address.packed)
+        if lib.wgc_dp_set_allowed_ips(self._dp, memory, len(routes)) != 0:
             raise ValueError("datapath refused the allowed-IPs table")
 
     def lookup(self, address: bytes) -> int:
@@ -179,70 +184,78 @@ class Datapath:
         """Seal packet with slot's current keypair in C and send it; False if C could not."""
         if len(packet) > self.packet_max:
             raise ValueError("packet larger than the datapath's packet_max")
-        return lib.wgc_dp_send(self._dp, slot, ffi.from_buffer(packet), len(packet)) == 0
+        return lib.wgc_dp_send(self._dp, slot, buffer(packet), len(packet)) == 0
+
+    def send_datagram(self, payload: bytes, remote, source=None) -> int:
+        """Send a datagram Python made to remote (host, port) from source (local bytes,
+        ifindex) or as routing chooses: 0 sent, 1 sent without source (it was gone), -1
+        failed."""
+        _to_endpoint(self._ep, remote, source)
+        return lib.wgc_dp_send_datagram(self._dp, self._ep_mem, buffer(payload), len(payload))
 
     def poll(self) -> list:
         """Slots with pending events."""
         out = []
         while True:
-            n = lib.wgc_dp_poll(self._dp, self._polled, len(self._polled))
+            n = lib.wgc_dp_poll(self._dp, self._polled_mem, _POLLED_PER_CALL)
             out.extend(self._polled[i] for i in range(n))
-            if n < len(self._polled):
+            if n < _POLLED_PER_CALL:
                 return out
 
     def arm(self) -> None:
         lib.wgc_dp_arm(self._dp)
 
-    def upcalls(self) -> list:
-        """Waiting upcalls as (kind, data, (host, port) or None, (local, ifindex) or None)."""
+    def upcalls(self, most=None) -> list:
+        """Waiting upcalls as (kind, data, (host, port) or None, (local, ifindex) or None):
+        all of them, or about `most` (the rest stay waiting in C)."""
         out = []
-        while True:
-            n = lib.wgc_dp_upcalls(self._dp, self._ups, len(self._ups), self._upbuf,
+        while most is None or len(out) < most:
+            n = lib.wgc_dp_upcalls(self._dp, self._ups_mem, _UPCALLS_PER_CALL, writable(self._upbuf),
                                    len(self._upbuf))
             for i in range(n):
                 up = self._ups[i]
                 remote, source = _from_endpoint(getattr(up, "from"))   # a Python keyword
-                out.append((up.kind, ffi.buffer(up.data, up.len)[:], remote, source))
+                out.append((up.kind, pointed_bytes(up.data, up.len), remote, source))
                 if up.kind == lib.WGC_DP_UP_HANDSHAKE:
                     lib.wgc_wipe(up.data, up.len)       # session keys
-            if n < len(self._ups):
-                return out
+            if n < _UPCALLS_PER_CALL:
+                break
+        return out
 
     def stats(self) -> dict:
-        lib.wgc_dp_get_stats(self._dp, self._stats)
-        return {name: getattr(self._stats, name) for name, _ in
-                ffi.typeof("struct wgc_dp_stats").fields}
+        lib.wgc_dp_get_stats(self._dp, self._stats_mem)
+        return {name: getattr(self._stats, name) for name in _STATS}
 
     def set_cookie(self, public_key, secret: bytes, secret_set_ns: int) -> None:
         """The responder's mac1 key (public_key None: none) and cookie secret."""
         check_length("cookie secret", secret, 32)
-        lib.wgc_dp_set_cookie(self._dp, ffi.NULL if public_key is None else public_key,
-                              secret, secret_set_ns)
+        lib.wgc_dp_set_cookie(self._dp, NULL if public_key is None else buffer(public_key),
+                              buffer(secret), secret_set_ns)
 
     def hs_set_key(self, private_key, public_key) -> None:
         """Our static key for the responder in C (None: initiations go up to Python)."""
         if private_key is None:
-            lib.wgc_dp_hs_set_key(self._dp, ffi.NULL, ffi.NULL)
+            lib.wgc_dp_hs_set_key(self._dp, NULL, NULL)
             return
         check_length("private key", private_key, KEY_LEN)
         check_length("public key", public_key, KEY_LEN)
-        lib.wgc_dp_hs_set_key(self._dp, private_key, public_key)
+        lib.wgc_dp_hs_set_key(self._dp, buffer(private_key), buffer(public_key))
 
     def hs_peer(self, slot: int, remote_static, psk=None, static_static=None,
                 last_timestamp=None, last_initiation_ns: int = 0) -> bool:
         """What the responder in C knows of slot's peer (remote_static None: nothing);
         False if another slot has the key."""
         if remote_static is None:
-            return lib.wgc_dp_hs_peer(self._dp, slot, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL,
-                                      0) == 0
+            return lib.wgc_dp_hs_peer(self._dp, slot, NULL, NULL, NULL, NULL, 0) == 0
         for name, value, size in (("static key", remote_static, KEY_LEN), ("psk", psk, KEY_LEN),
                                   ("static-static", static_static, KEY_LEN),
                                   ("timestamp", last_timestamp, 12)):
             check_length(name, value, size)
-        return lib.wgc_dp_hs_peer(self._dp, slot, remote_static, psk, static_static,
-                                  last_timestamp, last_initiation_ns) == 0
+        return lib.wgc_dp_hs_peer(self._dp, slot, buffer(remote_static), buffer(psk),
+                                  buffer(static_static), buffer(last_timestamp),
+                                  last_initiation_ns) == 0
 
     def hs_cookie(self, slot: int, cookie: bytes, cookie_set_ns: int) -> None:
         """The cookie slot's peer sent us, for the mac2 of C's responses."""
         check_length("cookie", cookie, 16)
-        lib.wgc_dp_hs_cookie(self._dp, slot, cookie, cookie_set_ns)
+        lib.wgc_dp_hs_cookie(self._dp, slot, buffer(cookie), cookie_set_ns)

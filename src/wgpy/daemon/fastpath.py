@@ -12,14 +12,19 @@ and at most every SYNC_INTERVAL_S while traffic flows.
 """
 
 import os
-import socket
 
 from wgpy.daemon.datapath import Datapath, DpPeerState
 from wgpy.protocol.constants import MAX_PEERS, REJECT_AFTER_MESSAGES
+from wgpy.runtime import posix
+from wgpy.runtime.posix import socket
 
 # How stale the timers' view of traffic may get while packets flow: the timers act on
 # seconds (keepalive 10 s, new handshake 15 s), boringtun polls its timers every 250 ms.
 SYNC_INTERVAL_S = 0.25
+# Upcalls handled before their answers are sent: under a handshake flood the rest wait in
+# C, and an answer never waits for hundreds of handshakes after its own (MicroPython takes
+# milliseconds per handshake: a whole ring's answers would all arrive too late).
+UPCALL_ROUND = 16
 # Largest IP packet or datagram handled in C; the MTU can be raised this far.
 PACKET_MAX = 4096
 _NS = 1e9
@@ -38,13 +43,12 @@ class FastPath:
         self._routes_dirty = True
         self._echo = False              # applying C's endpoint: do not push it back
         self._offload = None            # TUNSETOFFLOAD's start flags (asked at the first start)
-        # C owns the sticky source of every peer endpoint (udp.py asks source_for); this holds
-        # only where the last event's datagrams came to, for the replies they cause.
+        # C owns the sticky source of every peer endpoint; this holds only where the last
+        # event's datagrams came to, for the replies they cause.
         self._arrivals = {}             # (host, port) -> (local bytes, ifindex)
         self._cookie = None             # (public key, secret drawn at) last pushed to C
         self._static = None             # the private key the responder in C has
         dev.fastpath = self
-        udp.source_owner = self
         for peer in dev.peers.values():
             self._push_handshake(peer)
 
@@ -63,7 +67,7 @@ class FastPath:
         """Offloads: TSO/GRO on a vnet_hdr TUN, UDP GSO/GRO where the kernel has them.
         WGPY_OFFLOADS_OFF="tun-gro udp-gso udp-gro" (any of them, or "all") turns some
         off, for measurements and debugging."""
-        off = os.environ.get("WGPY_OFFLOADS_OFF", "").replace(",", " ").split()
+        off = (os.getenv("WGPY_OFFLOADS_OFF") or "").replace(",", " ").split()
         flags = 0
         if getattr(self.tun, "vnet_hdr", False):
             flags |= self.dp.VNET_HDR
@@ -88,7 +92,6 @@ class FastPath:
 
     def close(self) -> None:
         self.dev.fastpath = None
-        self.udp.source_owner = self.udp
         self.dp.close()
 
     # ---- the Device's seam ----
@@ -172,42 +175,51 @@ class FastPath:
         source = None if endpoint is None else self._arrivals.get(endpoint)
         self.dp.set_endpoint(self._slot(peer), endpoint, source)
 
-    # ---- the sticky sources UdpSockets.send uses ----
+    # ---- the datagrams Python makes (handshakes, cookie replies) ----
 
-    def source_for(self, remote):
-        """The address a datagram being answered came to (the freshest), else C's source for
-        the peer whose endpoint remote is."""
-        if remote in self._arrivals:
-            return self._arrivals[remote]
-        return self.dp.source_for(remote)[1]
-
-    def forget_source(self, remote) -> None:
-        self.dp.forget_source(remote)
-        self._arrivals.pop(remote, None)
+    def send_datagram(self, payload: bytes, remote):
+        """Send through C's sockets from the sticky source: the address a datagram being
+        answered came to (the freshest), else C's source for the peer whose endpoint
+        remote is. A gone source is forgotten. Returns an OSError, or None when sent."""
+        source = self._arrivals.get(remote) or self.dp.source_for(remote)[1]
+        sent = self.dp.send_datagram(payload, remote, source)
+        if sent == 1:
+            self.dp.forget_source(remote)
+            self._arrivals.pop(remote, None)
+        return OSError(posix.EIO, "the datapath could not send") if sent < 0 else None
 
     # ---- what the workers report ----
 
     def tun_gone(self) -> bool:
         return bool(self.dp.stats()["tun_gone"])
 
-    def on_event(self, now: float) -> None:
-        """The event fd is readable: feed upcalls to the Device, then read peer events."""
+    def on_event(self, clock, flush) -> None:
+        """The event fd is readable: feed upcalls to the Device in rounds of UPCALL_ROUND,
+        calling flush() (the loop's: send what the Device queued) after each round that
+        may have left more waiting; then read peer events. clock: monotonic seconds."""
         try:
-            os.read(self.dp.event_fd(), 8)
-        except BlockingIOError:
-            pass
-        self._arrivals = {}
-        for kind, data, remote, source in self.dp.upcalls():
-            if kind == self.dp.UP_TUN:
-                self.dev.receive_packet(data, now)
-                continue
-            if source is not None:
-                self._arrivals[remote] = source
-            if kind == self.dp.UP_UDP:
-                self.dev.receive_datagram(data, remote, now)
-            else:
-                self._answered(data, remote, now)
-        self.sync(now)
+            posix.read(self.dp.event_fd(), 8)
+        except OSError as exc:
+            if exc.errno != posix.EAGAIN:
+                raise
+        while True:
+            now = clock()
+            self._arrivals = {}
+            upcalls = self.dp.upcalls(UPCALL_ROUND)
+            for kind, data, remote, source in upcalls:
+                if kind == self.dp.UP_TUN:
+                    self.dev.receive_packet(data, now)
+                    continue
+                if source is not None:
+                    self._arrivals[remote] = source
+                if kind == self.dp.UP_UDP:
+                    self.dev.receive_datagram(data, remote, now)
+                else:
+                    self._answered(data, remote, now)
+            if len(upcalls) < UPCALL_ROUND:
+                break
+            flush()
+        self.sync(clock())
 
     def _answered(self, data: bytes, remote, now: float) -> None:
         """A WGC_DP_UP_HANDSHAKE upcall (wgcore.h has its layout) to the Device."""

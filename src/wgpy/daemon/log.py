@@ -4,27 +4,28 @@ LOG_LEVEL=verbose|debug logs everything, error (the default, as in wireguard-go)
 errors, silent nothing. Keys never reach a log line: peers are named by `peer_name`.
 """
 
-import base64
+import binascii
 import logging
 import sys
-import syslog
+
+from wgpy.runtime import posix
 
 _LEVELS = {"verbose": logging.DEBUG, "debug": logging.DEBUG, "error": logging.ERROR,
            "silent": logging.CRITICAL + 1}
-_SYSLOG_PRIORITY = {logging.DEBUG: syslog.LOG_DEBUG, logging.INFO: syslog.LOG_INFO,
-                    logging.WARNING: syslog.LOG_WARNING, logging.ERROR: syslog.LOG_ERR,
-                    logging.CRITICAL: syslog.LOG_CRIT}
+_SYSLOG_PRIORITY = {logging.DEBUG: posix.LOG_DEBUG, logging.INFO: posix.LOG_INFO,
+                    logging.WARNING: posix.LOG_WARNING, logging.ERROR: posix.LOG_ERR,
+                    logging.CRITICAL: posix.LOG_CRIT}
 
 
 class _SyslogHandler(logging.Handler):
     """Writes through libc syslog(3), which copes with a missing /dev/log."""
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def emit(self, record) -> None:
         try:
-            syslog.syslog(_SYSLOG_PRIORITY.get(record.levelno, syslog.LOG_INFO),
-                          self.format(record))
-        except Exception:  # a logging failure must never take the daemon down
-            self.handleError(record)
+            posix.syslog(_SYSLOG_PRIORITY.get(record.levelno, posix.LOG_INFO),
+                         self.format(record))
+        except Exception:  # noqa: BLE001 - a logging failure must never take the daemon down
+            pass
 
 
 def level_from_env(value: str) -> int:
@@ -39,8 +40,8 @@ def setup(ifname: str, level: int, use_syslog: bool) -> logging.Logger:
     logger.propagate = False
     logger.setLevel(level)
     if use_syslog:
-        syslog.openlog("wgpyd", syslog.LOG_PID, syslog.LOG_DAEMON)
-        handler: logging.Handler = _SyslogHandler()
+        posix.openlog("wgpyd", posix.LOG_PID, posix.LOG_DAEMON)
+        handler = _SyslogHandler()
         handler.setFormatter(logging.Formatter(f"({ifname}) %(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -52,4 +53,4 @@ def setup(ifname: str, level: int, use_syslog: bool) -> logging.Logger:
 
 def peer_name(public_key: bytes) -> str:
     """A short, log-safe name for a peer: `peer(AbCd…)` from its public key."""
-    return f"peer({base64.b64encode(public_key).decode()[:5]}…)"
+    return f"peer({binascii.b2a_base64(public_key).decode()[:5]}…)"

@@ -1,7 +1,8 @@
-"""The daemon's one event loop: a selector over the TUN, the UDP sockets, the UAPI listener
-and its connections, plus a signal wake-up pipe, and one timer taken from dev.get_timer().
+"""The daemon's one event loop: poll(2) over the TUN, the UDP sockets, the UAPI listener
+and its connections, plus SIGTERM/SIGINT as a file descriptor (runtime/signals.py), and one
+timer taken from dev.get_timer().
 
-This is the only place with a real clock (time.monotonic). After every event the Device's
+This is the only place with a real clock (CLOCK_MONOTONIC, posix.monotonic). After every event the Device's
 outgoing queues are drained to the UDP sockets and the TUN. With a FastPath (the C datapath,
 the default), the C workers own the TUN and the UDP receive side; the loop watches their
 event fd instead and syncs their activity before running timers. An MtuWatch (mtu.py) makes
@@ -10,19 +11,17 @@ wgpy.peer.up/down from the housekeeping tick. The loop ends on SIGTERM/SIGINT,
 when the interface is deleted, or when our UAPI socket file is removed; `run` says which.
 """
 
-import selectors
-import signal
-import socket
-import time
-from typing import Callable, Optional
+import select
+from logging import DEBUG
 
 from wgpy.daemon.events import PeerEvents
 from wgpy.daemon.log import peer_name
 from wgpy.daemon.mtu import MtuWatch
-from wgpy.daemon.tun import Tun, TunGone
-from wgpy.daemon.udp import UdpSockets
+from wgpy.daemon.tun import TunGone
+from wgpy.runtime import posix
+from wgpy.runtime.signals import StopSignals
+from wgpy.uapi.server import Connection
 from wgpy.uapi.text import ENOANO, UapiError, execute_set, parse_set, render_get
-from wgpy.uapi.server import Connection, Listener
 
 # Packets handled per readiness event before yielding to the other sources, so a busy
 # tunnel cannot starve the UAPI or the timers.
@@ -33,16 +32,18 @@ HOUSEKEEPING_INTERVAL_S = 1.0
 class Loop:
     """Drives `dev` from real I/O until told to stop."""
 
-    def __init__(self, dev, tun: Tun, udp: UdpSockets, listener: Listener, log,
-                 clock: Callable[[], float] = time.monotonic, fastpath=None,
+    def __init__(self, dev, tun, udp, listener, log, clock=posix.monotonic, fastpath=None,
                  clock_floor=None) -> None:
+        """tun: daemon/tun.Tun, udp: daemon/udp.UdpSockets, listener: uapi/server.Listener;
+        clock: monotonic seconds."""
         self.dev, self.tun, self.udp, self.listener, self.log = dev, tun, udp, listener, log
         self.fastpath = fastpath
         self.clock_floor = clock_floor
         self.clock = clock
-        self.stop_reason: Optional[str] = None
-        self._sel = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
+        self.stop_reason = None
+        self._poll = select.poll()
+        self._watched = {}      # fd -> (the object, its handler(object, events))
+        self._signals = StopSignals()
         self._next_housekeeping = 0.0
         self.peer_events = PeerEvents(tun.name)
 
@@ -50,20 +51,17 @@ class Loop:
 
     def run(self) -> str:
         """Serve until stopped; returns why."""
-        for fd in (self._wake_r, self._wake_w):
-            fd.setblocking(False)
-        old_wakeup = signal.set_wakeup_fd(self._wake_w.fileno())
-        old_handlers = {sig: signal.signal(sig, self._on_signal)
-                        for sig in (signal.SIGTERM, signal.SIGINT)}
-        self._sel.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
-        self._sel.register(self.listener, selectors.EVENT_READ, self._on_accept)
+        # Before the datapath's threads start: they inherit the signal mask (signals.py).
+        self._signals.open()
+        self._watch(self._signals, self._on_signal)
+        self._watch(self.listener, self._on_accept)
         if self.fastpath is None:
-            self._sel.register(self.tun, selectors.EVENT_READ, self._on_tun)
+            self._watch(self.tun, self._on_tun)
         else:
-            self._sel.register(self.fastpath, selectors.EVENT_READ, self._on_datapath)
+            self._watch(self.fastpath, self._on_datapath)
         self._register_udp()
         mtu_watch = MtuWatch(self.tun.name, self.dev.mtu, self._on_mtu)
-        self._sel.register(mtu_watch, selectors.EVENT_READ, self._on_mtu_event)
+        self._watch(mtu_watch, self._on_mtu_event)
         try:
             while self.stop_reason is None:
                 self._turn()
@@ -71,18 +69,25 @@ class Loop:
             mtu_watch.close()
             if self.fastpath is not None:
                 self.fastpath.stop()
-            signal.set_wakeup_fd(old_wakeup)
-            for sig, handler in old_handlers.items():
-                signal.signal(sig, handler)
             self._close_connections()
-            self._sel.close()
-            self._wake_r.close()
-            self._wake_w.close()
+            self._signals.close()
         return self.stop_reason
 
+    def _watch(self, obj, handler, events: int = select.POLLIN) -> None:
+        fd = obj.fileno()
+        self._watched[fd] = (obj, handler)
+        self._poll.register(fd, events)
+
+    def _unwatch(self, fd: int) -> None:
+        del self._watched[fd]
+        self._poll.unregister(fd)
+
     def _turn(self) -> None:
-        for key, mask in self._sel.select(self._timeout()):
-            self._guarded(key.data, key.fileobj, mask)
+        # Whole milliseconds, rounded up: waking before a deadline would only spin.
+        for fd, events in self._poll.poll(int(self._timeout() * 1000 + 0.999)):
+            watched = self._watched.get(fd)
+            if watched is not None:     # not closed by an earlier handler of this turn
+                self._guarded(watched[1], watched[0], events)
         now = self.clock()
         fastpath = self.fastpath
         if fastpath is not None and fastpath.next_sync is not None and now >= fastpath.next_sync:
@@ -100,7 +105,7 @@ class Loop:
                 self._guarded(self.clock_floor.update, self.dev)
             self._guarded(self.peer_events.check, self.dev)
 
-    def _guarded(self, handler: Callable, *args) -> None:
+    def _guarded(self, handler, *args) -> None:
         """Run one event handler, then drain the Device's queues."""
         try:
             handler(*args)
@@ -119,26 +124,25 @@ class Loop:
 
     def _flush(self) -> None:
         """Send what the Device queued; TUN refusals (link down) just drop the packet."""
-        if self.fastpath is not None:
-            self.fastpath.flush_config()
+        fastpath = self.fastpath
+        if fastpath is not None:
+            fastpath.flush_config()
         for payload, remote in self.dev.datagrams_to_send():
-            error = self.udp.send(payload, remote)
+            if fastpath is not None:
+                error = fastpath.send_datagram(payload, remote)
+            else:
+                error = self.udp.send(payload, remote)
             if error is not None:
                 self.log.debug("sending to %s:%d failed: %s", remote[0], remote[1], error)
         for packet in self.dev.packets_to_deliver():
             self.tun.write(packet)
 
-    # ---- event handlers: handler(fileobj, mask) ----
+    # ---- event handlers: handler(object, poll events) ----
 
-    def _on_signal(self, signum, frame) -> None:
-        self.stop_reason = f"received {signal.Signals(signum).name}"
-
-    def _drain_wakeup(self, sock, mask) -> None:
-        try:
-            while sock.recv(64):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
+    def _on_signal(self, signals, events) -> None:
+        name = signals.take()
+        if name is not None:
+            self.stop_reason = f"received {name}"
 
     def _on_tun(self, tun, mask) -> None:
         for _ in range(BATCH):
@@ -148,7 +152,7 @@ class Loop:
             self.dev.receive_packet(packet, self.clock())
 
     def _on_datapath(self, fastpath, mask) -> None:
-        fastpath.on_event(self.clock())
+        fastpath.on_event(self.clock, self._flush)
         if fastpath.tun_gone():
             raise TunGone("reading the TUN failed in the datapath")
 
@@ -169,23 +173,23 @@ class Loop:
         client = listener.accept()
         if client is not None:
             conn = Connection(client, self._handle_uapi)
-            self._sel.register(conn, selectors.EVENT_READ, self._on_connection)
+            self._watch(conn, self._on_connection)
 
-    def _on_connection(self, conn: Connection, mask) -> None:
-        if mask & selectors.EVENT_READ:
+    def _on_connection(self, conn: Connection, events) -> None:
+        fd = conn.fileno()
+        if events & (select.POLLIN | select.POLLHUP | select.POLLERR):
             conn.on_readable()
-        if mask & selectors.EVENT_WRITE and not conn.closed:
+        if events & select.POLLOUT and not conn.closed:
             conn.on_writable()
         if conn.closed:
-            self._sel.unregister(conn)
+            self._unwatch(fd)
         else:
-            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.wants_write else 0)
-            self._sel.modify(conn, events, self._on_connection)
+            self._poll.modify(fd, select.POLLIN | (select.POLLOUT if conn.wants_write else 0))
 
     def _close_connections(self) -> None:
-        for key in list(self._sel.get_map().values()):
-            if isinstance(key.fileobj, Connection):
-                key.fileobj.close()
+        for obj, _ in list(self._watched.values()):
+            if isinstance(obj, Connection):
+                obj.close()
 
     # ---- UAPI ----
 
@@ -198,8 +202,10 @@ class Loop:
                 return render_get(self.dev)
             request = parse_set(body)
             execute_set(self.dev, request, self.clock(), self)
-            self.log.debug("UAPI: set applied: %d device ops, peers %s", len(request.device_ops),
-                           " ".join(peer_name(p.public_key) for p in request.peers) or "-")
+            if self.log.isEnabledFor(DEBUG):    # not a string of 1,000 peer names for nothing
+                self.log.debug("UAPI: set applied: %d device ops, peers %s",
+                               len(request.device_ops),
+                               " ".join(peer_name(p.public_key) for p in request.peers) or "-")
             return "errno=0\n\n"
         except UapiError as exc:
             self.log.error("UAPI: %s request refused: %s", op, exc)
@@ -209,10 +215,10 @@ class Loop:
             return f"errno={-ENOANO}\n\n"
 
     def rebind(self, listen_port: int, fwmark: int) -> int:
-        """The `Network` hook of execute_set: move the UDP sockets, keeping the selector in step."""
+        """The `Network` hook of execute_set: move the UDP sockets, keeping the poll set in step."""
         if self.fastpath is None:
             for sock in self.udp.sockets.values():
-                self._sel.unregister(sock)
+                self._unwatch(sock.fileno())
         else:
             self.fastpath.stop()
         try:
@@ -228,4 +234,4 @@ class Loop:
             self.fastpath.start()
             return
         for sock in self.udp.sockets.values():
-            self._sel.register(sock, selectors.EVENT_READ, self._on_udp)
+            self._watch(sock, self._on_udp)

@@ -9,16 +9,16 @@ and socket exist (through a pipe), which is what wg-quick and netifd rely on.
 import os
 import sys
 import time
-from typing import List, Optional
 
 from wgpy import __version__
+from wgpy.runtime import posix
 
 USAGE_WGPYD = "Usage: wgpyd [-f|--foreground] INTERFACE-NAME\n"
 EXIT_SETUP_FAILED = 1
 _READY = b"ok"
 
 
-def _parse_args(argv: List[str]):
+def _parse_args(argv: list):
     """-> (foreground, ifname), or None for usage.
 
     A name starting with '-' is never taken as an interface: `wgpyd --help` must not
@@ -37,7 +37,7 @@ def _setup(ifname: str):
     from wgpy.uapi.server import Listener
 
     # The C datapath (the default) takes TUN offloads: a virtio_net_hdr on every packet.
-    tun = Tun(ifname, vnet_hdr=os.environ.get("WGPY_DATAPATH") != "python")
+    tun = Tun(ifname, vnet_hdr=os.getenv("WGPY_DATAPATH") != "python")
     try:
         udp = UdpSockets()
         dev = Device(rng=os.urandom, wall_clock=time.time)
@@ -63,17 +63,21 @@ def _start_clock_floor(dev, ifname: str, log):
         floor.start(dev, wall)
     except OSError as exc:
         log.error("cannot keep handshake timestamps across restarts (%s): %s",
-                  floor.path, exc.strerror or exc)
+                  floor.path, posix.strerror(exc.errno) if exc.errno else exc)
         return None
     return floor
 
 
-def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
+def _serve(ifname: str, foreground: bool, ready_fd) -> int:
+    """ready_fd: where the parent waits for the setup report, or None (foreground)."""
     """Set up, report readiness on `ready_fd`, run the loop, clean up; -> exit status."""
     from wgpy.daemon import log as logmod
     from wgpy.daemon.loop import Loop
+    from wgpy.runtime import heap
 
-    log = logmod.setup(ifname, logmod.level_from_env(os.environ.get("LOG_LEVEL", "")),
+    heap.follow_live_size()
+
+    log = logmod.setup(ifname, logmod.level_from_env(os.getenv("LOG_LEVEL") or ""),
                        use_syslog=not foreground)
     try:
         dev, tun, udp, listener = _setup(ifname)
@@ -86,7 +90,7 @@ def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
     # The C datapath is the default; WGPY_DATAPATH=python keeps every packet in the
     # sans-I/O core (for debugging only: it is far slower).
     fastpath = None
-    if os.environ.get("WGPY_DATAPATH") != "python":
+    if os.getenv("WGPY_DATAPATH") != "python":
         from wgpy.daemon.fastpath import FastPath
         fastpath = FastPath(dev, tun, udp, log)
     _report(ready_fd, _READY)
@@ -103,45 +107,45 @@ def _serve(ifname: str, foreground: bool, ready_fd: Optional[int]) -> int:
     return 0
 
 
-def _report(ready_fd: Optional[int], message: bytes) -> None:
+def _report(ready_fd, message: bytes) -> None:
     if ready_fd is not None:
-        os.write(ready_fd, message)
-        os.close(ready_fd)
+        posix.write(ready_fd, message)
+        posix.close(ready_fd)
 
 
 def _detach_stdio() -> None:
-    null = os.open(os.devnull, os.O_RDWR)
+    null = posix.open(posix.devnull, posix.O_RDWR)
     for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    os.close(null)
+        posix.dup2(null, fd)
+    posix.close(null)
 
 
 def _daemonize(ifname: str) -> int:
     """Fork; the parent waits for the child's setup report and returns its exit status."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    read_fd, write_fd = posix.pipe()
+    pid = posix.fork()
     if pid == 0:
-        os.close(read_fd)
-        os.setsid()
+        posix.close(read_fd)
+        posix.setsid()
         # Nothing may keep the caller's stdout/stderr open, or `$(wgpyd wg0)` would hang.
         _detach_stdio()
         status = EXIT_SETUP_FAILED
         try:
             status = _serve(ifname, foreground=False, ready_fd=write_fd)
         finally:
-            os._exit(status)  # never return into the caller's code in the child
-    os.close(write_fd)
+            posix._exit(status)  # never return into the caller's code in the child
+    posix.close(write_fd)
     report = b""
-    while chunk := os.read(read_fd, 4096):
+    while chunk := posix.read(read_fd, 4096):
         report += chunk
-    os.close(read_fd)
+    posix.close(read_fd)
     if report == _READY:
         return 0
     sys.stderr.write((report or b"wgpyd: the daemon died during setup").decode() + "\n")
     return EXIT_SETUP_FAILED
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv=None) -> int:
     """Entry point of `wgpyd`."""
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:
@@ -155,6 +159,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write(USAGE_WGPYD)
         return 2
     foreground, ifname = parsed
-    if foreground or os.environ.get("WG_PROCESS_FOREGROUND") == "1":
+    if foreground or os.getenv("WG_PROCESS_FOREGROUND") == "1":
         return _serve(ifname, foreground=True, ready_fd=None)
     return _daemonize(ifname)
+
+
+if __name__ == "__main__":      # `micropython -m wgpy.daemon.main` (bin/wgpyd-micropython)
+    sys.exit(main())

@@ -9,11 +9,10 @@ housekeeping tick would be simpler but leaves up to a second in which packets ar
 past the new MTU and leave too big for the path the MTU was lowered for.
 """
 
-import errno
-import fcntl
-import socket
 import struct
-from typing import Callable, Optional
+
+from wgpy.runtime import posix
+from wgpy.runtime.posix import socket
 
 NETLINK_ROUTE = 0
 RTMGRP_LINK = 1
@@ -22,11 +21,11 @@ _IFREQ_MTU = "16si20x"  # struct ifreq: name, then the union holding an int (mtu
 _DRAIN_BYTES = 65536
 
 
-def read_mtu(ifname: str) -> Optional[int]:
+def read_mtu(ifname: str):
     """The link MTU of ifname (SIOCGIFMTU), None if the link is gone."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
-            ifreq = fcntl.ioctl(sock, SIOCGIFMTU, struct.pack(_IFREQ_MTU, ifname.encode(), 0))
+            ifreq = posix.ioctl(sock, SIOCGIFMTU, struct.pack(_IFREQ_MTU, ifname.encode(), 0))
         except OSError:
             return None
     return struct.unpack(_IFREQ_MTU, ifreq)[1]
@@ -35,7 +34,7 @@ def read_mtu(ifname: str) -> Optional[int]:
 class MtuWatch:
     """A selectable that calls on_change(mtu) whenever ifname's MTU differs from the last."""
 
-    def __init__(self, ifname: str, mtu: int, on_change: Callable[[int], None]) -> None:
+    def __init__(self, ifname: str, mtu: int, on_change) -> None:
         self.ifname, self.mtu, self.on_change = ifname, mtu, on_change
         self.sock = socket.socket(socket.AF_NETLINK,
                                   socket.SOCK_RAW | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC,
@@ -56,10 +55,10 @@ class MtuWatch:
             try:
                 if not self.sock.recv(_DRAIN_BYTES):
                     break
-            except InterruptedError:
-                continue
             except OSError as exc:
-                if exc.errno != errno.ENOBUFS:
+                if exc.errno == posix.EINTR:
+                    continue
+                if exc.errno != posix.ENOBUFS:
                     break   # drained (EAGAIN)
                 # ENOBUFS: events were lost; the check below covers them
         self.check()

@@ -15,13 +15,11 @@ wireguard-go leaves the system default (IP_PMTUDISC_WANT), where DF depends on t
 and a UDP GSO batch larger than the MTU leaves without it while single datagrams carry it.
 """
 
-import errno
-import socket
 import struct
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
 
-Addr = Tuple[str, int]
+from wgpy.runtime import posix
+from wgpy.runtime.posix import socket
 
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_SNDBUFFORCE = 32
@@ -38,13 +36,12 @@ _IN6_PKTINFO = "=16sI"    # addr, ifindex
 # wireguard-go asks for 7 MiB; routers have little RAM, so less, but enough for bursts.
 SOCKET_BUFFER_BYTES = 2 << 20
 MAX_DATAGRAM = 65535
-_CMSG_SPACE = socket.CMSG_SPACE(struct.calcsize(_IN6_PKTINFO))
 # One entry per remote endpoint; bounded because a flood from many ports would grow it.
 MAX_STICKY_SOURCES = 1024
 _RANDOM_PORT_ATTEMPTS = 16
 
 
-def _open_socket(family: int, port: int, fwmark: int) -> socket.socket:
+def _open_socket(family: int, port: int, fwmark: int):
     sock = socket.socket(family, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
     try:
         if family == socket.AF_INET6:
@@ -68,15 +65,15 @@ def _open_socket(family: int, port: int, fwmark: int) -> socket.socket:
     return sock
 
 
-def _open_pair_once(port: int, fwmark: int) -> Dict[int, socket.socket]:
+def _open_pair_once(port: int, fwmark: int) -> dict:
     """Both families on one port; IPv6 is skipped when the kernel lacks it."""
-    sockets: Dict[int, socket.socket] = {}
+    sockets = {}
     try:
         try:
             sockets[socket.AF_INET6] = _open_socket(socket.AF_INET6, port, fwmark)
             port = sockets[socket.AF_INET6].getsockname()[1]
         except OSError as exc:
-            if exc.errno not in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
+            if exc.errno not in (posix.EAFNOSUPPORT, posix.EADDRNOTAVAIL):
                 raise
         sockets[socket.AF_INET] = _open_socket(socket.AF_INET, port, fwmark)
     except OSError:
@@ -86,19 +83,19 @@ def _open_pair_once(port: int, fwmark: int) -> Dict[int, socket.socket]:
     return sockets
 
 
-def open_pair(port: int, fwmark: int) -> Dict[int, socket.socket]:
+def open_pair(port: int, fwmark: int) -> dict:
     """Bind IPv4 and IPv6 sockets on `port` (0: a random port free in both families)."""
     for _ in range(_RANDOM_PORT_ATTEMPTS if port == 0 else 1):
         try:
             return _open_pair_once(port, fwmark)
         except OSError as exc:
             # A random IPv6 port may be taken in IPv4; pick another.
-            if port != 0 or exc.errno != errno.EADDRINUSE:
+            if port != 0 or exc.errno != posix.EADDRINUSE:
                 raise
-    raise OSError(errno.EADDRINUSE, "no random port free in both IPv4 and IPv6")
+    raise OSError(posix.EADDRINUSE, "no random port free in both IPv4 and IPv6")
 
 
-def _parse_pktinfo(ancdata) -> Optional[Tuple[bytes, int]]:
+def _parse_pktinfo(ancdata):
     """(local address bytes, ifindex) from recvmsg's control messages."""
     for level, kind, data in ancdata:
         if level == socket.IPPROTO_IP and kind == IP_PKTINFO:
@@ -119,16 +116,17 @@ def _pktinfo_cmsg(family: int, local: bytes, ifindex: int):
 
 
 class UdpSockets:
-    """The bound socket pair plus the sticky source-address map."""
+    """The bound socket pair plus the sticky source-address map.
+
+    receive() and send() are Python's own datapath (WGPY_DATAPATH=python, CPython only: they
+    need recvmsg/sendmsg). With the C datapath its workers read the sockets, and Python's
+    datagrams go out through it (FastPath.send_datagram), from its sticky sources."""
 
     def __init__(self) -> None:
-        self.sockets: Dict[int, socket.socket] = {}
+        self.sockets = {}               # family -> socket
         self.port = 0
         self.fwmark = 0
-        self._sources: "OrderedDict[Addr, Tuple[bytes, int]]" = OrderedDict()
-        # Who owns the sticky sources send() uses: this object while Python reads the sockets;
-        # the C datapath (a FastPath sets itself here) while its workers do.
-        self.source_owner = self
+        self._sources = OrderedDict()   # (host, port) -> (local address bytes, ifindex)
 
     def rebind(self, port: int, fwmark: int) -> int:
         """Move to (port, fwmark) all-or-nothing; return the bound port; OSError on failure."""
@@ -143,12 +141,13 @@ class UdpSockets:
         self.fwmark = fwmark
         return self.port
 
-    def receive(self, sock: socket.socket, limit: int) -> List[Tuple[bytes, Addr]]:
+    def receive(self, sock, limit: int) -> list:
         """Up to `limit` waiting datagrams as (payload, (host, port))."""
         batch = []
         for _ in range(limit):
             try:
-                data, ancdata, _, addr = sock.recvmsg(MAX_DATAGRAM, _CMSG_SPACE)
+                data, ancdata, _, addr = sock.recvmsg(
+                    MAX_DATAGRAM, socket.CMSG_SPACE(struct.calcsize(_IN6_PKTINFO)))
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
@@ -158,7 +157,7 @@ class UdpSockets:
             batch.append((data, remote))
         return batch
 
-    def remember_source(self, remote: Addr, source: Optional[Tuple[bytes, int]]) -> None:
+    def remember_source(self, remote: tuple, source) -> None:
         """Reply to remote from this (local address, ifindex) from now on."""
         if source is None:
             return
@@ -168,29 +167,29 @@ class UdpSockets:
         if len(self._sources) > MAX_STICKY_SOURCES:
             self._sources.popitem(last=False)
 
-    def source_for(self, remote: Addr) -> Optional[Tuple[bytes, int]]:
+    def source_for(self, remote: tuple):
         """The remembered (local address, ifindex) for remote, or None."""
         return self._sources.get(remote)
 
-    def forget_source(self, remote: Addr) -> None:
+    def forget_source(self, remote: tuple) -> None:
         self._sources.pop(remote, None)
 
-    def send(self, payload: bytes, remote: Addr) -> Optional[OSError]:
+    def send(self, payload: bytes, remote: tuple):
         """Send from the remembered source if any; returns the error instead of raising."""
         family = socket.AF_INET6 if ":" in remote[0] else socket.AF_INET
         sock = self.sockets.get(family)
         if sock is None:
-            return OSError(errno.EAFNOSUPPORT, "no socket for this address family")
-        source = self.source_owner.source_for(remote)
+            return OSError(posix.EAFNOSUPPORT, "no socket for this address family")
+        source = self.source_for(remote)
         if source is not None:
             try:
                 sock.sendmsg([payload], _pktinfo_cmsg(family, *source), 0, remote)
                 return None
             except OSError as exc:
-                if exc.errno not in (errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENETUNREACH):
+                if exc.errno not in (posix.EINVAL, posix.EADDRNOTAVAIL, posix.ENETUNREACH):
                     return exc
                 # Our address went away (roaming, DHCP renew): forget it, let routing choose.
-                self.source_owner.forget_source(remote)
+                self.forget_source(remote)
         try:
             sock.sendto(payload, remote)
         except OSError as exc:

@@ -16,10 +16,10 @@ fastpath.changed(kind, peer), and transport packets are handed to it unsealed
 import math
 import os
 import time
-from collections import OrderedDict
 
 from wgpy import crypto
 from wgpy.runtime.compat import Counter, deque
+from wgpy.runtime.ordered import OrderedDict
 
 from . import messages, noise, tai64n
 from .allowedips import AllowedIPs

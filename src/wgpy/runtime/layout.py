@@ -46,6 +46,17 @@ STRUCTS = {
     "wgc_dp_upcall": (
         ("kind", "uint32_t"), ("len", "uint32_t"), ("data", "ptr"), ("from", "wgc_dp_endpoint"),
     ),
+    "wgc_hs": (
+        ("ck", "uint8_t", 32), ("h", "uint8_t", 32), ("e_priv", "uint8_t", 32),
+        ("re_pub", "uint8_t", 32),
+    ),
+    "wgc_ratelimit_entry": (
+        ("tokens_ns", "uint64_t"), ("last_ns", "uint64_t"), ("addr", "uint8_t", 16),
+        ("family", "uint8_t"),
+    ),
+    "wgc_ratelimit": (
+        ("seed", "uint64_t"), ("e", "wgc_ratelimit_entry", 4096),
+    ),
     "wgc_dp_stats": tuple((name, "uint64_t") for name in (
         "tun_not_ip", "tun_no_route", "no_endpoint", "send_errors", "rx_expired_keypair",
         "rx_decrypt", "rx_replay", "rx_inner_malformed", "rx_inner_not_allowed",

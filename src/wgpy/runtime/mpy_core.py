@@ -56,6 +56,7 @@ FUNCTIONS = {
     "wgc_dp_set_allowed_ips": ("i", "ppL"),
     "wgc_dp_lookup": ("i", "pBp"),
     "wgc_dp_send": ("i", "pipL"),
+    "wgc_dp_send_datagram": ("i", "pppL"),
     "wgc_dp_poll": ("L", "ppL"),
     "wgc_dp_arm": ("v", "p"),
     "wgc_dp_upcalls": ("L", "ppLpL"),
@@ -142,14 +143,18 @@ def writable(buf):
     return uctypes.addressof(buf)
 
 
+_described = {}     # struct -> (uctypes description, size): computing them is slow
+
+
 def new(struct: str, count=None):
     """Zeroed C memory for one struct, or an array of count: (memory for C calls,
     view of its fields). The view is a uctypes struct or array, valid while memory
     is held."""
     import uctypes
 
-    desc = layout.uctypes_layout(struct)
-    size = layout.sizeof(struct)
+    if struct not in _described:
+        _described[struct] = layout.uctypes_layout(struct), layout.sizeof(struct)
+    desc, size = _described[struct]
     memory = bytearray(size * (count or 1))
     if count is None:
         return memory, uctypes.struct(uctypes.addressof(memory), desc, uctypes.NATIVE)
@@ -160,3 +165,37 @@ def new(struct: str, count=None):
 def c_string(value) -> str:
     """A `const char *` result: `ffi` already returns str."""
     return value
+
+
+def int32_array(count: int):
+    """count zeroed int32_t for C to fill: (memory for C calls, indexable view)."""
+    import array
+
+    memory = array.array("i", [0] * count)
+    return memory, memory
+
+
+def copy_into(field, data) -> None:
+    """data into a struct's uint8_t array field (a uctypes array)."""
+    import uctypes
+
+    uctypes.bytearray_at(uctypes.addressof(field), len(data))[:] = data
+
+
+def field_bytes(field, size: int) -> bytes:
+    """The first size bytes of a struct's uint8_t array field."""
+    import uctypes
+
+    return bytes(uctypes.bytearray_at(uctypes.addressof(field), size))
+
+
+def pointed_bytes(pointer: int, size: int) -> bytes:
+    """The size bytes a pointer field (an address) points at, which Python's own buffer
+    holds (an upcall's data in the buffer handed to wgc_dp_upcalls)."""
+    import uctypes
+
+    return bytes(uctypes.bytearray_at(pointer, size))
+
+
+def sizeof(struct: str) -> int:
+    return layout.sizeof(struct)

@@ -7,18 +7,24 @@ blocks, serves several operations per connection, and a bad line only costs that
 What the requests mean is `wgpy.uapi.text`'s business; when to read or write is the loop's.
 """
 
-import errno
 import os
-import socket
-from typing import Callable, List, Optional
+
+from wgpy.runtime import posix
+from wgpy.runtime.posix import socket
 
 SOCKET_DIR = "/var/run/wireguard"
 MAX_LINE_BYTES = 4096          # the longest real line is under 100 bytes
 MAX_REQUEST_BYTES = 64 << 20   # ~200k peers of setconf; guards memory against a runaway client
 _RECV_BYTES = 65536
 
-# handler(op, body_lines) -> answer text; op is "get" or "set"
-Handler = Callable[[str, List[str]], str]
+
+def _decode(raw) -> str:
+    """UTF-8 text, non-ASCII bytes of an invalid line as U+FFFD (MicroPython's decode has
+    no errors="replace"; no valid UAPI line has them)."""
+    try:
+        return raw.decode()
+    except UnicodeError:
+        return "".join(chr(byte) if byte < 0x80 else "\ufffd" for byte in raw)
 
 
 class SocketInUse(Exception):
@@ -30,16 +36,16 @@ def socket_path(ifname: str, directory: str = SOCKET_DIR) -> str:
     return os.path.join(directory, f"{ifname}.sock")
 
 
-def _bind(path: str) -> socket.socket:
+def _bind(path: str):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o077)
+    old_umask = posix.umask(0o077)
     try:
         sock.bind(path)
     except OSError:
         sock.close()
         raise
     finally:
-        os.umask(old_umask)
+        posix.umask(old_umask)
     return sock
 
 
@@ -58,12 +64,12 @@ class Listener:
     """The bound, listening UAPI socket; unlinks its file on close if it is still ours."""
 
     def __init__(self, ifname: str, directory: str = SOCKET_DIR) -> None:
-        os.makedirs(directory, mode=0o755, exist_ok=True)
+        posix.makedirs(directory, mode=0o755, exist_ok=True)
         self.path = socket_path(ifname, directory)
         try:
             self.sock = _bind(self.path)
         except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
+            if exc.errno != posix.EADDRINUSE:
                 raise
             if _is_live(self.path):
                 raise SocketInUse(f"{self.path} is in use by another process") from None
@@ -71,16 +77,16 @@ class Listener:
             self.sock = _bind(self.path)
         self.sock.listen(16)
         self.sock.setblocking(False)
-        self._inode = os.stat(self.path).st_ino
+        self._inode = posix.inode(self.path)
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def accept(self) -> Optional[socket.socket]:
-        """A new non-blocking client socket, or None if none is waiting."""
+    def accept(self):
+        """A new non-blocking client socket, or None if none is waiting (or it gave up)."""
         try:
             client, _ = self.sock.accept()
-        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+        except OSError:
             return None
         client.setblocking(False)
         return client
@@ -88,8 +94,8 @@ class Listener:
     def is_gone(self) -> bool:
         """True once our socket file was removed or replaced (the cue to shut down)."""
         try:
-            return os.stat(self.path).st_ino != self._inode
-        except FileNotFoundError:
+            return posix.inode(self.path) != self._inode
+        except OSError:
             return True
 
     def close(self) -> None:
@@ -97,21 +103,22 @@ class Listener:
         if not self.is_gone():
             try:
                 os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+            except OSError:
+                pass    # gone already
         self.sock.close()
 
 
 class Connection:
     """One client: reads lines, hands whole operations to `handler`, buffers the answers."""
 
-    def __init__(self, sock: socket.socket, handler: Handler) -> None:
+    def __init__(self, sock, handler) -> None:
+        """handler(op, body lines) -> answer text; op is "get" or "set"."""
         self.sock = sock
         self._handler = handler
         self._inbuf = bytearray()
         self._outbuf = bytearray()
-        self._state: Optional[str] = None   # None: awaiting an op line; "get"; "set"
-        self._body: List[str] = []
+        self._state = None                  # None: awaiting an op line; "get"; "set"
+        self._body = []
         self._body_bytes = 0
         self._closing = False               # close once the answers are flushed
         self.closed = False
@@ -127,10 +134,9 @@ class Connection:
         """Call when the socket is readable: consumes input and runs complete operations."""
         try:
             data = self.sock.recv(_RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            self.close()
+        except OSError as exc:
+            if exc.errno not in (posix.EAGAIN, posix.EINTR):
+                self.close()
             return
         if not data:
             self._end_of_input()
@@ -149,17 +155,21 @@ class Connection:
         self._closing = True
 
     def _consume_lines(self) -> None:
+        start = 0
         while not self._closing:
-            newline = self._inbuf.find(b"\n")
-            if newline < 0 or newline > MAX_LINE_BYTES:
+            newline = self._inbuf.find(b"\n", start)
+            if newline < 0 or newline - start > MAX_LINE_BYTES:
                 # A line over the limit costs the connection, whether or not its newline
                 # arrived in the same read.
-                if len(self._inbuf) > MAX_LINE_BYTES:
+                if len(self._inbuf) - start > MAX_LINE_BYTES:
                     self._closing = True
-                return
-            line = self._inbuf[:newline].decode("utf-8", "replace")
-            del self._inbuf[:newline + 1]
+                break
+            line = _decode(self._inbuf[start:newline])
+            start = newline + 1
             self._on_line(line)
+        # Once per read, not per line: MicroPython's bytearray has no `del buf[:n]`, and
+        # a copy per line of a 1,000-peer set would fragment its heap.
+        self._inbuf = self._inbuf[start:]
 
     def _on_line(self, line: str) -> None:
         if self._state is None:
@@ -192,12 +202,11 @@ class Connection:
         while self._outbuf:
             try:
                 sent = self.sock.send(self._outbuf)
-            except (BlockingIOError, InterruptedError):
+            except OSError as exc:
+                if exc.errno not in (posix.EAGAIN, posix.EINTR):
+                    self.close()
                 return
-            except OSError:
-                self.close()
-                return
-            del self._outbuf[:sent]
+            self._outbuf = self._outbuf[sent:]
         if self._closing:
             self.close()
 
