@@ -10,11 +10,10 @@
 Handlers read a `Snapshot` (gathered by control.py) and never do I/O themselves.
 """
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from wgpy import keys
 from wgpy.router.resolve import is_stale
+from wgpy.runtime.compat import Record
 from wgpy.uci.schema import InterfaceConfig
 
 EVENT_UP = "wgpy.peer.up"
@@ -26,19 +25,17 @@ class HandlerError(Exception):
     (status 9) and prints it: it cannot send rpcd-mod-wireguard's Invalid argument."""
 
 
-@dataclass
-class Snapshot:
-    """Everything a status handler needs, read once per call."""
-    wall_now: float
-    devices: Dict[str, dict] = field(default_factory=dict)  # ifname -> uapi.client.get()
-    ifindex: Dict[str, int] = field(default_factory=dict)
-    configs: Dict[str, InterfaceConfig] = field(default_factory=dict)
-    config_error: Optional[str] = None
-    skipped: Dict[str, List[dict]] = field(default_factory=dict)  # ifname -> DNS errors
-    mtu: Dict[str, Optional[dict]] = field(default_factory=dict)  # ifname -> mtu.Choice dict
+class Snapshot(Record):
+    """Everything a status handler needs, read once per call. By ifname: devices (uapi
+    client.get()), ifindex, configs (InterfaceConfig), skipped (DNS errors), mtu
+    (mtu.Choice as a dict)."""
+    FIELDS = ("wall_now", "devices", "ifindex", "configs", "config_error", "skipped", "mtu")
+    DEFAULTS = {"config_error": None}
+    FACTORIES = {"devices": dict, "ifindex": dict, "configs": dict, "skipped": dict,
+                 "mtu": dict}
 
 
-def _description(snap: Snapshot, ifname: str, public_key: str) -> Optional[str]:
+def _description(snap: Snapshot, ifname: str, public_key: str) -> "str | None":
     conf = snap.configs.get(ifname)
     peer = conf.peer(public_key) if conf else None
     return peer.description if peer and peer.description else None
@@ -152,7 +149,7 @@ def luci_public_from_private(args: dict) -> dict:
 
 # ---- object `wgpy` ----
 
-def peer_state(live: Optional[dict], wall_now: float) -> str:
+def peer_state(live: "dict | None", wall_now: float) -> str:
     """"ok", "stale" (no handshake for 180 s), "never" or "skipped" (not on the device)."""
     if live is None:
         return "skipped"
@@ -170,7 +167,7 @@ def wgpy_status(snap: Snapshot) -> dict:
     return out
 
 
-def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: Optional[dict]) -> dict:
+def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: "dict | None") -> dict:
     live = {p["public_key"]: p for p in (dev or {}).get("peers", [])}
     skipped = {e["section"]: e for e in snap.skipped.get(conf.name, [])}
     peers = [_wgpy_peer(snap, p, live.get(p.public_key), skipped.get(p.section))
@@ -209,7 +206,7 @@ def _wgpy_live_fields(live: dict, wall_now: float) -> dict:
     }
 
 
-def _wgpy_peer(snap: Snapshot, peer, live: Optional[dict], skipped) -> dict:
+def _wgpy_peer(snap: Snapshot, peer, live: "dict | None", skipped) -> dict:
     if live is not None:
         out = _wgpy_live_fields(live, snap.wall_now)
     else:
@@ -225,8 +222,8 @@ def _wgpy_peer(snap: Snapshot, peer, live: Optional[dict], skipped) -> dict:
     return out
 
 
-def peer_events(previous: Dict[Tuple[str, str], str], snap: Snapshot
-                ) -> Tuple[List[Tuple[str, dict]], Dict[Tuple[str, str], str]]:
+def peer_events(previous: dict[tuple[str, str], str], snap: Snapshot
+                ) -> tuple[list[tuple[str, dict]], dict[tuple[str, str], str]]:
     """(events, new states): wgpy.peer.up when a peer's state becomes "ok", wgpy.peer.down
     when an "ok" peer goes stale or away. Caller keeps the returned states for next time."""
     events, states = [], {}
