@@ -16,6 +16,7 @@ when their command runs, so `wgpy up` on a router does not load the web server.
 
 import json
 import sys
+from collections import OrderedDict
 
 from wgpy import keys
 from wgpy.router import control, handlers
@@ -167,26 +168,26 @@ def _passwd(args) -> int:
 
 # name -> (help, its arguments, run it: -> exit status). An argument is "NAME" (a word),
 # "--flag", "--option VALUE", or "IFNAME|--all" (exactly one of the two); -v is --verbose.
-COMMANDS = {
-    "up": ("start wgpyd and apply keys, peers, addresses and routes",
-           ("IFNAME|--all", "--netifd"), _change),
-    "down": ("stop wgpyd and remove what up added (--netifd: netifd's teardown, keeping the "
-             "kill switch)", ("IFNAME|--all", "--netifd"), _change),
-    "reload": ("apply UCI changes live; unchanged peers keep their sessions",
-               ("IFNAME|--all",), _change),
-    "status": ("interfaces, peers, handshakes, transfer, config errors", ("--json",), _status),
-    "showconf": ("the running config in wg-quick form, descriptions as comments", ("IFNAME",),
-                 lambda args: _showconf(Store(args.confdir), args.ifname)),
-    "genkey": ("a new private key (as wg genkey)", (), _genkey),
-    "pubkey": ("the public key of the private key on stdin (as wg pubkey)", (), _pubkey),
-    "genpsk": ("a new preshared key (as wg genpsk)", (), _genkey),
-    "ubus": ("the long-running ubus service (wireguard, luci.wireguard, wgpy)", (), _ubus),
-    "web": ("serve the web UI (default address: UCI wgpy.web.listen, else 127.0.0.1:8080)",
-            ("--listen ADDR:PORT", "--webroot DIR", "--verbose", "--passwd-file FILE",
-             "--shadow FILE"), _web),
-    "passwd": ("set the web UI's password (when root has none in /etc/shadow)",
-               ("--passwd-file FILE", "--shadow FILE"), _passwd),
-}
+COMMANDS = OrderedDict((  # in this order in the usage, on MicroPython too
+    ("up", ("start wgpyd and apply keys, peers, addresses and routes",
+            ("IFNAME|--all", "--netifd"), _change)),
+    ("down", ("stop wgpyd and remove what up added (--netifd: netifd's teardown, keeping the "
+              "kill switch)", ("IFNAME|--all", "--netifd"), _change)),
+    ("reload", ("apply UCI changes live; unchanged peers keep their sessions",
+                ("IFNAME|--all",), _change)),
+    ("status", ("interfaces, peers, handshakes, transfer, config errors", ("--json",), _status)),
+    ("showconf", ("the running config in wg-quick form, descriptions as comments", ("IFNAME",),
+                  lambda args: _showconf(Store(args.confdir), args.ifname))),
+    ("genkey", ("a new private key (as wg genkey)", (), _genkey)),
+    ("pubkey", ("the public key of the private key on stdin (as wg pubkey)", (), _pubkey)),
+    ("genpsk", ("a new preshared key (as wg genpsk)", (), _genkey)),
+    ("ubus", ("the long-running ubus service (wireguard, luci.wireguard, wgpy)", (), _ubus)),
+    ("web", ("serve the web UI (default address: UCI wgpy.web.listen, else 127.0.0.1:8080)",
+             ("--listen ADDR:PORT", "--webroot DIR", "--verbose", "--passwd-file FILE",
+              "--shadow FILE"), _web)),
+    ("passwd", ("set the web UI's password (when root has none in /etc/shadow)",
+                ("--passwd-file FILE", "--shadow FILE"), _passwd)),
+))
 
 
 class UsageError(Exception):

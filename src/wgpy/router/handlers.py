@@ -11,6 +11,8 @@ Handlers read a `Snapshot` (gathered by control.py) and never do I/O themselves.
 """
 
 
+from collections import OrderedDict
+
 from wgpy import keys
 from wgpy.router.resolve import is_stale
 from wgpy.runtime.compat import Record
@@ -161,7 +163,8 @@ def peer_state(live: "dict | None", wall_now: float) -> str:
 def wgpy_status(snap: Snapshot) -> dict:
     """`ubus call wgpy status` and `wgpy status --json`: {interfaces: {ifname: {...}},
     errors: [...]} with UCI descriptions, peer states and config errors."""
-    out = {"interfaces": {}, "errors": [snap.config_error] if snap.config_error else []}
+    out = {"interfaces": OrderedDict(),  # in file order on MicroPython too
+           "errors": [snap.config_error] if snap.config_error else []}
     for ifname, conf in snap.configs.items():
         out["interfaces"][ifname] = _wgpy_interface(snap, conf, snap.devices.get(ifname))
     return out
@@ -176,7 +179,7 @@ def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: "dict | None") -
               for e in conf.peer_errors]
     configured = {p.public_key for p in conf.peers}
     peers += [dict(_wgpy_live_fields(p, snap.wall_now), section=None, description="")
-              for key, p in live.items() if key not in configured]
+              for p in (dev or {}).get("peers", []) if p["public_key"] not in configured]
     return {
         "up": dev is not None,
         "public_key": keys.public_key((dev or {}).get("private_key", "")),

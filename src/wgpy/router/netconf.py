@@ -50,7 +50,8 @@ class NetState(Record):
 def split_default(net) -> list:
     """A /0 as its two /1 halves; any other network unchanged."""
     if net.prefixlen == 0:
-        return list(net.subnets(prefixlen_diff=1))
+        top = 1 << (net.max_prefixlen - 1)
+        return [type(net)((0, 1)), type(net)((top, 1))]
     return [net]
 
 

@@ -1,6 +1,6 @@
 """The part of the standard `ipaddress` module wgpy uses, for MicroPython (which has
 none): addresses, networks and interfaces (address/prefix) of both versions with
-packed/version/prefixlen/network_address/ipv4_mapped/overlaps/ip/network, membership,
+packed/version/prefixlen/max_prefixlen/network_address/ipv4_mapped/overlaps/ip/network, membership,
 equality, hashing and text forms. Parsing is
 socket.inet_pton's. On CPython wgpy uses the standard module itself."""
 
@@ -33,6 +33,10 @@ class _Address:
     @property
     def version(self) -> int:
         return self.VERSION
+
+    @property
+    def max_prefixlen(self) -> int:
+        return _BITS[self.VERSION]
 
     @property
     def packed(self) -> bytes:
@@ -117,6 +121,10 @@ class _Network:
     @property
     def version(self) -> int:
         return self.VERSION
+
+    @property
+    def max_prefixlen(self) -> int:
+        return _BITS[self.VERSION]
 
     def __contains__(self, address):
         bits = _BITS[self.VERSION]

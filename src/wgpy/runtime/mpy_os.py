@@ -153,6 +153,9 @@ def realpath(file: str) -> str:
     return bytes(buf).split(b"\0")[0].decode()
 
 
+path.realpath = realpath  # micropython-lib's os.path has none
+
+
 class stat_result:
     """os.stat's fields by name (the built-in os.stat gives a tuple)."""
 

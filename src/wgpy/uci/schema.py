@@ -9,6 +9,8 @@ resolve.py's job, so a hostname is only checked for syntax.
 """
 
 
+from collections import OrderedDict
+
 from wgpy import keys
 from wgpy.runtime.compat import Record, ipaddress
 from wgpy.uci import validate
@@ -282,7 +284,7 @@ def _add_peers(path: str, package: Package, conf: InterfaceConfig) -> None:
 
 def interfaces(package: Package, path: str) -> dict[str, InterfaceConfig]:
     """Every `proto 'wgpy'` interface of a `network` package, in file order, by name."""
-    out: dict[str, InterfaceConfig] = {}
+    out: dict[str, InterfaceConfig] = OrderedDict()  # file order on MicroPython too
     for section in package.sections:
         if section.type != "interface" or section.get("proto") != PROTO or not section.name:
             continue

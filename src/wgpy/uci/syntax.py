@@ -23,19 +23,34 @@ The writer emits what `uci commit` writes, except that a section type holding ch
 that would read back differently is quoted. No file I/O here: that is store.py's job.
 """
 
-import re
 from collections import OrderedDict
 
 from wgpy.runtime.compat import Record
 
-_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
-_TYPE = re.compile(r"[!-~]+\Z")  # libuci's uci_validate_type: printable ASCII, no space
 # Characters that make a bare section type ambiguous on re-reading; libuci writes types
 # unquoted, so only types containing them get quoted (libuci cannot round-trip those).
-_TYPE_NEEDS_QUOTES = re.compile(r"[\s'\"\\#;]")
+_TYPE_NEEDS_QUOTES = frozenset(" \t\n\v\f\r'\"\\#;")
 _SPACE = frozenset(b" \t\n\v\f\r")  # C isspace() in the C locale
 _BLANK = frozenset(b" \t")  # the command word's strtok() delimiters
-_ENCODING = ("utf-8", "surrogateescape")  # bytes that are not UTF-8 survive a round trip
+_ENCODING = ("utf-8", "surrogateescape")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+NAME_CHARS = frozenset(LETTERS + "0123456789_")  # bytes that are not UTF-8 survive a round trip
+
+
+def is_name(text: str) -> bool:
+    """A section or option name wgpy writes: letters, digits and '_' (ASCII)."""
+    return bool(text) and all(c in NAME_CHARS for c in text)
+
+
+def is_type(text: str) -> bool:
+    """libuci's uci_validate_type: printable ASCII, no space."""
+    return bool(text) and all("!" <= c <= "~" for c in text)
+
+
+def _is_integer(text: str) -> bool:
+    """-?[0-9]+"""
+    digits = text[1:] if text.startswith("-") else text
+    return bool(digits) and all("0" <= c <= "9" for c in digits)
 
 
 class UciSyntaxError(Exception):
@@ -83,10 +98,10 @@ class Package(Record):
 
     def find(self, ref: str) -> "Section | None":
         """The section called `ref` (a name or `@type[index]`), or None."""
-        match = re.fullmatch(r"@(.+)\[(-?\d+)\]", ref)
-        if match:
-            same_type = [s for s in self.sections if s.type == match.group(1)]
-            index = int(match.group(2))
+        kind, _, number = ref[1:-1].rpartition("[")
+        if ref.startswith("@") and ref.endswith("]") and kind and _is_integer(number):
+            same_type = [s for s in self.sections if s.type == kind]
+            index = int(number)
             return same_type[index] if -len(same_type) <= index < len(same_type) else None
         return next((s for s in self.sections if s.name == ref), None)
 
@@ -409,18 +424,18 @@ def check(package: Package) -> None:
     names = set()
     for section in package.sections:
         check_value(section.type)
-        if not _TYPE.match(section.type):
+        if not is_type(section.type):
             raise UciValueError(f"section type {section.type!r}: printable ASCII without "
                                 "spaces only")
         if section.name is not None:
-            if not _NAME.match(section.name):
+            if not is_name(section.name):
                 raise UciValueError(f"section name {section.name!r}: letters, digits and '_'"
                                     " only")
             if section.name in names:
                 raise UciValueError(f"two sections are called {section.name!r}")
             names.add(section.name)
         for key, option in section.options.items():
-            if key != option.name or not _NAME.match(key):
+            if key != option.name or not is_name(key):
                 raise UciValueError(f"option name {option.name!r}: letters, digits and '_' "
                                     "only")
             items = option.value if isinstance(option.value, list) else [option.value]
@@ -436,7 +451,8 @@ def render(package: Package) -> str:
     check(package)
     out = []
     for section in package.sections:
-        kind = quote(section.type) if _TYPE_NEEDS_QUOTES.search(section.type) else section.type
+        kind = quote(section.type) if any(c in _TYPE_NEEDS_QUOTES for c in section.type) \
+            else section.type
         head = f"\nconfig {kind}"
         if section.name is not None:
             head += " " + quote(section.name)

@@ -13,14 +13,11 @@ before anything is written or applied. A refused value is a FieldError naming th
 Pure: no I/O.
 """
 
-import re
-
 from wgpy.runtime.compat import ipaddress
+from wgpy.uci.syntax import LETTERS, NAME_CHARS, is_name
 
 MAX_TEXT = 128  # a description or other free text
 MAX_HOSTNAME = 253
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-_IFNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,14}\Z")  # a UCI section name within IFNAMSIZ
 
 
 
@@ -83,7 +80,13 @@ def is_hostname(name: str) -> bool:
     """RFC 1123 host name (one trailing dot allowed), not a dotted number."""
     bare = name[:-1] if name.endswith(".") else name
     return (0 < len(bare) <= MAX_HOSTNAME and not bare.replace(".", "").isdigit()
-            and all(_LABEL.match(label) for label in bare.split(".")))
+            and all(_is_label(label) for label in bare.split(".")))
+
+
+def _is_label(label: str) -> bool:
+    """One DNS label: 1-63 ASCII letters, digits and '-', not starting or ending with '-'."""
+    return (0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
+            and all(c in NAME_CHARS and c != "_" or c == "-" for c in label))
 
 
 def host(field: str, value: str) -> str:
@@ -115,7 +118,8 @@ def integer(field: str, value: "int | str", limits: tuple[int, int]) -> int:
 
 def ifname(field: str, value: str) -> str:
     """A new interface name: a UCI section name that is also a Linux interface name."""
-    if not _IFNAME.match(value):
+    # A UCI section name within IFNAMSIZ.
+    if not (0 < len(value) <= 15 and value[0] in LETTERS and is_name(value)):
         raise FieldError(field, "must be a letter then up to 14 letters, digits or '_'")
     return value
 
