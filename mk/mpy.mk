@@ -41,3 +41,18 @@ $(BUILD)/armhf/libwgcore.so: $(LIBWGCORE_SRC) $(wildcard $(CORE_DIR)/*.h)
 mpy-deps:
 	@if [ -x $(MPY_DIR)/build.sh ]; then ARCH="mipsel armhf" QUIET=1 nice $(MPY_DIR)/build.sh >/dev/null; \
 	else echo "no $(MPY_DIR): the MicroPython tests will skip"; fi
+
+# The router package's file set for ROUTER_ARCH (mipsel: the MIPS routers; armhf), staged
+# in build/stage/ROUTER_ARCH exactly as the OpenWrt package (package/wgpy/Makefile)
+# installs it, through the same build-mpy.sh and install.sh; libwgcore.so stripped as
+# OpenWrt's rstrip does. tests/bench/bench_package_size.py reports its size.
+ROUTER_ARCH ?= mipsel
+ROUTER_STRIP = $(if $(filter mipsel,$(ROUTER_ARCH)),mipsel-linux-gnu-strip,arm-linux-gnueabihf-strip)
+MPY_CROSS ?= $(or $(wildcard $(MPY_PREFIX)/bin/mpy-cross),/var/cache/wgpy-micropython/bin/mpy-cross)
+
+.PHONY: router-stage
+router-stage: $(BUILD)/$(ROUTER_ARCH)/libwgcore.so
+	rm -rf $(BUILD)/stage/$(ROUTER_ARCH) $(BUILD)/mpy
+	sh package/wgpy/build-mpy.sh src $(BUILD)/mpy $(MPY_CROSS)
+	sh package/wgpy/install.sh $(BUILD)/stage/$(ROUTER_ARCH) $(BUILD)/mpy $<
+	$(ROUTER_STRIP) --strip-all $(BUILD)/stage/$(ROUTER_ARCH)/usr/lib/libwgcore.so
