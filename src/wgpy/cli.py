@@ -234,7 +234,8 @@ def parse(argv: list) -> Arguments:
             setattr(args, _name("--verbose" if word == "-v" else word), True)
         elif word in options and words:
             setattr(args, _name(word), words.pop(0))
-        elif not word.startswith("-") and positional and getattr(args, _name(positional[0])) is None:
+        elif not word.startswith("-") and positional \
+                and getattr(args, _name(positional[0])) is None:
             setattr(args, _name(positional.pop(0)), word)
         else:
             raise UsageError(f"{args.command}: unexpected {word!r}")

@@ -49,8 +49,8 @@ config interface 'lan'
 
 def _env(arch) -> dict:
     """MicroPython's environment as mpyrun.run makes it, for the runs it cannot make."""
-    return dict(os.environ, WGPY_LIBWGCORE=str(mpyrun.libwgcore(arch)),
-                MICROPYPATH=f".frozen:{mpyrun.ROOT / 'src'}:{mpyrun.PREFIX / 'lib' / 'micropython'}")
+    path = f".frozen:{mpyrun.ROOT / 'src'}:{mpyrun.PREFIX / 'lib' / 'micropython'}"
+    return dict(os.environ, WGPY_LIBWGCORE=str(mpyrun.libwgcore(arch)), MICROPYPATH=path)
 
 
 def _cpython(*args, env=None):

@@ -23,6 +23,8 @@ leave beside an IPv4-only tunnel.
 
 import json
 
+from wgpy.runtime.system import subprocess, which
+
 TABLE_PREFIX = "wgpy_ks_"
 
 
@@ -34,7 +36,7 @@ def table_name(ifname: str) -> str:
     return TABLE_PREFIX + ifname.replace("-", "_").replace(".", "_")
 
 
-def _quoted(names: "Iterable[str]") -> str:
+def _quoted(names: "list[str] | tuple[str, ...]") -> str:
     return ", ".join(json.dumps(n) for n in names)
 
 
@@ -56,7 +58,8 @@ def ruleset(ifname: str, wan_devices: list[str]) -> str:
             f"}}\n")
 
 
-def wan_devices(ifname: str, host_route_devices: "Iterable[str]" = ()) -> list[str]:
+def wan_devices(ifname: str,
+                host_route_devices: "list[str] | tuple[str, ...]" = ()) -> list[str]:
     """Devices of the default routes of both families, and of the host routes, not ours."""
     devices: list[str] = []
     for version in (4, 6):
@@ -77,7 +80,8 @@ def _nft(script: str) -> None:
         raise KillSwitchError(f"killswitch: nft: {result.stderr.strip()}")
 
 
-def engage(ifname: str, host_route_devices: "Iterable[str]" = ()) -> list[str]:
+def engage(ifname: str,
+           host_route_devices: "list[str] | tuple[str, ...]" = ()) -> list[str]:
     """Install (or refresh) the kill switch of IFNAME; -> the WAN devices it blocks."""
     devices = wan_devices(ifname, host_route_devices)
     _nft(ruleset(ifname, devices))

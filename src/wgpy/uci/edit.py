@@ -37,7 +37,7 @@ def load(store: Store, config: str = schema.NETWORK) -> syntax.Package:
 
 
 @contextlib.contextmanager
-def transaction(store: Store, config: str = schema.NETWORK) -> "Iterator[syntax.Package]":
+def transaction(store: Store, config: str = schema.NETWORK):  # yields the syntax.Package
     """`with transaction(store) as package:` edit; committed on leaving the block, nothing
     written if it raises."""
     with store.edit(config) as package:

@@ -117,7 +117,7 @@ class Store:
     # ---- writing ----
 
     @contextlib.contextmanager
-    def edit(self, config: str) -> "Iterator[syntax.Package]":
+    def edit(self, config: str):  # yields the syntax.Package
         """`with store.edit("network") as package:` edit it in place; on leaving the block
         the package is committed, under libuci's lock taken before reading. Nothing is
         written if the block raises, if nothing changed, or if the result is not a file

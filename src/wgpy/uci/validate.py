@@ -129,7 +129,8 @@ def words(field: str, values: list[str]) -> list[str]:
     return [text(field, v, max_len=MAX_HOSTNAME) for v in values]
 
 
-def overlapping(new: "list[ipaddress.IPv4Network | ipaddress.IPv6Network]", taken: dict) -> "str | None":
+def overlapping(new: "list[ipaddress.IPv4Network | ipaddress.IPv6Network]",
+                taken: dict) -> "str | None":
     """The first "NET overlaps NET of PEER" among `new` and other peers' networks, or None.
     Default routes (/0) are exempt: a VPN exit and a road warrior may both be configured."""
     for net in new:
