@@ -51,12 +51,16 @@ def _exchange(ifname: str, request: str, directory: str) -> list[str]:
     try:
         sock.connect(unix_address(socket_path(ifname, directory)))
         sendall(sock, request.encode())
-        data = b""
-        while not (data.endswith(b"\n\n") or data == b"\n"):
+        # Chunks joined once at the end: a growing bytes would be copied at every chunk,
+        # which a 1,000-peer answer makes too much for MicroPython's heap.
+        chunks, tail, size = [], b"", 0
+        while not (tail == b"\n\n" or size == 1 and tail == b"\n"):
             chunk = sock.recv(65536)
             if not chunk:
                 break
-            data += chunk
+            chunks.append(chunk)
+            tail, size = (tail + chunk)[-2:], size + len(chunk)
+        data = b"".join(chunks)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise UapiError(exc.errno or 5, f"{ifname}: {reason}") from None
