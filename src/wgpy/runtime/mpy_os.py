@@ -13,7 +13,7 @@ import platform
 import struct
 import uctypes
 from os import *  # noqa: F401,F403 - the built-in os: listdir, mkdir, rename, stat, getenv, ...
-from os import getenv, mkdir, rename, stat as _stat, urandom  # noqa: F401
+from os import getenv, mkdir, rename, stat as _stat
 
 import os.path as path  # noqa: F401 - micropython-lib's
 

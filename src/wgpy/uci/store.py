@@ -34,7 +34,6 @@ _STALE_COMMIT_S = 2.0
 _RETRY_S = 0.005
 
 
-
 class UciError(Exception):
     """A config that cannot be read or written; the message names the file."""
 
@@ -138,7 +137,8 @@ class Store:
             os.close(fd)  # releases the lock
 
     def update(self, config: str, change):
-        """Run `change(package)` inside `edit` and return its result."""
+        """Run `change(package)` (a function of the syntax.Package) inside `edit` and
+        return its result."""
         with self.edit(config) as package:
             return change(package)
 
