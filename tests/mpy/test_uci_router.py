@@ -21,24 +21,24 @@ from . import mpyrun
 HERE = mpyrun.ROOT / "tests" / "mpy"
 PRIVATE = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 NETWORK = f"""
-config interface 'wg0'
+config interface 'wgmpy0'
 \toption proto 'wgpy'
 \toption private_key '{PRIVATE}'
 \tlist addresses '10.9.0.1/24'
 \tlist addresses 'fd00:9::1/64'
 \toption listen_port '51820'
 
-config wireguard_wg0 'phone'
+config wireguard_wgmpy0 'phone'
 \toption public_key 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg='
 \tlist allowed_ips '10.9.0.2/32'
 \toption endpoint_host '192.0.2.7'
 \toption endpoint_port '51821'
 \toption description 'Phone'
 
-config wireguard_wg0
+config wireguard_wgmpy0
 \toption public_key 'not a key'
 
-config interface 'wg1'
+config interface 'wgmpy1'
 \toption proto 'wgpy'
 \toption mtu '20'
 
@@ -129,8 +129,9 @@ def _cli(arch, *args, runtime):
 @pytest.mark.parametrize("arch", mpyrun.arch_params())
 def test_the_commands_print_what_cpython_prints(arch, tmp_path, monkeypatch):
     (tmp_path / "network").write_text(NETWORK)
-    monkeypatch.setenv("WGPY_RUN_DIR", str(tmp_path / "run"))  # no interface recorded up
-    for args in (("status",), ("status", "--json"), ("showconf", "wg0"), ("up", "wg1"),
+    # No interface recorded up; names no other test's daemon has in /var/run/wireguard.
+    monkeypatch.setenv("WGPY_RUN_DIR", str(tmp_path / "run"))
+    for args in (("status",), ("status", "--json"), ("showconf", "wgmpy0"), ("up", "wgmpy1"),
                  ("reload", "nope"), ("bogus",), ("up",)):
         args = ("-c", tmp_path) + args
         cpython, micropython = (_cli(arch, *args, runtime=r) for r in ("cpython", "micropython"))
