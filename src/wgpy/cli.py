@@ -238,7 +238,7 @@ def parse(argv: list) -> Arguments:
                 and getattr(args, _name(positional[0])) is None:
             setattr(args, _name(positional.pop(0)), word)
         else:
-            raise UsageError(f"{args.command}: unexpected {word!r}")
+            raise UsageError(f"{args.command}: unrecognized arguments: {word}")
     for item in COMMANDS[args.command][1]:
         given = [w for w in item.split("|") if getattr(args, _name(w.partition(" ")[0]))]
         if "|" in item and len(given) != 1 or not item.startswith("-") and not given:
@@ -247,26 +247,37 @@ def parse(argv: list) -> Arguments:
     return args
 
 
-def usage() -> str:
-    lines = ["usage: wgpy [-c DIR] COMMAND ...   (-c DIR: UCI configs in DIR, default "
-             f"{DEFAULT_CONFDIR})", ""]
-    for name, (text, spec, _) in COMMANDS.items():
-        words = " ".join(w if "|" in w or not w.startswith("-") else f"[{w}]" for w in spec)
-        lines.append(f"  {name} {words}".rstrip())
-        lines.append(f"      {text}")
-    return "\n".join(lines)
+def _synopsis(name: str) -> str:
+    spec = COMMANDS[name][1]
+    words = " ".join(w if "|" in w or not w.startswith("-") else f"[{w}]" for w in spec)
+    return f"wgpy {name} {words}".rstrip()
+
+
+def usage(command: "str | None" = None) -> str:
+    """`wgpy --help`, or `wgpy COMMAND --help`."""
+    if command is not None:
+        return f"usage: {_synopsis(command)}\n\n{COMMANDS[command][0]}\n"
+    lines = ["usage: wgpy [-c DIR] COMMAND ...", "",
+             f"WireGuard on OpenWrt, from UCI. -c DIR: UCI configs in DIR (default "
+             f"{DEFAULT_CONFDIR}). `wgpy COMMAND --help` for its arguments.", "", "commands:"]
+    lines += [f"    {name:9} {text}" for name, (text, _, _) in COMMANDS.items()]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: "list[str] | None" = None) -> int:
     """Entry point of `wgpy`."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["-h"], ["--help"], ["help"]):
-        print(usage())
+    words = argv[2:] if argv[:1] == ["-c"] else argv
+    if words[:1] in (["-h"], ["--help"]):
+        print(usage(), end="")
+        return 0
+    if words[:1] and words[0] in COMMANDS and {"-h", "--help"} & set(words[1:]):
+        print(usage(words[0]), end="")
         return 0
     try:
         args = parse(argv)
     except UsageError as exc:
-        sys.stderr.write(f"wgpy: {exc}\n{usage()}\n")
+        sys.stderr.write(f"wgpy: {exc}\n{usage()}")
         return 2
     try:
         return COMMANDS[args.command][2](args)

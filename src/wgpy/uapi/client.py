@@ -51,22 +51,21 @@ def _exchange(ifname: str, request: str, directory: str) -> list[str]:
     try:
         sock.connect(unix_address(socket_path(ifname, directory)))
         sendall(sock, request.encode())
-        # Chunks joined once at the end: a growing bytes would be copied at every chunk,
-        # which a 1,000-peer answer makes too much for MicroPython's heap.
-        chunks, tail, size = [], b"", 0
-        while not (tail == b"\n\n" or size == 1 and tail == b"\n"):
-            chunk = sock.recv(65536)
+        # Split into lines as they arrive: a 1,000-peer answer is some 300 KB, more than
+        # MicroPython's heap can hold as one contiguous copy (or two, decoded).
+        lines, rest = [], b""
+        while not (rest == b"" and lines and lines[-1] == ""):  # a blank line ends it
+            chunk = sock.recv(4096)
             if not chunk:
                 break
-            chunks.append(chunk)
-            tail, size = (tail + chunk)[-2:], size + len(chunk)
-        data = b"".join(chunks)
+            *complete, rest = (rest + chunk).split(b"\n")
+            lines += [line.decode("utf-8", "replace") for line in complete]
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise UapiError(exc.errno or 5, f"{ifname}: {reason}") from None
     finally:
         sock.close()
-    return data.decode("utf-8", "replace").split("\n")
+    return lines + [rest.decode("utf-8", "replace")]
 
 
 def _errno(ifname: str, lines: list[str]) -> int:
