@@ -46,3 +46,18 @@ mpy-deps:
 # Not a test (prints, never asserts): RSS, TCP, 64-byte UDP and handshakes/s per runtime.
 bench-runtime: apt-deps build mpy-deps libwgcore
 	PYTHONPATH=tests $(PYTHON) tests/bench/bench_runtime.py $(BENCH_ARGS)
+
+# The router package's file set for ROUTER_ARCH (mipsel: the MIPS routers; armhf), staged
+# in build/stage/ROUTER_ARCH exactly as the OpenWrt package (package/wgpy/Makefile)
+# installs it, through the same build-mpy.sh and install.sh; libwgcore.so stripped as
+# OpenWrt's rstrip does. tests/bench/bench_package_size.py reports its size.
+ROUTER_ARCH ?= mipsel
+ROUTER_STRIP = $(if $(filter mipsel,$(ROUTER_ARCH)),mipsel-linux-gnu-strip,arm-linux-gnueabihf-strip)
+MPY_CROSS ?= $(or $(wildcard $(MPY_PREFIX)/bin/mpy-cross),/var/cache/wgpy-micropython/bin/mpy-cross)
+
+.PHONY: router-stage
+router-stage: $(BUILD)/$(ROUTER_ARCH)/libwgcore.so
+	rm -rf $(BUILD)/stage/$(ROUTER_ARCH) $(BUILD)/mpy
+	sh package/wgpy/build-mpy.sh src $(BUILD)/mpy $(MPY_CROSS)
+	sh package/wgpy/install.sh $(BUILD)/stage/$(ROUTER_ARCH) $(BUILD)/mpy $<
+	$(ROUTER_STRIP) --strip-all $(BUILD)/stage/$(ROUTER_ARCH)/usr/lib/libwgcore.so

@@ -15,56 +15,18 @@ may import web/); the work itself is in router/control.py and web/cli.py, import
 when their command runs, so `wgpy up` on a router does not load the web server.
 """
 
-import argparse
 import json
 import sys
-import time
-from typing import List, Optional
+from collections import OrderedDict
 
 from wgpy import keys
 from wgpy.router import control, handlers
 from wgpy.uapi import client
+from wgpy.runtime.system import monotonic
 from wgpy.uci.store import DEFAULT_CONFDIR, Store, UciError
 
 
-def _targets(p: argparse.ArgumentParser) -> None:
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("ifname", nargs="?", metavar="IFNAME")
-    target.add_argument("--all", action="store_true", help="every wgpy interface in UCI")
-
-
-def _up_arguments(p: argparse.ArgumentParser) -> None:
-    _targets(p)
-    p.add_argument("--netifd", action="store_true",
-                   help="leave addresses and routes to netifd; print them instead")
-
-
-def _down_arguments(p: argparse.ArgumentParser) -> None:
-    _targets(p)
-    p.add_argument("--netifd", action="store_true", help="netifd's teardown: keep the kill switch")
-
-
-def _web_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--listen", metavar="ADDR:PORT",
-                   help="default: UCI wgpy.web.listen, else 127.0.0.1:8080")
-    p.add_argument("--webroot", metavar="DIR", help="the page's files (default: the copy "
-                   "inside the wgpy package, else the OpenWrt package's)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log every request")
-    _passwd_arguments(p)
-
-
-def _passwd_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--passwd-file", metavar="FILE",
-                   help="where wgpy's own password hash is kept (default: "
-                        "$WGPY_WEB_PASSWD, else wgpy's file under /etc/wgpy)")
-    p.add_argument("--shadow", help=argparse.SUPPRESS)   # tests: another /etc/shadow
-
-
-def _no_arguments(p: argparse.ArgumentParser) -> None:
-    pass
-
-
-def _report(results: List[control.Result]) -> int:
+def _report(results: list[control.Result]) -> int:
     status = 0
     for result in results:
         for line in result.errors:
@@ -77,7 +39,7 @@ def _report(results: List[control.Result]) -> int:
     return status
 
 
-def _run(store: Store, args) -> List[control.Result]:
+def _run(store: Store, args) -> list[control.Result]:
     if not args.all:
         if args.command == "up":
             return [control.up(store, args.ifname, netifd=args.netifd)]
@@ -90,7 +52,7 @@ def _run(store: Store, args) -> List[control.Result]:
     return [step(n) for n in act] + [control.down(n) for n in stop]
 
 
-def _age(seconds: Optional[int]) -> str:
+def _age(seconds: "int | None") -> str:
     if seconds is None:
         return "never"
     return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
@@ -184,13 +146,13 @@ def _pubkey(args) -> int:
 def _status(args) -> int:
     status = handlers.wgpy_status(control.gather(Store(args.confdir)))
     if args.json:
-        print(json.dumps(status, indent=2))
+        print(json.dumps(status))
     else:
         _print_status(status)
     return 1 if status["errors"] else 0
 
 
-def _print_messages(messages: List[str]) -> int:
+def _print_messages(messages: list) -> int:
     for message in messages:
         print(f"wgpy: {message}")
     return 0
@@ -198,7 +160,7 @@ def _print_messages(messages: List[str]) -> int:
 
 def _watchdog(args) -> int:
     # Each run is a new process (cron's): no earlier attempts to space out.
-    return _print_messages(control.watchdog_round(Store(args.confdir), {}, time.monotonic()))
+    return _print_messages(control.watchdog_round(Store(args.confdir), {}, monotonic()))
 
 
 def _web(args) -> int:
@@ -212,45 +174,124 @@ def _passwd(args) -> int:
     return web.passwd(args.passwd_file, args.shadow)
 
 
-# name -> (help, add the command's arguments, run it: -> exit status)
-COMMANDS = {
-    "up": ("start wgpyd and apply keys, peers, addresses and routes", _up_arguments, _change),
-    "down": ("stop wgpyd and remove what up added", _down_arguments, _change),
-    "reload": ("apply UCI changes live; unchanged peers keep their sessions", _targets, _change),
-    "status": ("interfaces, peers, handshakes, transfer, config errors",
-               lambda p: p.add_argument("--json", action="store_true"), _status),
-    "showconf": ("the running config in wg-quick form, descriptions as comments",
-                 lambda p: p.add_argument("ifname", metavar="IFNAME"),
-                 lambda args: _showconf(Store(args.confdir), args.ifname)),
-    "genkey": ("a new private key (as wg genkey)", _no_arguments, _genkey),
-    "pubkey": ("the public key of the private key on stdin (as wg pubkey)", _no_arguments,
-               _pubkey),
-    "genpsk": ("a new preshared key (as wg genpsk)", _no_arguments, _genkey),
-    "watchdog": ("one round of the endpoint watchdog (cron runs it every minute): re-resolve "
-                 "stale hostname endpoints, add peers DNS kept out, restart standalone "
-                 "interfaces whose wgpyd died, follow the MTU", _no_arguments, _watchdog),
-    "mtu": ("choose the automatic MTU of the running interfaces again (netifd's iface "
-            "hotplug runs it when the WAN comes up or changes)", _no_arguments,
-            lambda args: _print_messages(control.mtu_round(Store(args.confdir)))),
-    "web": ("serve the web UI", _web_arguments, _web),
-    "passwd": ("set the web UI's password (when root has none in /etc/shadow)",
-               _passwd_arguments, _passwd),
-}
+# name -> (help, its arguments, run it: -> exit status). An argument is "NAME" (a word),
+# "--flag", "--option VALUE", or "IFNAME|--all" (exactly one of the two); -v is --verbose.
+COMMANDS = OrderedDict((  # in this order in the usage, on MicroPython too
+    ("up", ("start wgpyd and apply keys, peers, addresses and routes",
+            ("IFNAME|--all", "--netifd"), _change)),
+    ("down", ("stop wgpyd and remove what up added (--netifd: netifd's teardown, keeping the "
+              "kill switch)", ("IFNAME|--all", "--netifd"), _change)),
+    ("reload", ("apply UCI changes live; unchanged peers keep their sessions",
+                ("IFNAME|--all",), _change)),
+    ("status", ("interfaces, peers, handshakes, transfer, config errors", ("--json",), _status)),
+    ("showconf", ("the running config in wg-quick form, descriptions as comments", ("IFNAME",),
+                  lambda args: _showconf(Store(args.confdir), args.ifname))),
+    ("genkey", ("a new private key (as wg genkey)", (), _genkey)),
+    ("pubkey", ("the public key of the private key on stdin (as wg pubkey)", (), _pubkey)),
+    ("genpsk", ("a new preshared key (as wg genpsk)", (), _genkey)),
+    ("watchdog", ("one round of the endpoint watchdog (cron runs it every minute): re-resolve "
+                  "stale hostname endpoints, add peers DNS kept out, restart standalone "
+                  "interfaces whose wgpyd died, follow the MTU", (), _watchdog)),
+    ("mtu", ("choose the automatic MTU of the running interfaces again (netifd's iface "
+             "hotplug runs it when the WAN comes up or changes)", (),
+             lambda args: _print_messages(control.mtu_round(Store(args.confdir))))),
+    ("web", ("serve the web UI (default address: UCI wgpy.web.listen, else 127.0.0.1:8080)",
+             ("--listen ADDR:PORT", "--webroot DIR", "--verbose", "--passwd-file FILE",
+              "--shadow FILE"), _web)),
+    ("passwd", ("set the web UI's password (when root has none in /etc/shadow)",
+                ("--passwd-file FILE", "--shadow FILE"), _passwd)),
+))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wgpy", description="WireGuard on OpenWrt, from UCI")
-    parser.add_argument("-c", dest="confdir", default=DEFAULT_CONFDIR, metavar="DIR",
-                        help="UCI config directory (default %(default)s)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (text, add_arguments, _) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=text, description=text))
-    return parser
+class UsageError(Exception):
+    """A command line that does not fit COMMANDS."""
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+class Arguments:
+    """The parsed command line: confdir, command, and one attribute per argument of the
+    command (IFNAME -> ifname, --passwd-file -> passwd_file), None or False when absent."""
+
+    def __init__(self, confdir: str, command: str) -> None:
+        self.confdir, self.command = confdir, command
+
+
+def _name(word: str) -> str:
+    return word.lstrip("-").lower().replace("-", "_")
+
+
+def parse(argv: list) -> Arguments:
+    """The command line as COMMANDS describes it; UsageError if it does not fit. Written out
+    rather than argparse: MicroPython's argparse has no subcommands."""
+    words = list(argv)
+    confdir = DEFAULT_CONFDIR
+    if words[:1] == ["-c"]:
+        if len(words) < 2:
+            raise UsageError("-c needs a directory")
+        confdir, words = words[1], words[2:]
+    if not words or words[0] not in COMMANDS:
+        raise UsageError(f"unknown command {words[0]!r}" if words else "a command is needed")
+    args = Arguments(confdir, words.pop(0))
+    positional, switches, options = [], {}, {}
+    for item in COMMANDS[args.command][1]:
+        for word in item.split("|"):
+            flag, _, value = word.partition(" ")
+            if not flag.startswith("-"):
+                positional.append(flag)
+            (options if value else switches)[flag] = None
+            setattr(args, _name(flag), None if value or not flag.startswith("-") else False)
+    if "--verbose" in switches:
+        switches["-v"] = None
+    while words:
+        word = words.pop(0)
+        if word in switches:
+            setattr(args, _name("--verbose" if word == "-v" else word), True)
+        elif word in options and words:
+            setattr(args, _name(word), words.pop(0))
+        elif not word.startswith("-") and positional \
+                and getattr(args, _name(positional[0])) is None:
+            setattr(args, _name(positional.pop(0)), word)
+        else:
+            raise UsageError(f"{args.command}: unrecognized arguments: {word}")
+    for item in COMMANDS[args.command][1]:
+        given = [w for w in item.split("|") if getattr(args, _name(w.partition(" ")[0]))]
+        if "|" in item and len(given) != 1 or not item.startswith("-") and not given:
+            raise UsageError(f"{args.command} takes {' or '.join(item.split('|'))}"
+                             + (", not both" if len(given) > 1 else ""))
+    return args
+
+
+def _synopsis(name: str) -> str:
+    spec = COMMANDS[name][1]
+    words = " ".join(w if "|" in w or not w.startswith("-") else f"[{w}]" for w in spec)
+    return f"wgpy {name} {words}".rstrip()
+
+
+def usage(command: "str | None" = None) -> str:
+    """`wgpy --help`, or `wgpy COMMAND --help`."""
+    if command is not None:
+        return f"usage: {_synopsis(command)}\n\n{COMMANDS[command][0]}\n"
+    lines = ["usage: wgpy [-c DIR] COMMAND ...", "",
+             f"WireGuard on OpenWrt, from UCI. -c DIR: UCI configs in DIR (default "
+             f"{DEFAULT_CONFDIR}). `wgpy COMMAND --help` for its arguments.", "", "commands:"]
+    lines += [f"    {name:9} {text}" for name, (text, _, _) in COMMANDS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: "list[str] | None" = None) -> int:
     """Entry point of `wgpy`."""
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    words = argv[2:] if argv[:1] == ["-c"] else argv
+    if words[:1] in (["-h"], ["--help"]):
+        print(usage(), end="")
+        return 0
+    if words[:1] and words[0] in COMMANDS and {"-h", "--help"} & set(words[1:]):
+        print(usage(words[0]), end="")
+        return 0
+    try:
+        args = parse(argv)
+    except UsageError as exc:
+        sys.stderr.write(f"wgpy: {exc}\n{usage()}")
+        return 2
     try:
         return COMMANDS[args.command][2](args)
     except (UciError, control.OperationError) as exc:

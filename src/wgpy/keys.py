@@ -4,22 +4,20 @@ The one copy of key generation, encoding and derivation for everything above the
 (UCI, the CLI, ubus, the web); the protocol itself works on raw bytes (wgpy.crypto).
 """
 
-import base64
 import binascii
-from typing import Optional
 
 from wgpy import crypto
 
 
 def encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
+    return binascii.b2a_base64(raw)[:-1].decode()  # without the newline it appends
 
 
 def decode(text: str) -> bytes:
     """The 32 bytes of a key; ValueError unless `is_key(text)`."""
     if not is_key(text):
         raise ValueError("not a WireGuard key (44 characters of base64)")
-    return base64.b64decode(text)
+    return binascii.a2b_base64(text.encode())
 
 
 def is_key(text) -> bool:
@@ -27,10 +25,11 @@ def is_key(text) -> bool:
     if not isinstance(text, str) or len(text) != 44:
         return False
     try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        raw = binascii.a2b_base64(text.encode())
+    except Exception:  # noqa: BLE001 - binascii.Error; micropython-lib's raises a bare Exception
         return False
-    # Canonical form only: `wg` refuses a last character with stray low bits.
+    # Canonical form only (which also rules out any character outside base64, skipped by
+    # the decoder): `wg` refuses a last character with stray low bits.
     return len(raw) == crypto.KEY_LEN and encode(raw) == text
 
 
@@ -39,8 +38,8 @@ def generate() -> str:
     return encode(crypto.generate_private_key())
 
 
-def public_key(private: str) -> Optional[str]:
+def public_key(private: str) -> "str | None":
     """The public key of a private key (as `wg pubkey`), or None if `private` is not a key."""
     if not is_key(private):
         return None
-    return encode(crypto.public_key(base64.b64decode(private)))
+    return encode(crypto.public_key(binascii.a2b_base64(private.encode())))

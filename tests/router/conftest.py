@@ -6,13 +6,13 @@ from contextlib import closing
 
 import pytest
 
-from routerlab import Lab
-from support.netns import skip_unrunnable
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# The lab is imported where it is used: the unit tests here also run under MicroPython
+# (tests/mpy), which has no namespaces to set up.
 def pytest_collection_modifyitems(config, items):
+    from support.netns import skip_unrunnable
     skip_unrunnable(items, HERE)
 
 
@@ -22,5 +22,6 @@ def lab(tmp_path, monkeypatch):
     # running at the same time) would otherwise stop interfaces it finds recorded here.
     monkeypatch.setenv("WGPY_RUN_DIR", str(tmp_path / "run"))
     (tmp_path / "config").mkdir()
+    from routerlab import Lab
     with closing(Lab(tmp_path)) as lab:
         yield lab

@@ -9,6 +9,7 @@ router-ns.sh, found through tests/support/owrt.py), and wgpy's own proto handler
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -19,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 BIN = os.path.dirname(sys.executable)  # the venv's: wgpy and wgpyd sit beside python
+MPY_PREFIX = os.environ.get("MPY_PREFIX", "/var/cache/wgpy-micropython")
 ROUTER_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 NETWORK = """
@@ -64,7 +66,31 @@ def _bash(script: str, check=True) -> subprocess.CompletedProcess:
 
 
 class OwrtLab(Lab):
-    """Lab whose R is an owrt router; start() after build() and the UCI files."""
+    """Lab whose R is an owrt router; start() after build() and the UCI files. CLI is the
+    interpreter the proto handler's `wgpy` runs on: "cpython" (the venv's entry point) or
+    "micropython" (the package's /usr/bin/wgpy launcher on ../shared/micropython's
+    interpreter, logging each run to cli.log); wgpyd is CPython's either way."""
+
+    CLI = "cpython"
+
+    def _cli(self) -> str:
+        """The program the router gets as /usr/bin/wgpy."""
+        if self.CLI == "cpython":
+            return f"{BIN}/wgpy"
+        # Outside /tmp, which is private inside the router.
+        directory = os.path.join(ROOT, "build", f"owrt-mpy-{self.R}")
+        os.makedirs(directory, exist_ok=True)
+        self.cli_log = os.path.join(directory, "cli.log")
+        wrapper = os.path.join(directory, "wgpy")
+        with open(wrapper, "w") as f:
+            f.write(f"""#!/bin/sh
+echo "$*" >> {self.cli_log}
+export MICROPYPATH=.frozen:{ROOT}/src:{MPY_PREFIX}/lib/micropython
+export WGPY_LIBWGCORE={ROOT}/build/libwgcore.so WGPY_MICROPYTHON={MPY_PREFIX}/bin/micropython
+exec {ROOT}/package/wgpy/files/wgpy "$@"
+""")
+        os.chmod(wrapper, 0o755)
+        return wrapper
 
     def start_router(self, options: str = "") -> None:
         confdir = self.tmp_path / "config"
@@ -74,7 +100,7 @@ class OwrtLab(Lab):
             open(os.path.join(ROOT, "package", "wgpy", "files", "wgpy.sh"), "rb").read())
         os.chmod(proto / "wgpy.sh", 0o755)
         self.router_name = self.R
-        binds = " ".join(f"--bind {BIN}/{p}:/usr/bin/{p}" for p in ("wgpy", "wgpyd"))
+        binds = f"--bind {self._cli()}:/usr/bin/wgpy --bind {BIN}/wgpyd:/usr/bin/wgpyd"
         _bash(f"owrt_router_start {self.R} {confdir} --proto {proto} --daemons "
               f"'ubusd netifd' --private-tmp {binds} {options}")
         self.started_router = True
@@ -139,6 +165,8 @@ class OwrtLab(Lab):
     def close(self) -> None:
         if getattr(self, "started_router", False):
             _bash(f"owrt_router_stop {self.R}", check=False)
+        if self.CLI != "cpython" and hasattr(self, "R"):
+            shutil.rmtree(os.path.join(ROOT, "build", f"owrt-mpy-{self.R}"), ignore_errors=True)
         super().close()
 
 

@@ -10,6 +10,7 @@ import signal
 import time
 
 import pytest
+import owrtlab
 from owrtlab import OwrtLab, build, owrt, tunnel_ready, wait_ready
 from routerlab import ENDPOINT, kill_and_recover, wait_for
 
@@ -172,3 +173,36 @@ def test_kill9_during_iperf3_20_times_under_netifd(olab):
                              lambda: tunnel_ready(olab, ifname), RECOVERY_BOUND_S, "netifd")
     assert len(times) == KILLS
     print(f"netifd recovery s: {sorted(round(t, 2) for t in times)}")
+
+
+def test_the_handler_runs_the_cli_on_micropython(tmp_path):
+    """The router package's `wgpy` (MicroPython) under netifd: setup, an error reported to
+    netifd, teardown, and a renew after `wgpy reload`."""
+    if not os.path.exists(os.path.join(owrtlab.MPY_PREFIX, "bin", "micropython")):
+        pytest.skip("no MicroPython: run `make mpy-deps` (needs ../shared/micropython)")
+    (tmp_path / "config").mkdir()
+    lab = OwrtLab(tmp_path)
+    lab.CLI = "micropython"
+    try:
+        ifname = build(lab, peer_extra="\nconfig wireguard_IFNAME 'broken'\n"
+                                       "\toption public_key 'nope'\n")
+        wait_ready(lab, ifname)
+        wait_for(lambda: any(e["code"] == "PEER_SKIPPED" for e in errors(lab, ifname)),
+                 "the skipped peer in the interface status")
+        lab.rx("ubus", "call", f"network.interface.{ifname}", "down")
+        wait_for(lambda: not lab.ok(lab.R, "ip", "link", "show", ifname), "link deleted")
+        lab.rx("ubus", "call", f"network.interface.{ifname}", "up")
+        wait_ready(lab, ifname)
+        network = tmp_path / "config" / "network"
+        network.write_text(network.read_text().replace(
+            "list allowed_ips '0.0.0.0/0'", "list allowed_ips '0.0.0.0/0'\n"
+            "\tlist allowed_ips 'fd77::/64'"))
+        lab.rx("wgpy", "reload", ifname)
+        wait_for(lambda: "fd77::/64" in lab.rx("ip", "-6", "route", "show", "dev",
+                                                 ifname).stdout, "renewed route")
+        with open(lab.cli_log) as f:
+            runs = f.read().splitlines()
+        assert runs.count(f"up --netifd {ifname}") >= 3  # setup, setup again, renew
+        assert f"down --netifd {ifname}" in runs and f"reload {ifname}" in runs
+    finally:
+        lab.close()

@@ -18,19 +18,14 @@ brings back interfaces that `wgpy up` started and whose wgpyd has gone.
 """
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from wgpy import keys
 from wgpy.router import firewall, killswitch, netconf, resolve, syncconf
 from wgpy.router.handlers import Snapshot
+from wgpy.runtime.compat import Record
+from wgpy.runtime.system import if_nametoindex, monotonic, os, signal, subprocess, which
 from wgpy.uapi import client
 from wgpy.uci import schema
 from wgpy.uci.store import Store, UciError
@@ -45,21 +40,19 @@ class OperationError(Exception):
     """An operation that could not start (no such interface, config unreadable)."""
 
 
-@dataclass
-class Result:
-    """What one operation did to one interface."""
-    ifname: str
-    ok: bool = True
-    errors: List[str] = field(default_factory=list)    # why it is down / unchanged
-    warnings: List[str] = field(default_factory=list)  # skipped peers
-    netifd_lines: List[str] = field(default_factory=list)
-    error_code: str = "SETUP_FAILED"  # for proto_notify_error: or CONFIG_ERROR
+class Result(Record):
+    """What one operation did to one interface: errors say why it is down or unchanged,
+    warnings name skipped peers, error_code is for proto_notify_error (SETUP_FAILED or
+    CONFIG_ERROR)."""
+    FIELDS = ("ifname", "ok", "errors", "warnings", "netifd_lines", "error_code")
+    DEFAULTS = {"ok": True, "error_code": "SETUP_FAILED"}
+    FACTORIES = {"errors": list, "warnings": list, "netifd_lines": list}
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings}
 
 
-def load_configs(store: Store) -> Dict[str, schema.InterfaceConfig]:
+def load_configs(store: Store) -> dict[str, schema.InterfaceConfig]:
     """All wgpy interfaces of the network config; raises UciError."""
     return schema.interfaces(store.load(schema.NETWORK), store.path(schema.NETWORK))
 
@@ -72,12 +65,12 @@ def _config(store: Store, ifname: str) -> schema.InterfaceConfig:
     return configs[ifname]
 
 
-def daemon_command() -> List[str]:
+def daemon_command() -> list[str]:
     """How to run wgpyd: $WGPY_DAEMON, else the one installed beside this Python, else PATH."""
     if os.environ.get("WGPY_DAEMON"):
         return os.environ["WGPY_DAEMON"].split()
     beside = os.path.join(os.path.dirname(sys.executable), "wgpyd")
-    return [beside if os.path.exists(beside) else shutil.which("wgpyd") or "wgpyd"]
+    return [beside if os.path.exists(beside) else which("wgpyd") or "wgpyd"]
 
 
 def _start_daemon(ifname: str) -> None:
@@ -103,7 +96,7 @@ def _push(conf: schema.InterfaceConfig, resolver: resolve.Resolver) -> syncconf.
     return plan
 
 
-def _netifd_lines(conf: schema.InterfaceConfig, plan: syncconf.Plan) -> List[str]:
+def _netifd_lines(conf: schema.InterfaceConfig, plan: syncconf.Plan) -> list[str]:
     """`address4|address6 IP PREFIX`, `route4|route6 NET PREFIX`, `hostdep IP` lines."""
     lines = [f"address{a.version} {a.ip} {a.network.prefixlen}" for a in conf.addresses]
     lines += [f"route{n.version} {n.network_address} {n.prefixlen}"
@@ -114,7 +107,7 @@ def _netifd_lines(conf: schema.InterfaceConfig, plan: syncconf.Plan) -> List[str
     return lines
 
 
-def _error_lines(code: str, messages: List[str]) -> List[str]:
+def _error_lines(code: str, messages: list[str]) -> list[str]:
     """For proto_notify_error: one `error CODE MESSAGE` line per problem."""
     return [f"error {code} {' '.join(m.split())}" for m in messages]
 
@@ -167,13 +160,13 @@ def _pause(seconds: float) -> None:
     """Sleep, but give up if our parent is gone: netifd kills the setup script (not us)
     when it aborts a setup, and an orphaned `up` must not go on configuring (or hold the
     lock against) the next attempt's wgpyd."""
-    deadline = time.monotonic() + seconds
+    deadline = monotonic() + seconds
     while True:
         if os.getppid() != _PARENT:
             raise OperationError("setup abandoned: the caller is gone")
-        if time.monotonic() >= deadline:
+        if monotonic() >= deadline:
             return
-        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        time.sleep(min(0.05, max(0.0, deadline - monotonic())))
 
 
 def _wait_for_turn(ifname: str) -> None:
@@ -184,24 +177,21 @@ def _wait_for_turn(ifname: str) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         last = None
     if last is not None:
-        wait = last + RETRY_S - time.monotonic()
+        wait = last + RETRY_S - monotonic()
         if 0 < wait <= RETRY_S:
             _pause(wait)
-    netconf.write_atomic(_attempt_path(ifname), json.dumps({"monotonic": time.monotonic()}))
+    netconf.write_atomic(_attempt_path(ifname), json.dumps({"monotonic": monotonic()}))
 
 
 def _forget_attempts(ifname: str) -> None:
-    try:
-        os.unlink(_attempt_path(ifname))
-    except FileNotFoundError:
-        pass
+    netconf.remove_file(_attempt_path(ifname))
 
 
 def _wait_for_daemon(ifname: str) -> None:
     """Under netifd the proto task is wgpyd: wait for its UAPI socket."""
-    deadline = time.monotonic() + DAEMON_WAIT_S
+    deadline = monotonic() + DAEMON_WAIT_S
     while not client.is_live(ifname):
-        if time.monotonic() > deadline:
+        if monotonic() > deadline:
             raise OperationError(f"{ifname}: wgpyd (netifd's proto task) did not come up "
                                  f"within {DAEMON_WAIT_S:.0f} s")
         _pause(0.05)
@@ -263,8 +253,8 @@ def down(ifname: str, netifd: bool = False) -> Result:
         pid = client.peer_pid(ifname)
         if not netconf.delete_link(ifname) and pid is not None:
             os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while client.is_live(ifname) and time.monotonic() < deadline:
+        deadline = monotonic() + STOP_TIMEOUT_S
+        while client.is_live(ifname) and monotonic() < deadline:
             time.sleep(0.05)
         netconf.forget_state(ifname)
         result = Result(ifname)
@@ -290,7 +280,7 @@ def reload(store: Store, ifname: str,
         return up(store, ifname, resolver=resolver)
     with netconf.locked(ifname):
         result, under_netifd = _reload(store, ifname, resolver)
-    if result.ok and under_netifd and shutil.which("ubus"):
+    if result.ok and under_netifd and which("ubus"):
         # Peers are already live; renew makes netifd take the new routes (our renew
         # handler runs `up --netifd`, which finds nothing left to change on the device).
         # Outside the lock: the renew handler takes it.
@@ -300,7 +290,7 @@ def reload(store: Store, ifname: str,
     return result
 
 
-def _reload(store: Store, ifname: str, resolver: resolve.Resolver) -> Tuple[Result, bool]:
+def _reload(store: Store, ifname: str, resolver: resolve.Resolver) -> tuple[Result, bool]:
     """-> (result, whether netifd owns the interface)."""
     try:
         conf = _config(store, ifname)
@@ -319,7 +309,7 @@ def _reload(store: Store, ifname: str, resolver: resolve.Resolver) -> Tuple[Resu
     return result, bool(state and state.netifd)
 
 
-def all_targets(store: Store, action: str) -> Tuple[List[str], List[str]]:
+def all_targets(store: Store, action: str) -> tuple[list[str], list[str]]:
     """(interfaces to act on, interfaces to stop) for `--all`: up takes the auto ones, down
     the running ones; reload takes the running ones (starting interfaces stays netifd's or
     `up`'s job) and stops those wgpy started itself that UCI no longer has."""
@@ -334,7 +324,7 @@ def all_targets(store: Store, action: str) -> Tuple[List[str], List[str]]:
         [n for n, s in running.items() if n not in configs and not s.netifd]
 
 
-def supervise_round(store: Store) -> List[Result]:
+def supervise_round(store: Store) -> list[Result]:
     """Bring back every interface `wgpy up` started (a non-netifd record) whose wgpyd is
     gone; `up` rebuilds it from UCI and the kernel, spaced by RETRY_S."""
     try:
@@ -352,7 +342,7 @@ def supervise_round(store: Store) -> List[Result]:
     return results
 
 
-def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
+def gather(store: Store, wall_now: "float | None" = None) -> Snapshot:
     """Read UCI and every live UAPI socket once."""
     snap = Snapshot(wall_now=time.time() if wall_now is None else wall_now)
     try:
@@ -365,7 +355,7 @@ def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
         except client.UapiError:
             continue  # went away between listing and asking
         try:
-            snap.ifindex[ifname] = socket.if_nametoindex(ifname)
+            snap.ifindex[ifname] = if_nametoindex(ifname)
         except OSError:
             snap.ifindex[ifname] = 0
     for ifname in snap.configs:
@@ -376,8 +366,8 @@ def gather(store: Store, wall_now: Optional[float] = None) -> Snapshot:
     return snap
 
 
-def watchdog_round(store: Store, attempts: Dict, now: float,
-                   resolver: resolve.Resolver = resolve.system_resolver) -> List[str]:
+def watchdog_round(store: Store, attempts: dict, now: float,
+                   resolver: resolve.Resolver = resolve.system_resolver) -> list:
     """One pass of the built-in wireguard_watchdog (`wgpy watchdog`, from cron): bring back
     standalone interfaces whose wgpyd died (supervise_round), then over the running
     interfaces follow the MTU, re-resolve stale hostname peers and add the ones DNS kept
@@ -395,7 +385,7 @@ def watchdog_round(store: Store, attempts: Dict, now: float,
         configs, lambda conf: _watchdog_interface(store, conf, attempts, now, resolver))
 
 
-def mtu_round(store: Store) -> List[str]:
+def mtu_round(store: Store) -> list:
     """The automatic MTU of every running interface, chosen again now (`wgpy mtu`,
     from netifd's iface hotplug when another interface comes up or changes); -> log
     messages."""
@@ -407,7 +397,7 @@ def mtu_round(store: Store) -> List[str]:
                          lambda conf: _refresh_mtu(conf, client.get(conf.name)["peers"]))
 
 
-def _each_running(configs: Dict[str, schema.InterfaceConfig], step) -> List[str]:
+def _each_running(configs: dict, step) -> list:
     messages = []
     for ifname, conf in configs.items():
         if conf.errors or not client.is_live(ifname):
@@ -419,8 +409,8 @@ def _each_running(configs: Dict[str, schema.InterfaceConfig], step) -> List[str]
     return messages
 
 
-def _watchdog_interface(store: Store, conf: schema.InterfaceConfig, attempts: Dict,
-                        now: float, resolver: resolve.Resolver) -> List[str]:
+def _watchdog_interface(store: Store, conf: schema.InterfaceConfig, attempts: dict,
+                        now: float, resolver: resolve.Resolver) -> list:
     live = {p["public_key"]: p for p in client.get(conf.name)["peers"]}
     messages = _refresh_mtu(conf, list(live.values()))
     due = resolve.due_for_reresolve(conf.peers, live, time.time(), attempts, conf.name, now)
@@ -441,7 +431,7 @@ def _watchdog_interface(store: Store, conf: schema.InterfaceConfig, attempts: Di
     return messages + [f"{conf.name}: re-resolved {names}"] + result.errors + result.warnings
 
 
-def _resolves_elsewhere(peer: schema.PeerConfig, live_peer: Optional[dict],
+def _resolves_elsewhere(peer: schema.PeerConfig, live_peer: "dict | None",
                         resolver: resolve.Resolver) -> bool:
     """True if the peer's name now gives another endpoint than the device has (or the peer
     is missing from the device, DNS having failed at start)."""
@@ -452,7 +442,7 @@ def _resolves_elsewhere(peer: schema.PeerConfig, live_peer: Optional[dict],
     return live_peer is None or live_peer.get("endpoint") != endpoint
 
 
-def _refresh_mtu(conf: schema.InterfaceConfig, live_peers: List[dict]) -> List[str]:
+def _refresh_mtu(conf: schema.InterfaceConfig, live_peers: list[dict]) -> list[str]:
     """Without UCI `mtu`: follow the endpoints (roaming) and the WAN (back with another
     MTU); the link change reaches wgpyd's padding by itself."""
     if conf.mtu is not None:

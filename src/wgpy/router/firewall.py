@@ -8,10 +8,8 @@ the web UI's import does it in one step. Nothing happens where there is no firew
 (a development box).
 """
 
-import os
-import subprocess
-from typing import Optional
 
+from wgpy.runtime.system import os, subprocess
 from wgpy.uci import syntax
 from wgpy.uci.store import Store, UciError
 
@@ -65,10 +63,10 @@ tcp option maxseg size set rt mtu
 """
 
 
-def _nft(*args: str, script: str = "") -> Optional[str]:
+def _nft(*args: str, script: str = "") -> "str | None":
     """Run nft; -> its output, None if it failed or is not installed."""
     try:
-        result = subprocess.run(["nft", *args], input=script, text=True, capture_output=True)
+        result = subprocess.run(["nft"] + list(args), input=script, text=True, capture_output=True)
     except OSError:
         return None
     return result.stdout if result.returncode == 0 else None

@@ -10,11 +10,11 @@
 Handlers read a `Snapshot` (gathered by control.py) and never do I/O themselves.
 """
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from collections import OrderedDict
 
 from wgpy import keys
 from wgpy.router.resolve import is_stale
+from wgpy.runtime.compat import Record
 from wgpy.uci.schema import InterfaceConfig
 
 class HandlerError(Exception):
@@ -22,19 +22,17 @@ class HandlerError(Exception):
     (status 9) and prints it: it cannot send rpcd-mod-wireguard's Invalid argument."""
 
 
-@dataclass
-class Snapshot:
-    """Everything a status handler needs, read once per call."""
-    wall_now: float
-    devices: Dict[str, dict] = field(default_factory=dict)  # ifname -> uapi.client.get()
-    ifindex: Dict[str, int] = field(default_factory=dict)
-    configs: Dict[str, InterfaceConfig] = field(default_factory=dict)
-    config_error: Optional[str] = None
-    skipped: Dict[str, List[dict]] = field(default_factory=dict)  # ifname -> DNS errors
-    mtu: Dict[str, Optional[dict]] = field(default_factory=dict)  # ifname -> mtu.Choice dict
+class Snapshot(Record):
+    """Everything a status handler needs, read once per call. By ifname: devices (uapi
+    client.get()), ifindex, configs (InterfaceConfig), skipped (DNS errors), mtu
+    (mtu.Choice as a dict)."""
+    FIELDS = ("wall_now", "devices", "ifindex", "configs", "config_error", "skipped", "mtu")
+    DEFAULTS = {"config_error": None}
+    FACTORIES = {"devices": dict, "ifindex": dict, "configs": dict, "skipped": dict,
+                 "mtu": dict}
 
 
-def _description(snap: Snapshot, ifname: str, public_key: str) -> Optional[str]:
+def _description(snap: Snapshot, ifname: str, public_key: str) -> "str | None":
     conf = snap.configs.get(ifname)
     peer = conf.peer(public_key) if conf else None
     return peer.description if peer and peer.description else None
@@ -148,7 +146,7 @@ def luci_public_from_private(args: dict) -> dict:
 
 # ---- object `wgpy` ----
 
-def peer_state(live: Optional[dict], wall_now: float) -> str:
+def peer_state(live: "dict | None", wall_now: float) -> str:
     """"ok", "stale" (no handshake for 180 s), "never" or "skipped" (not on the device)."""
     if live is None:
         return "skipped"
@@ -160,13 +158,14 @@ def peer_state(live: Optional[dict], wall_now: float) -> str:
 def wgpy_status(snap: Snapshot) -> dict:
     """`ubus call wgpy status` and `wgpy status --json`: {interfaces: {ifname: {...}},
     errors: [...]} with UCI descriptions, peer states and config errors."""
-    out = {"interfaces": {}, "errors": [snap.config_error] if snap.config_error else []}
+    out = {"interfaces": OrderedDict(),  # in file order on MicroPython too
+           "errors": [snap.config_error] if snap.config_error else []}
     for ifname, conf in snap.configs.items():
         out["interfaces"][ifname] = _wgpy_interface(snap, conf, snap.devices.get(ifname))
     return out
 
 
-def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: Optional[dict]) -> dict:
+def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: "dict | None") -> dict:
     live = {p["public_key"]: p for p in (dev or {}).get("peers", [])}
     skipped = {e["section"]: e for e in snap.skipped.get(conf.name, [])}
     peers = [_wgpy_peer(snap, p, live.get(p.public_key), skipped.get(p.section))
@@ -175,7 +174,7 @@ def _wgpy_interface(snap: Snapshot, conf: InterfaceConfig, dev: Optional[dict]) 
               for e in conf.peer_errors]
     configured = {p.public_key for p in conf.peers}
     peers += [dict(_wgpy_live_fields(p, snap.wall_now), section=None, description="")
-              for key, p in live.items() if key not in configured]
+              for p in (dev or {}).get("peers", []) if p["public_key"] not in configured]
     return {
         "up": dev is not None,
         "public_key": keys.public_key((dev or {}).get("private_key", "")),
@@ -205,7 +204,7 @@ def _wgpy_live_fields(live: dict, wall_now: float) -> dict:
     }
 
 
-def _wgpy_peer(snap: Snapshot, peer, live: Optional[dict], skipped) -> dict:
+def _wgpy_peer(snap: Snapshot, peer, live: "dict | None", skipped) -> dict:
     if live is not None:
         out = _wgpy_live_fields(live, snap.wall_now)
     else:

@@ -22,9 +22,8 @@ leave beside an IPv4-only tunnel.
 """
 
 import json
-import shutil
-import subprocess
-from typing import Iterable, List
+
+from wgpy.runtime.system import subprocess, which
 
 TABLE_PREFIX = "wgpy_ks_"
 
@@ -37,11 +36,11 @@ def table_name(ifname: str) -> str:
     return TABLE_PREFIX + ifname.replace("-", "_").replace(".", "_")
 
 
-def _quoted(names: Iterable[str]) -> str:
+def _quoted(names: "list[str] | tuple[str, ...]") -> str:
     return ", ".join(json.dumps(n) for n in names)
 
 
-def ruleset(ifname: str, wan_devices: List[str]) -> str:
+def ruleset(ifname: str, wan_devices: list[str]) -> str:
     """The nft script that (re)creates the table atomically (pure)."""
     table = table_name(ifname)
     if wan_devices:
@@ -59,9 +58,10 @@ def ruleset(ifname: str, wan_devices: List[str]) -> str:
             f"}}\n")
 
 
-def wan_devices(ifname: str, host_route_devices: Iterable[str] = ()) -> List[str]:
+def wan_devices(ifname: str,
+                host_route_devices: "list[str] | tuple[str, ...]" = ()) -> list[str]:
     """Devices of the default routes of both families, and of the host routes, not ours."""
-    devices: List[str] = []
+    devices: list[str] = []
     for version in (4, 6):
         result = subprocess.run(["ip", "-j", f"-{version}", "route", "show", "default"],
                                 capture_output=True, text=True)
@@ -73,14 +73,15 @@ def wan_devices(ifname: str, host_route_devices: Iterable[str] = ()) -> List[str
 
 
 def _nft(script: str) -> None:
-    if not shutil.which("nft"):
+    if not which("nft"):
         raise KillSwitchError("killswitch: nft (nftables) is not installed")
     result = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True)
     if result.returncode != 0:
         raise KillSwitchError(f"killswitch: nft: {result.stderr.strip()}")
 
 
-def engage(ifname: str, host_route_devices: Iterable[str] = ()) -> List[str]:
+def engage(ifname: str,
+           host_route_devices: "list[str] | tuple[str, ...]" = ()) -> list[str]:
     """Install (or refresh) the kill switch of IFNAME; -> the WAN devices it blocks."""
     devices = wan_devices(ifname, host_route_devices)
     _nft(ruleset(ifname, devices))
@@ -89,7 +90,7 @@ def engage(ifname: str, host_route_devices: Iterable[str] = ()) -> List[str]:
 
 def is_engaged(ifname: str) -> bool:
     return subprocess.run(["nft", "list", "table", "inet", table_name(ifname)],
-                          capture_output=True).returncode == 0 if shutil.which("nft") else False
+                          capture_output=True).returncode == 0 if which("nft") else False
 
 
 def release(ifname: str) -> None:

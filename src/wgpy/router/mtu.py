@@ -15,11 +15,9 @@ WAN, 2% less payload than 1420 for never stalling. Neither kernel WireGuard nor 
 chooses an MTU (1420 unless told; wg-quick takes route MTU - 80 without rounding).
 """
 
-import ipaddress
-from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
 
 from wgpy.protocol.constants import PADDING_MULTIPLE
+from wgpy.runtime.compat import Record, ipaddress
 
 # Outer IP header + UDP header + WireGuard's transport header (16) and tag (16).
 OVERHEAD = {4: 20 + 8 + 32, 6: 40 + 8 + 32}
@@ -29,12 +27,10 @@ ASSUMED_PATH_MTU = {4: 1460, 6: 1480}
 MIN_MTU = 1280
 
 
-@dataclass
-class Choice:
-    """The MTU to use and why (for `wgpy status` and the page)."""
-    mtu: int
-    source: str     # "config" (UCI mtu), "auto" (from endpoint routes), "assumed" (none known)
-    reason: str
+class Choice(Record):
+    """The MTU to use and why (for `wgpy status` and the page). source: "config" (UCI mtu),
+    "auto" (from endpoint routes) or "assumed" (none known)."""
+    FIELDS = ("mtu", "source", "reason")
 
     def as_dict(self) -> dict:
         return {"mtu": self.mtu, "source": self.source, "reason": self.reason}
@@ -53,7 +49,7 @@ def _explain(ip: str, path_mtu: int, dev: str) -> str:
             f"{assumed} - {OVERHEAD[version]}, rounded down to 16")
 
 
-def choose(configured: Optional[int], paths: Dict[str, Tuple[int, str]]) -> Choice:
+def choose(configured: "int | None", paths: dict[str, tuple[int, str]]) -> Choice:
     """configured: UCI `mtu` or None; paths: endpoint IP -> (route/device MTU, device)."""
     if configured is not None:
         return Choice(configured, "config", "option mtu")

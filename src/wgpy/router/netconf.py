@@ -17,18 +17,15 @@ and `locked` serialises whole operations on one interface (flock on RUN_DIR/IFNA
 """
 
 import contextlib
-import fcntl
-import ipaddress
+import errno
 import json
-import os
-import subprocess
-import tempfile
-from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
 
 from wgpy.router import firewall
 from wgpy.router import mtu as mtu_policy
 from wgpy.router.resolve import endpoint_ip
+from wgpy.runtime.compat import Record, ipaddress
+from wgpy.runtime.system import fcntl, os, subprocess
+from wgpy.uci import store
 from wgpy.uci.schema import InterfaceConfig, PeerConfig
 
 RUN_DIR = os.environ.get("WGPY_RUN_DIR", "/var/run/wgpy")
@@ -38,32 +35,29 @@ class NetconfError(Exception):
     """An `ip` command failed; the message has its output."""
 
 
-@dataclass
-class NetState:
-    """What wgpy put on the system for one interface."""
-    ifname: str
-    mtu: Optional[int] = None
-    addresses: List[str] = field(default_factory=list)
-    routes: List[str] = field(default_factory=list)
-    host_routes: Dict[str, dict] = field(default_factory=dict)  # dst -> {gateway?, dev}
-    skipped: List[dict] = field(default_factory=list)  # peers left out for DNS, for status
-    netifd: bool = False  # netifd owns addresses and routes; we only keep `skipped`
-    mtu_choice: Optional[dict] = None  # mtu.Choice.as_dict(): the MTU and why, for status
-    mss_clamp: bool = False
+class NetState(Record):
+    """What wgpy put on the system for one interface. host_routes: dst -> {gateway?, dev};
+    skipped: peers left out for DNS, for status; netifd: netifd owns addresses and routes,
+    we only keep `skipped`; mtu_choice: mtu.Choice.as_dict(), the MTU and why."""
+    FIELDS = ("ifname", "mtu", "addresses", "routes", "host_routes", "skipped", "netifd",
+              "mtu_choice", "mss_clamp")
+    DEFAULTS = {"mtu": None, "netifd": False, "mtu_choice": None, "mss_clamp": False}
+    FACTORIES = {"addresses": list, "routes": list, "host_routes": dict, "skipped": list}
 
 
 # ---- what we want (pure) ----
 
-def split_default(net) -> List:
+def split_default(net) -> list:
     """A /0 as its two /1 halves; any other network unchanged."""
     if net.prefixlen == 0:
-        return list(net.subnets(prefixlen_diff=1))
+        top = 1 << (net.max_prefixlen - 1)
+        return [type(net)((0, 1)), type(net)((top, 1))]
     return [net]
 
 
-def routed_networks(peers: List[PeerConfig]) -> List:
+def routed_networks(peers: list[PeerConfig]) -> list:
     """The networks to route into the tunnel, in config order, without duplicates."""
-    out: List = []
+    out: list = []
     for peer in peers:
         if peer.route_allowed_ips:
             for net in peer.allowed_ips:
@@ -71,7 +65,7 @@ def routed_networks(peers: List[PeerConfig]) -> List:
     return out
 
 
-def host_route_targets(conf: InterfaceConfig, endpoints: List[str], routed: List) -> List[str]:
+def host_route_targets(conf: InterfaceConfig, endpoints: list[str], routed: list) -> list[str]:
     """Endpoint addresses (as /32 or /128) that the tunnel routes would swallow."""
     if conf.nohostroute:
         return []
@@ -85,13 +79,13 @@ def host_route_targets(conf: InterfaceConfig, endpoints: List[str], routed: List
     return out
 
 
-def whole_lan(peers: List[PeerConfig]) -> bool:
+def whole_lan(peers: list[PeerConfig]) -> bool:
     """True when a peer routes a /0 into the tunnel: LAN traffic is forwarded through it."""
     return any(net.prefixlen == 0 for peer in peers if peer.route_allowed_ips
                for net in peer.allowed_ips)
 
 
-def best_route(dst: str, table: List[dict], exclude_dev: str) -> Optional[dict]:
+def best_route(dst: str, table: list[dict], exclude_dev: str) -> "dict | None":
     """Longest-prefix match of `dst` in an `ip -j route` table, ignoring our own device
     (whose routes we are about to add or already added), lowest metric first on a tie."""
     ip = ipaddress.ip_interface(dst).ip
@@ -116,18 +110,18 @@ def best_route(dst: str, table: List[dict], exclude_dev: str) -> Optional[dict]:
 
 def ip(*args: str, check: bool = True) -> str:
     """Run `ip ARGS`; -> stdout; raises NetconfError."""
-    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    result = subprocess.run(["ip"] + list(args), capture_output=True, text=True)
     if check and result.returncode != 0:
         raise NetconfError(f"ip {' '.join(args)}: {result.stderr.strip()}")
     return result.stdout
 
 
-def route_table(version: int) -> List[dict]:
+def route_table(version: int) -> list[dict]:
     """The main routing table of one family as `ip -j route` data."""
     return json.loads(ip("-j", f"-{version}", "route", "show", "table", "main") or "[]")
 
 
-def _device_mtu(dev: str) -> Optional[int]:
+def _device_mtu(dev: str) -> "int | None":
     try:
         with open(f"/sys/class/net/{dev}/mtu", encoding="ascii") as f:
             return int(f.read())
@@ -135,7 +129,7 @@ def _device_mtu(dev: str) -> Optional[int]:
         return None
 
 
-def path_mtu(address: str, ifname: str, fwmark: int) -> Optional[Tuple[int, str]]:
+def path_mtu(address: str, ifname: str, fwmark: int) -> "tuple[int, str] | None":
     """(MTU, device) of the way to address as the kernel sends our UDP there: the route's
     mtu (or a learned path MTU) if it has one, else its device's; our own tunnel is never
     the way (the host route keeps endpoints off it, or will once added). None: no route."""
@@ -155,9 +149,9 @@ def path_mtu(address: str, ifname: str, fwmark: int) -> Optional[Tuple[int, str]
     return None if mtu is None else (mtu, route["dev"])
 
 
-def choose_mtu(conf: InterfaceConfig, endpoints: List[str]) -> mtu_policy.Choice:
+def choose_mtu(conf: InterfaceConfig, endpoints: list[str]) -> mtu_policy.Choice:
     """UCI's mtu, else the automatic one over the endpoints' paths."""
-    paths: Dict[str, Tuple[int, str]] = {}
+    paths: dict[str, tuple[int, str]] = {}
     if conf.mtu is None:
         for uapi_endpoint in endpoints:
             address = endpoint_ip(uapi_endpoint)
@@ -167,7 +161,7 @@ def choose_mtu(conf: InterfaceConfig, endpoints: List[str]) -> mtu_policy.Choice
     return mtu_policy.choose(conf.mtu, paths)
 
 
-def _host_routes(conf: InterfaceConfig, targets: List[str], old: Dict[str, dict]) -> Dict:
+def _host_routes(conf: InterfaceConfig, targets: list[str], old: dict[str, dict]) -> dict:
     routes = {}
     tables = {4: None, 6: None}
     for dst in targets:
@@ -181,8 +175,8 @@ def _host_routes(conf: InterfaceConfig, targets: List[str], old: Dict[str, dict]
     return routes
 
 
-def desired_state(conf: InterfaceConfig, peers: List[PeerConfig], endpoints: List[str],
-                  old: Optional[NetState]) -> NetState:
+def desired_state(conf: InterfaceConfig, peers: list[PeerConfig], endpoints: list[str],
+                  old: "NetState | None") -> NetState:
     """The state to reach: addresses, tunnel routes and the endpoint host routes."""
     routed = routed_networks(peers)
     targets = host_route_targets(conf, endpoints, routed)
@@ -194,11 +188,11 @@ def desired_state(conf: InterfaceConfig, peers: List[PeerConfig], endpoints: Lis
                     mss_clamp=whole_lan(peers))
 
 
-def _route_args(dst: str, via: dict) -> List[str]:
+def _route_args(dst: str, via: dict) -> list[str]:
     return [dst] + (["via", via["gateway"]] if "gateway" in via else []) + ["dev", via["dev"]]
 
 
-def transition(new: NetState, old: Optional[NetState]) -> None:
+def transition(new: NetState, old: "NetState | None") -> None:
     """Move the system from `old` (None: fresh link) to `new`; host routes go in first so
     the endpoint stays reachable while the tunnel routes change."""
     old = old or NetState(new.ifname)
@@ -256,7 +250,7 @@ def _host_route_present(dst: str, via: dict) -> bool:
                for r in routes)
 
 
-def observed(ifname: str, recorded: Optional[NetState]) -> Optional[NetState]:
+def observed(ifname: str, recorded: "NetState | None") -> "NetState | None":
     """What the kernel has now of what wgpy added for IFNAME: the link's MTU, and those
     recorded addresses, routes and host routes that are still there (what someone else
     put on the link is neither counted nor touched). None: no such link."""
@@ -301,17 +295,8 @@ def state_path(ifname: str) -> str:
 def write_atomic(path: str, text: str) -> None:
     """Replace `path` with `text` through a temp file of its own (unique name, same
     directory), so concurrent writers never share or delete each other's temp file."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    store.write_atomic(path, text.encode())
 
 
 @contextlib.contextmanager
@@ -328,10 +313,10 @@ def locked(ifname: str):
 
 def save_state(state: NetState) -> None:
     """Remember what was applied, for `down` and `reload`."""
-    write_atomic(state_path(state.ifname), json.dumps(asdict(state)))
+    write_atomic(state_path(state.ifname), json.dumps(dict(zip(state.FIELDS, state.values()))))
 
 
-def load_state(ifname: str) -> Optional[NetState]:
+def load_state(ifname: str) -> "NetState | None":
     """The last saved state, or None if wgpy did not bring IFNAME up."""
     try:
         with open(state_path(ifname), encoding="utf-8") as f:
@@ -340,8 +325,14 @@ def load_state(ifname: str) -> Optional[NetState]:
         return None
 
 
-def forget_state(ifname: str) -> None:
+def remove_file(path: str) -> None:
+    """Unlink `path`; one that is already gone is fine."""
     try:
-        os.unlink(state_path(ifname))
-    except FileNotFoundError:
-        pass
+        os.unlink(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise
+
+
+def forget_state(ifname: str) -> None:
+    remove_file(state_path(ifname))

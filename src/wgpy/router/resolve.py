@@ -7,10 +7,10 @@ name should be looked up again: a hostname endpoint, a handshake older than STAL
 arguments, so this module does no I/O of its own beyond the default resolver.
 """
 
-import ipaddress
 import socket
-from typing import Callable, Dict, List, Optional, Tuple
 
+from wgpy.runtime.compat import ipaddress
+from wgpy.runtime.system import udp_addresses
 from wgpy.uapi.text import format_endpoint
 from wgpy.uci.schema import PeerConfig
 
@@ -19,7 +19,8 @@ from wgpy.uci.schema import PeerConfig
 STALE_AFTER_S = 180
 RETRY_INTERVAL_S = 30
 
-Resolver = Callable[[str, int], str]
+# The type of a resolver, for annotations: (host, port) -> "ip:port", as system_resolver.
+Resolver = "Callable[[str, int], str]"
 
 
 class ResolveError(Exception):
@@ -38,16 +39,16 @@ def is_literal(host: str) -> bool:
 def system_resolver(host: str, port: int) -> str:
     """The first address getaddrinfo gives, as `wg` picks it; raises ResolveError."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        addresses = udp_addresses(host, port)
+    except (OSError, UnicodeError) as exc:  # socket.gaierror is an OSError
         raise ResolveError(f"cannot resolve '{host}': {exc.args[-1]}") from None
-    for family, _, _, _, sockaddr in infos:
+    for family, address in addresses:
         if family in (socket.AF_INET, socket.AF_INET6):
-            return format_endpoint(sockaddr[0], port)
+            return format_endpoint(address, port)
     raise ResolveError(f"cannot resolve '{host}': no IPv4 or IPv6 address")
 
 
-def endpoint(peer: PeerConfig, resolver: Resolver = system_resolver) -> Optional[str]:
+def endpoint(peer: PeerConfig, resolver: Resolver = system_resolver) -> "str | None":
     """The UAPI endpoint for `peer`, None if it has none; raises ResolveError."""
     if peer.endpoint_host is None:
         return None
@@ -68,9 +69,9 @@ def is_stale(live_peer: dict, wall_now: float) -> bool:
     return last == 0 or wall_now - last >= STALE_AFTER_S
 
 
-def due_for_reresolve(peers: List[PeerConfig], live: Dict[str, dict], wall_now: float,
-                      attempts: Dict[Tuple[str, str], float], ifname: str,
-                      now: float) -> List[PeerConfig]:
+def due_for_reresolve(peers: list[PeerConfig], live: dict[str, dict], wall_now: float,
+                      attempts: dict[tuple[str, str], float], ifname: str,
+                      now: float) -> list[PeerConfig]:
     """Hostname peers to look up again: stale or missing from the device (skipped at start
     because DNS failed), not tried within RETRY_INTERVAL_S; records the attempt in `attempts`."""
     due = []

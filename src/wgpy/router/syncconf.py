@@ -7,27 +7,22 @@ resolve is skipped (left as it is if already running) and reported with its UCI 
 Pure: the resolver is an argument and the caller sends the lines (wgpy.uapi.client).
 """
 
-import ipaddress
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
 
 from wgpy.router import resolve
+from wgpy.runtime.compat import Record, ipaddress
 from wgpy.uapi.client import b64_to_hex
 from wgpy.uci.schema import ConfigError, InterfaceConfig, PeerConfig
 
 _ZERO_KEY_B64 = "A" * 43 + "="
 
 
-@dataclass
-class Plan:
-    lines: List[str] = field(default_factory=list)
-    endpoints: Dict[str, Optional[str]] = field(default_factory=dict)  # pubkey -> ip:port
-    skipped: List[ConfigError] = field(default_factory=list)  # DNS failures, retried later
-    removed: List[str] = field(default_factory=list)
-    added: List[str] = field(default_factory=list)
-    updated: List[str] = field(default_factory=list)
+class Plan(Record):
+    """endpoints: public key -> ip:port; skipped: ConfigErrors of DNS failures, retried later."""
+    FIELDS = ("lines", "endpoints", "skipped", "removed", "added", "updated")
+    FACTORIES = {"lines": list, "endpoints": dict, "skipped": list, "removed": list,
+                 "added": list, "updated": list}
 
-    def active(self, conf: InterfaceConfig) -> List[PeerConfig]:
+    def active(self, conf: InterfaceConfig) -> list[PeerConfig]:
         """The configured peers that are on the device after this plan."""
         return [p for p in conf.peers if p.public_key in self.endpoints]
 
@@ -36,7 +31,7 @@ def _networks(texts) -> set:
     return {ipaddress.ip_network(t, strict=False) for t in texts}
 
 
-def _interface_lines(conf: InterfaceConfig, device: dict) -> List[str]:
+def _interface_lines(conf: InterfaceConfig, device: dict) -> list[str]:
     lines = []
     if conf.private_key and device.get("private_key") != conf.private_key:
         lines.append(f"private_key={b64_to_hex(conf.private_key)}")
@@ -47,7 +42,7 @@ def _interface_lines(conf: InterfaceConfig, device: dict) -> List[str]:
     return lines
 
 
-def peer_lines(peer: PeerConfig, endpoint: Optional[str], live: Optional[dict]) -> List[str]:
+def peer_lines(peer: PeerConfig, endpoint: "str | None", live: "dict | None") -> list[str]:
     """The lines that make the device's peer (`live`, None if absent) match `peer`; [] if
     nothing differs."""
     live = live or {}
@@ -83,7 +78,7 @@ def plan(conf: InterfaceConfig, device: dict,
     return result
 
 
-def _plan_peer(conf: InterfaceConfig, peer: PeerConfig, live: Optional[dict],
+def _plan_peer(conf: InterfaceConfig, peer: PeerConfig, live: "dict | None",
                resolver: resolve.Resolver, result: Plan) -> None:
     try:
         endpoint = resolve.endpoint(peer, resolver)

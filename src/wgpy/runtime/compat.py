@@ -17,11 +17,13 @@ from wgpy.runtime import MICROPYTHON
 class Record:
     """A plain data class (the role of @dataclass, which MicroPython cannot have: it
     keeps no annotations). FIELDS names the attributes in order; __init__ takes them
-    by position or name, and those missing take DEFAULTS. Equal when type and values
+    by position or name, and those missing take DEFAULTS, or a new FACTORIES[name]()
+    (a fresh list or dict each, as field(default_factory=...)). Equal when type and values
     are; the repr lists the values."""
 
     FIELDS = ()
     DEFAULTS = {}
+    FACTORIES = {}
 
     def __init__(self, *args, **kwargs):
         if len(args) > len(self.FIELDS):
@@ -33,6 +35,8 @@ class Record:
                 setattr(self, name, kwargs.pop(name))
             elif name in self.DEFAULTS:
                 setattr(self, name, self.DEFAULTS[name])
+            elif name in self.FACTORIES:
+                setattr(self, name, self.FACTORIES[name]())
             else:
                 raise TypeError(f"{type(self).__name__} needs {name}")
         if kwargs:

@@ -1,6 +1,7 @@
 """The part of the standard `ipaddress` module wgpy uses, for MicroPython (which has
-none): addresses and networks of both versions with packed/version/prefixlen/
-network_address/ipv4_mapped, membership, equality, hashing and text forms. Parsing is
+none): addresses, networks and interfaces (address/prefix) of both versions with
+packed/version/prefixlen/max_prefixlen/network_address/ipv4_mapped/overlaps/ip/network, membership,
+equality, hashing and text forms. Parsing is
 socket.inet_pton's. On CPython wgpy uses the standard module itself."""
 
 import socket
@@ -32,6 +33,10 @@ class _Address:
     @property
     def version(self) -> int:
         return self.VERSION
+
+    @property
+    def max_prefixlen(self) -> int:
+        return _BITS[self.VERSION]
 
     @property
     def packed(self) -> bytes:
@@ -117,11 +122,18 @@ class _Network:
     def version(self) -> int:
         return self.VERSION
 
+    @property
+    def max_prefixlen(self) -> int:
+        return _BITS[self.VERSION]
+
     def __contains__(self, address):
         bits = _BITS[self.VERSION]
         return (address.version == self.VERSION
                 and int(address) >> (bits - self.prefixlen)
                 == int(self.network_address) >> (bits - self.prefixlen))
+
+    def overlaps(self, other) -> bool:
+        return other.network_address in self or self.network_address in other
 
     def __eq__(self, other):
         return (type(self) is type(other) and self.prefixlen == other.prefixlen
@@ -147,6 +159,39 @@ class IPv6Network(_Network):
     ADDRESS = IPv6Address
 
 
+class _Interface:
+    """An address with its network (ip_interface("10.0.0.1/24")): .ip, .network."""
+    NETWORK = _Network
+
+    def __init__(self, value):
+        self.network = self.NETWORK(value, strict=False)
+        self.ip = self.NETWORK.ADDRESS(str(value).partition("/")[0])
+
+    @property
+    def version(self) -> int:
+        return self.ip.version
+
+    def __eq__(self, other):
+        return type(self) is type(other) and (self.ip, self.network) == (other.ip, other.network)
+
+    def __hash__(self):
+        return hash((self.ip, self.network))
+
+    def __str__(self):
+        return f"{self.ip}/{self.network.prefixlen}"
+
+    def __repr__(self):
+        return f"IPv{self.version}Interface('{self}')"
+
+
+class IPv4Interface(_Interface):
+    NETWORK = IPv4Network
+
+
+class IPv6Interface(_Interface):
+    NETWORK = IPv6Network
+
+
 def ip_address(value):
     for cls in (IPv4Address, IPv6Address):
         try:
@@ -160,6 +205,15 @@ def ip_network(value, strict: bool = True):
     for cls in (IPv4Network, IPv6Network):
         try:
             return cls(value, strict)
+        except ValueError as e:
+            error = e
+    raise error
+
+
+def ip_interface(value):
+    for cls in (IPv4Interface, IPv6Interface):
+        try:
+            return cls(value)
         except ValueError as e:
             error = e
     raise error

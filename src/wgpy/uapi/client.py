@@ -6,12 +6,12 @@ the router needs no wg binary.
 `interfaces` lists the sockets that answer, like `wg show interfaces`.
 """
 
-import os
+import errno
 import socket
-import struct
-from typing import Dict, List, Optional
 
 from wgpy import keys
+from wgpy.runtime.system import peer_pid as _peer_pid
+from wgpy.runtime.system import os, sendall, unix_address
 
 SOCKET_DIR = "/var/run/wireguard"
 TIMEOUT_S = 5.0
@@ -44,27 +44,31 @@ def b64_to_hex(b64_key: str) -> str:
     return keys.decode(b64_key).hex()
 
 
-def _exchange(ifname: str, request: str, directory: str) -> List[str]:
+def _exchange(ifname: str, request: str, directory: str) -> list[str]:
     """Send one request; -> the answer's lines up to the blank line that ends it."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(TIMEOUT_S)
     try:
-        sock.connect(socket_path(ifname, directory))
-        sock.sendall(request.encode())
-        data = b""
-        while not (data.endswith(b"\n\n") or data == b"\n"):
-            chunk = sock.recv(65536)
+        sock.connect(unix_address(socket_path(ifname, directory)))
+        sendall(sock, request.encode())
+        # Split into lines as they arrive: a 1,000-peer answer is some 300 KB, more than
+        # MicroPython's heap can hold as one contiguous copy (or two, decoded).
+        lines, rest = [], b""
+        while not (rest == b"" and lines and lines[-1] == ""):  # a blank line ends it
+            chunk = sock.recv(4096)
             if not chunk:
                 break
-            data += chunk
+            *complete, rest = (rest + chunk).split(b"\n")
+            lines += [line.decode("utf-8", "replace") for line in complete]
     except OSError as exc:
-        raise UapiError(exc.errno or 5, f"{ifname}: {exc.strerror or exc}") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise UapiError(exc.errno or 5, f"{ifname}: {reason}") from None
     finally:
         sock.close()
-    return data.decode(errors="replace").split("\n")
+    return lines + [rest.decode("utf-8", "replace")]
 
 
-def _errno(ifname: str, lines: List[str]) -> int:
+def _errno(ifname: str, lines: list[str]) -> int:
     for line in lines:
         if line.startswith("errno="):
             return abs(int(line[6:]))
@@ -79,12 +83,12 @@ def _value(key: str, value: str):
     return value
 
 
-def parse_get(lines: List[str]) -> Dict:
+def parse_get(lines: list[str]) -> dict:
     """The `get=1` answer -> {"private_key", "public_key", "listen_port", "fwmark",
     "peers": [{"public_key", "endpoint", "allowed_ips": [...], ...}]}; absent keys are left
     out, as in the wire form."""
-    device: Dict = {"peers": []}
-    peer: Optional[Dict] = None
+    device: dict = {"peers": []}
+    peer: "dict | None" = None
     for line in lines:
         key, sep, value = line.partition("=")
         if not sep or key == "errno":
@@ -101,7 +105,7 @@ def parse_get(lines: List[str]) -> Dict:
     return device
 
 
-def get(ifname: str, directory: str = SOCKET_DIR) -> Dict:
+def get(ifname: str, directory: str = SOCKET_DIR) -> dict:
     """The live device (see parse_get); raises UapiError."""
     lines = _exchange(ifname, "get=1\n\n", directory)
     errno = _errno(ifname, lines)
@@ -110,7 +114,7 @@ def get(ifname: str, directory: str = SOCKET_DIR) -> Dict:
     return parse_get(lines)
 
 
-def set_lines(ifname: str, lines: List[str], directory: str = SOCKET_DIR) -> None:
+def set_lines(ifname: str, lines: list[str], directory: str = SOCKET_DIR) -> None:
     """Apply one `set=1` request made of `lines` ("key=value"); raises UapiError."""
     request = "set=1\n" + "".join(line + "\n" for line in lines) + "\n"
     answer = _exchange(ifname, request, directory)
@@ -124,7 +128,7 @@ def is_live(ifname: str, directory: str = SOCKET_DIR) -> bool:
     """True if a daemon answers on IFNAME's socket."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        probe.connect(socket_path(ifname, directory))
+        probe.connect(unix_address(socket_path(ifname, directory)))
     except OSError:
         return False
     finally:
@@ -132,23 +136,24 @@ def is_live(ifname: str, directory: str = SOCKET_DIR) -> bool:
     return True
 
 
-def peer_pid(ifname: str, directory: str = SOCKET_DIR) -> Optional[int]:
+def peer_pid(ifname: str, directory: str = SOCKET_DIR) -> "int | None":
     """The PID of the daemon serving IFNAME (SO_PEERCRED), or None if none answers."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(socket_path(ifname, directory))
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        sock.connect(unix_address(socket_path(ifname, directory)))
+        return _peer_pid(sock) or None
     except OSError:
         return None
     finally:
         sock.close()
-    return struct.unpack("3i", creds)[0] or None
 
 
-def interfaces(directory: str = SOCKET_DIR) -> List[str]:
+def interfaces(directory: str = SOCKET_DIR) -> list[str]:
     """Names of the interfaces whose socket answers, sorted, like `wg show interfaces`."""
     try:
         names = sorted(entry[:-5] for entry in os.listdir(directory) if entry.endswith(".sock"))
-    except FileNotFoundError:
-        return []
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return []
+        raise
     return [name for name in names if is_live(name, directory)]

@@ -12,14 +12,15 @@ refuse an edit made against a version that someone else has since changed (`Conf
 import contextlib
 import copy
 import hashlib
-import secrets
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+import os
 
 from wgpy.uci import schema, syntax
 from wgpy.uci.store import Store, UciError
 from wgpy.uci.validate import FieldError
 
-Options = Dict[str, Union[str, List[str], None]]  # None: remove the option
+# Option values to set, for annotations; None removes the option.
+Options = "dict[str, str | list[str] | None]"
+
 
 
 class Conflict(Exception):
@@ -36,7 +37,7 @@ def load(store: Store, config: str = schema.NETWORK) -> syntax.Package:
 
 
 @contextlib.contextmanager
-def transaction(store: Store, config: str = schema.NETWORK) -> Iterator[syntax.Package]:
+def transaction(store: Store, config: str = schema.NETWORK):  # yields the syntax.Package
     """`with transaction(store) as package:` edit; committed on leaving the block, nothing
     written if it raises."""
     with store.edit(config) as package:
@@ -53,31 +54,31 @@ def set_options(section: syntax.Section, options: Options) -> None:
                                                   else value)
 
 
-def interface_section(package: syntax.Package, ifname: str) -> Optional[syntax.Section]:
+def interface_section(package: syntax.Package, ifname: str) -> "syntax.Section | None":
     """The `config interface IFNAME` section, or None."""
     return next((s for s in package.sections
                  if s.type == "interface" and s.name == ifname), None)
 
 
-def peer_sections(package: syntax.Package, ifname: str) -> List[Tuple[str, syntax.Section]]:
+def peer_sections(package: syntax.Package, ifname: str) -> list[tuple[str, syntax.Section]]:
     """(label, section) of every peer section of IFNAME, disabled ones included."""
     kind = schema.peer_section_type(ifname)
     return [(package.label(s), s) for s in package.sections if s.type == kind]
 
 
-def find_peer(package: syntax.Package, ifname: str, label: str) -> Optional[syntax.Section]:
+def find_peer(package: syntax.Package, ifname: str, label: str) -> "syntax.Section | None":
     """The peer section called `label` (name or @wireguard_IFNAME[i]) of IFNAME, or None."""
     section = package.find(label)
     return section if section is not None and \
         section.type == schema.peer_section_type(ifname) else None
 
 
-def add_section(package: syntax.Package, kind: str, name: Optional[str] = None
+def add_section(package: syntax.Package, kind: str, name: "str | None" = None
                 ) -> syntax.Section:
     """Append a section; new peers get a random name so their URL stays valid after other
     peers are deleted (anonymous @type[i] labels shift)."""
     if name is None:
-        name = f"wgpeer_{secrets.token_hex(4)}"
+        name = f"wgpeer_{os.urandom(4).hex()}"
     section = syntax.Section(kind, name)
     package.sections.append(section)
     return section
@@ -95,14 +96,14 @@ def option_text(section: syntax.Section, name: str, default: str = "") -> str:
     return " ".join(value) if isinstance(value, list) else value
 
 
-def option_list(section: syntax.Section, name: str) -> List[str]:
+def option_list(section: syntax.Section, name: str) -> list[str]:
     """A list option; a plain option is split on whitespace, as netifd does."""
     value = section.get(name)
     items = [] if value is None else value if isinstance(value, list) else [value]
     return [word for item in items for word in item.split()]
 
 
-def sections_of(store: Store, config: str, kind: str) -> List[Dict[str, str]]:
+def sections_of(store: Store, config: str, kind: str) -> list[dict[str, str]]:
     """Options of every `kind` section of another config (system, ddns); [] if unreadable."""
     try:
         package = store.load(config)
@@ -122,13 +123,13 @@ def revision(section: syntax.Section) -> str:
 
 
 def check_revision(package: syntax.Package, section: syntax.Section,
-                   expected: Optional[str]) -> None:
+                   expected: "str | None") -> None:
     """Raise Conflict if the editor's `expected` revision is stale (None: not checked)."""
     if expected is not None and expected != revision(section):
         raise Conflict(package.label(section), revision(section))
 
 
-def check(package: syntax.Package, ifname: str, section: Optional[syntax.Section] = None
+def check(package: syntax.Package, ifname: str, section: "syntax.Section | None" = None
           ) -> None:
     """Run the schema over the edited package: FieldError(option, message) for the first
     problem of `section` (a peer of IFNAME; a disabled one is checked as if enabled), or

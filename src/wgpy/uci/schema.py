@@ -8,11 +8,11 @@ out (`InterfaceConfig.peer_errors`) and the rest still come up. Nothing here doe
 resolve.py's job, so a hostname is only checked for syntax.
 """
 
-import ipaddress
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+
+from collections import OrderedDict
 
 from wgpy import keys
+from wgpy.runtime.compat import Record, ipaddress
 from wgpy.uci import validate
 from wgpy.uci.syntax import Package, Section
 
@@ -36,15 +36,13 @@ RANGES = {
 # carries a copy of both tables, checked equal by tests/uci/test_rules.py.
 WEB_LIMITS = dict(RANGES, listen_port=(1, 65535), mtu=(1280, 8940))
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
 
 class ConfigError(Exception):
     """One bad option: where it is (file, section, option, line if known) and what is wrong."""
 
-    def __init__(self, path: str, section: str, option: Optional[str], message: str,
-                 line: Optional[int] = None) -> None:
+    def __init__(self, path: str, section: str, option: "str | None", message: str,
+                 line: "int | None" = None) -> None:
         where = path if line is None else f"{path} line {line}"
         what = f"section '{section}'" + (f", option '{option}'" if option else "")
         super().__init__(f"{where}: {what}: {message}")
@@ -57,39 +55,28 @@ class ConfigError(Exception):
                 "line": self.line, "message": self.message}
 
 
-@dataclass(frozen=True)
-class PeerConfig:
-    section: str
-    public_key: str
-    preshared_key: Optional[str] = None
-    allowed_ips: Tuple[Network, ...] = ()
-    route_allowed_ips: bool = False
-    endpoint_host: Optional[str] = None
-    endpoint_port: int = DEFAULT_ENDPOINT_PORT
-    persistent_keepalive: int = 0
-    description: str = ""
+class PeerConfig(Record):
+    """One peer section; allowed_ips is a tuple of networks. Treated as immutable."""
+    FIELDS = ("section", "public_key", "preshared_key", "allowed_ips", "route_allowed_ips",
+              "endpoint_host", "endpoint_port", "persistent_keepalive", "description")
+    DEFAULTS = {"preshared_key": None, "allowed_ips": (), "route_allowed_ips": False,
+                "endpoint_host": None, "endpoint_port": DEFAULT_ENDPOINT_PORT,
+                "persistent_keepalive": 0, "description": ""}
 
 
-@dataclass
-class InterfaceConfig:
-    name: str
-    path: str
-    private_key: Optional[str] = None  # None: missing or 'generate' (see generate_key)
-    generate_key: bool = False
-    listen_port: Optional[int] = None
-    addresses: Tuple[Address, ...] = ()
-    mtu: Optional[int] = None
-    fwmark: int = 0
-    nohostroute: bool = False
-    tunlink: Optional[str] = None
-    killswitch: bool = False  # see wgpy.router.killswitch
-    auto: bool = True
-    disabled: bool = False
-    peers: List[PeerConfig] = field(default_factory=list)
-    errors: List[ConfigError] = field(default_factory=list)
-    peer_errors: List[ConfigError] = field(default_factory=list)
+class InterfaceConfig(Record):
+    """One `proto 'wgpy'` interface. private_key None: missing or 'generate' (see
+    generate_key); addresses: a tuple of interfaces; killswitch: see
+    wgpy.router.killswitch; errors keep the interface down, peer_errors only drop peers."""
+    FIELDS = ("name", "path", "private_key", "generate_key", "listen_port", "addresses", "mtu",
+              "fwmark", "nohostroute", "tunlink", "killswitch", "auto", "disabled", "peers",
+              "errors", "peer_errors")
+    DEFAULTS = {"private_key": None, "generate_key": False, "listen_port": None,
+                "addresses": (), "mtu": None, "fwmark": 0, "nohostroute": False,
+                "tunlink": None, "killswitch": False, "auto": True, "disabled": False}
+    FACTORIES = {"peers": list, "errors": list, "peer_errors": list}
 
-    def peer(self, public_key: str) -> Optional[PeerConfig]:
+    def peer(self, public_key: str) -> "PeerConfig | None":
         """The configured peer with this base64 public key, or None."""
         return next((p for p in self.peers if p.public_key == public_key), None)
 
@@ -101,18 +88,18 @@ class _Reader:
         self.path, self.section = path, section
         self.label = package.label(section)
 
-    def error(self, option: Optional[str], message: str) -> ConfigError:
+    def error(self, option: "str | None", message: str) -> ConfigError:
         opt = self.section.options.get(option) if option else None
         line = opt.line if opt is not None else self.section.line
         return ConfigError(self.path, self.label, option, message, line)
 
-    def text(self, option: str) -> Optional[str]:
+    def text(self, option: str) -> "str | None":
         value = self.section.get(option)
         if isinstance(value, list):
             raise self.error(option, "must be a single value, not a list")
         return value
 
-    def words(self, option: str) -> List[str]:
+    def words(self, option: str) -> list[str]:
         """A list option; a plain option is split on whitespace, as the shell handler does."""
         value = self.section.get(option)
         if value is None:
@@ -130,7 +117,7 @@ class _Reader:
             return False
         raise self.error(option, f"'{value}' is not a boolean (use 0 or 1)")
 
-    def integer(self, option: str) -> Optional[int]:
+    def integer(self, option: str) -> "int | None":
         value = self.text(option)
         if value is None:
             return None
@@ -143,7 +130,7 @@ class _Reader:
             raise self.error(option, f"{number} is out of range {low}-{high}")
         return number
 
-    def key(self, option: str, required: bool = False) -> Optional[str]:
+    def key(self, option: str, required: bool = False) -> "str | None":
         value = self.text(option)
         if value is None or value == "":
             if required:
@@ -154,7 +141,7 @@ class _Reader:
         return value
 
 
-def is_true(text: Optional[str]) -> bool:
+def is_true(text: "str | None") -> bool:
     """A UCI boolean that is on, as the schema reads it."""
     return text is not None and text.lower() in _TRUE
 
@@ -163,7 +150,7 @@ def peer_section_type(ifname: str) -> str:
     return PEER_SECTION_FMT.format(ifname=ifname)
 
 
-def parse_network(text: str) -> Network:
+def parse_network(text: str) -> "ipaddress.IPv4Network | ipaddress.IPv6Network":
     """A CIDR or bare address (-> /32 or /128); host bits are masked as wg does."""
     try:
         return validate.network("allowed_ips", text)
@@ -171,7 +158,7 @@ def parse_network(text: str) -> Network:
         raise ValueError(exc.message) from None
 
 
-def parse_address(text: str) -> Address:
+def parse_address(text: str) -> "ipaddress.IPv4Interface | ipaddress.IPv6Interface":
     """An interface address with optional prefix; a bare one is /32 or /128."""
     try:
         return validate.interface_address("addresses", text)
@@ -213,7 +200,7 @@ def _read_private_key(r: _Reader, conf: InterfaceConfig) -> None:
     conf.private_key = r.key("private_key")
 
 
-def _addresses(r: _Reader) -> Tuple[Address, ...]:
+def _addresses(r: _Reader) -> "tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, ...]":
     out = []
     for word in r.words("addresses"):
         try:
@@ -230,7 +217,7 @@ def _fwmark(r: _Reader) -> int:
     return r.integer("fwmark") or 0
 
 
-def _allowed_ips(r: _Reader) -> Tuple[Network, ...]:
+def _allowed_ips(r: _Reader) -> "tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]":
     out = []
     for word in r.words("allowed_ips"):
         try:
@@ -240,7 +227,7 @@ def _allowed_ips(r: _Reader) -> Tuple[Network, ...]:
     return tuple(out)
 
 
-def _endpoint_host(r: _Reader) -> Optional[str]:
+def _endpoint_host(r: _Reader) -> "str | None":
     host = r.text("endpoint_host")
     if not host:
         return None
@@ -250,7 +237,7 @@ def _endpoint_host(r: _Reader) -> Optional[str]:
         raise r.error("endpoint_host", exc.message) from None
 
 
-def _peer(path: str, package: Package, section: Section) -> Optional[PeerConfig]:
+def _peer(path: str, package: Package, section: Section) -> "PeerConfig | None":
     """The peer, None if disabled; raises ConfigError on the first bad option."""
     r = _Reader(path, package, section)
     if r.boolean("disabled"):
@@ -271,7 +258,7 @@ def _peer(path: str, package: Package, section: Section) -> Optional[PeerConfig]
 
 def _add_peers(path: str, package: Package, conf: InterfaceConfig) -> None:
     own = keys.public_key(conf.private_key)
-    seen: Dict[str, str] = {}
+    seen: dict[str, str] = {}
     for section in package.sections:
         if section.type != peer_section_type(conf.name):
             continue
@@ -295,9 +282,9 @@ def _add_peers(path: str, package: Package, conf: InterfaceConfig) -> None:
         conf.peers.append(peer)
 
 
-def interfaces(package: Package, path: str) -> Dict[str, InterfaceConfig]:
+def interfaces(package: Package, path: str) -> dict[str, InterfaceConfig]:
     """Every `proto 'wgpy'` interface of a `network` package, in file order, by name."""
-    out: Dict[str, InterfaceConfig] = {}
+    out: dict[str, InterfaceConfig] = OrderedDict()  # file order on MicroPython too
     for section in package.sections:
         if section.type != "interface" or section.get("proto") != PROTO or not section.name:
             continue

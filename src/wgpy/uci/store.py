@@ -21,13 +21,10 @@ wgpy waits and retries.
 """
 
 import contextlib
-import fcntl
-import glob
-import os
-import tempfile
+import errno
 import time
-from typing import Callable, Iterator, Optional, TypeVar
 
+from wgpy.runtime.system import fcntl, monotonic, os
 from wgpy.uci import syntax
 
 DEFAULT_CONFDIR = "/etc/config"
@@ -36,13 +33,11 @@ OVERRIDE_DIR = "/var/run/uci"  # libuci's UCI_CONF2DIR
 _STALE_COMMIT_S = 2.0
 _RETRY_S = 0.005
 
-T = TypeVar("T")
-
 
 class UciError(Exception):
     """A config that cannot be read or written; the message names the file."""
 
-    def __init__(self, path: str, message: str, line: Optional[int] = None) -> None:
+    def __init__(self, path: str, message: str, line: "int | None" = None) -> None:
         where = path if line is None else f"{path} line {line}"
         super().__init__(f"{where}: {message}")
         self.path, self.line = path, line
@@ -61,7 +56,7 @@ class Store:
     """One config directory; `backend` forces "pyuci" or "syntax" (default: pyuci if present).
     `overridedir` is libuci's override directory; pyuci can only use libuci's own."""
 
-    def __init__(self, confdir: str = DEFAULT_CONFDIR, backend: Optional[str] = None,
+    def __init__(self, confdir: str = DEFAULT_CONFDIR, backend: "str | None" = None,
                  overridedir: str = OVERRIDE_DIR) -> None:
         self.confdir, self.overridedir = confdir, overridedir
         self._uci = _load_pyuci() if backend in (None, "pyuci") else None
@@ -85,7 +80,7 @@ class Store:
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
-            raise UciError(path, exc.strerror or str(exc)) from None
+            raise UciError(path, os.strerror(exc.errno)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)  # as libuci reads: no half-written file
             data = _read_all(fd)
@@ -93,8 +88,8 @@ class Store:
             os.close(fd)
         if self._uci is None:
             return self._parse(path, config, data)
-        parsed: Optional[syntax.Package] = None
-        error: Optional[UciError] = None
+        parsed: "syntax.Package | None" = None
+        error: "UciError | None" = None
         try:
             parsed = self._parse(path, config, data)
         except UciError as exc:
@@ -121,7 +116,7 @@ class Store:
     # ---- writing ----
 
     @contextlib.contextmanager
-    def edit(self, config: str) -> Iterator[syntax.Package]:
+    def edit(self, config: str):  # yields the syntax.Package
         """`with store.edit("network") as package:` edit it in place; on leaving the block
         the package is committed, under libuci's lock taken before reading. Nothing is
         written if the block raises, if nothing changed, or if the result is not a file
@@ -141,8 +136,9 @@ class Store:
         finally:
             os.close(fd)  # releases the lock
 
-    def update(self, config: str, change: Callable[[syntax.Package], T]) -> T:
-        """Run `change(package)` inside `edit` and return its result."""
+    def update(self, config: str, change):
+        """Run `change(package)` (a function of the syntax.Package) inside `edit` and
+        return its result."""
         with self.edit(config) as package:
             return change(package)
 
@@ -163,23 +159,25 @@ class Store:
     def _lock(self, config: str):
         """Open and exclusively flock the config file that is at the path (not one a
         concurrent rename has replaced), with no libuci commit between unlock and rename."""
-        start = time.monotonic()
+        start = monotonic()
         while True:
             path = os.path.realpath(self.path(config))  # libuci renames onto the real path
             try:
                 fd = os.open(path, os.O_RDWR)
             except OSError as exc:
-                raise UciError(path, exc.strerror or str(exc)) from None
+                raise UciError(path, os.strerror(exc.errno)) from None
             fcntl.flock(fd, fcntl.LOCK_EX)
             # In this order: a libuci temp file that is gone was renamed, which the inode
             # then shows; none can appear while we hold the lock.
-            pending = glob.glob(os.path.join(os.path.dirname(path),
-                                             f".{glob.escape(config)}.uci-*"))
+            pending = [n for n in os.listdir(os.path.dirname(path))
+                       if n.startswith(f".{config}.uci-")]
             try:
                 current = os.stat(path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                current = False
-            if current and (not pending or time.monotonic() - start > _STALE_COMMIT_S):
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise
+                current = False  # renamed away
+            if current and (not pending or monotonic() - start > _STALE_COMMIT_S):
                 _recover(path, fd)
                 return path, fd
             os.close(fd)
@@ -193,27 +191,18 @@ class Store:
         the full new content is first made durable beside the file (a unique temp name
         renamed to .NAME.wgpy-journal) and removed once the file holds it; a journal left
         by a crash is copied in by the next writer, under the lock (`_recover`)."""
-        directory, name = os.path.split(path)
-        tmp_fd, tmp = tempfile.mkstemp(prefix=f".{name}.wgpy-", dir=directory)
-        try:
-            with os.fdopen(tmp_fd, "wb") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, _journal(path))
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(_journal(path), text)
         _write_in_place(fd, text)
         os.unlink(_journal(path))
 
     # ---- libuci through pyuci ----
 
-    def _load_pyuci(self, config: str, path: str, error: Optional[UciError]) -> syntax.Package:
+    def _load_pyuci(self, config: str, path: str, error: "UciError | None") -> syntax.Package:
         """The package as libuci loads it; a refusal is reported as `error` (the syntax
         reader's, with its line) when there is one."""
         # An empty private savedir hides other processes' uncommitted deltas.
+        import tempfile  # CPython only, as pyuci
+
         with tempfile.TemporaryDirectory(prefix="wgpy-uci-") as savedir:
             cursor = self._uci.Uci(savedir=savedir, confdir=self.confdir)
             try:
@@ -231,6 +220,27 @@ class Store:
                     key, list(value) if isinstance(value, tuple) else value)
             package.sections.append(section)
         return package
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
+    """Make `path` hold `data`, durably, or leave it as it was: a new file with a unique
+    name beside it, synced, then renamed over it."""
+    directory, name = os.path.split(path)
+    tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _journal(path: str) -> str:
@@ -253,8 +263,10 @@ def _recover(path: str, fd: int) -> None:
     try:
         with open(_journal(path), "rb") as f:
             text = f.read()
-    except FileNotFoundError:
-        return
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return  # nothing to finish
+        raise
     _write_in_place(fd, text)
     os.unlink(_journal(path))
 

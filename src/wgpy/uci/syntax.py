@@ -23,20 +23,34 @@ The writer emits what `uci commit` writes, except that a section type holding ch
 that would read back differently is quoted. No file I/O here: that is store.py's job.
 """
 
-import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple, Union
+from collections import OrderedDict
 
-Value = Union[str, List[str]]
+from wgpy.runtime.compat import Record
 
-_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
-_TYPE = re.compile(r"[!-~]+\Z")  # libuci's uci_validate_type: printable ASCII, no space
 # Characters that make a bare section type ambiguous on re-reading; libuci writes types
 # unquoted, so only types containing them get quoted (libuci cannot round-trip those).
-_TYPE_NEEDS_QUOTES = re.compile(r"[\s'\"\\#;]")
+_TYPE_NEEDS_QUOTES = frozenset(" \t\n\v\f\r'\"\\#;")
 _SPACE = frozenset(b" \t\n\v\f\r")  # C isspace() in the C locale
 _BLANK = frozenset(b" \t")  # the command word's strtok() delimiters
-_ENCODING = ("utf-8", "surrogateescape")  # bytes that are not UTF-8 survive a round trip
+_ENCODING = ("utf-8", "surrogateescape")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+NAME_CHARS = frozenset(LETTERS + "0123456789_")  # bytes that are not UTF-8 survive a round trip
+
+
+def is_name(text: str) -> bool:
+    """A section or option name wgpy writes: letters, digits and '_' (ASCII)."""
+    return bool(text) and all(c in NAME_CHARS for c in text)
+
+
+def is_type(text: str) -> bool:
+    """libuci's uci_validate_type: printable ASCII, no space."""
+    return bool(text) and all("!" <= c <= "~" for c in text)
+
+
+def _is_integer(text: str) -> bool:
+    """-?[0-9]+"""
+    digits = text[1:] if text.startswith("-") else text
+    return bool(digits) and all("0" <= c <= "9" for c in digits)
 
 
 class UciSyntaxError(Exception):
@@ -52,30 +66,27 @@ class UciValueError(ValueError):
     """Content that no UCI file can hold so that libuci reads it back unchanged."""
 
 
-@dataclass
-class Option:
-    name: str
-    value: Value
-    line: Optional[int] = None
+class Option(Record):
+    """value: a str, or a list of str for `list` options."""
+    FIELDS = ("name", "value", "line")
+    DEFAULTS = {"line": None}
 
 
-@dataclass
-class Section:
-    type: str
-    name: Optional[str]  # None for an anonymous section
-    options: Dict[str, Option] = field(default_factory=dict)
-    line: Optional[int] = None
+class Section(Record):
+    """name: None for an anonymous section; options: name -> Option, in file order."""
+    FIELDS = ("type", "name", "options", "line")
+    DEFAULTS = {"line": None}
+    FACTORIES = {"options": OrderedDict}
 
-    def get(self, name: str, default: Optional[Value] = None) -> Optional[Value]:
+    def get(self, name: str, default: "str | list[str] | None" = None) -> "str | list[str] | None":
         """The option's value (str, or list for `list` options), or `default`."""
         option = self.options.get(name)
         return default if option is None else option.value
 
 
-@dataclass
-class Package:
-    name: str
-    sections: List[Section] = field(default_factory=list)
+class Package(Record):
+    FIELDS = ("name", "sections")
+    FACTORIES = {"sections": list}
 
     def label(self, section: Section) -> str:
         """How `uci show` names a section: its name, or `@type[index]` when anonymous."""
@@ -85,16 +96,16 @@ class Package:
         index = next(i for i, s in enumerate(same_type) if s is section)  # identity, not ==
         return f"@{section.type}[{index}]"
 
-    def find(self, ref: str) -> Optional[Section]:
+    def find(self, ref: str) -> "Section | None":
         """The section called `ref` (a name or `@type[index]`), or None."""
-        match = re.fullmatch(r"@(.+)\[(-?\d+)\]", ref)
-        if match:
-            same_type = [s for s in self.sections if s.type == match.group(1)]
-            index = int(match.group(2))
+        kind, _, number = ref[1:-1].rpartition("[")
+        if ref.startswith("@") and ref.endswith("]") and kind and _is_integer(number):
+            same_type = [s for s in self.sections if s.type == kind]
+            index = int(number)
             return same_type[index] if -len(same_type) <= index < len(same_type) else None
         return next((s for s in self.sections if s.name == ref), None)
 
-    def as_dict(self) -> List[Tuple[str, Optional[str], Dict[str, Value]]]:
+    def as_dict(self) -> "list[tuple[str, str | None, dict[str, str | list[str]]]]":
         """Comparable content: (type, name, {option: value}) per section, lines left out."""
         return [(s.type, s.name, {o.name: o.value for o in s.options.values()})
                 for s in self.sections]
@@ -108,7 +119,7 @@ class _Stream:
     def __init__(self, data: bytes) -> None:
         self.data, self.pos, self.eof = data, 0, False
 
-    def fgets(self, size: int) -> Optional[bytes]:
+    def fgets(self, size: int) -> "bytes | None":
         """At most size-1 bytes, up to and including a newline; None at end of file."""
         if self.pos >= len(self.data):
             self.eof = True
@@ -164,8 +175,8 @@ class _Parser:
         self.line = 0
         self.start_line = 0
         self.package = Package(name)
-        self.section: Optional[Section] = None
-        self.by_name: Dict[str, Section] = {}  # named and generated anonymous names
+        self.section: "Section | None" = None
+        self.by_name: dict[str, Section] = {}  # named and generated anonymous names
         self.n_section = 0
 
     # -- the buffer --
@@ -177,7 +188,7 @@ class _Parser:
         return self.char(self.pos)
 
     def string(self, offset: int) -> bytes:
-        end = self.buf.find(0, offset)
+        end = self.buf.find(b"\0", offset)
         return bytes(self.buf[offset:end if end >= 0 else len(self.buf)])
 
     def grow(self) -> None:
@@ -198,7 +209,7 @@ class _Parser:
             self.buf[ofs + len(chunk)] = 0
             if not chunk or chunk[0] == 0:
                 return
-            nul = chunk.find(0)
+            nul = chunk.find(b"\0")
             ofs += len(chunk) if nul < 0 else nul  # strlen: a NUL cuts the line here
             self.filled = ofs
             if self.buf[ofs - 1] == 0x0A:
@@ -303,7 +314,7 @@ class _Parser:
 
     # -- commands --
 
-    def strtok(self) -> Optional[bytes]:
+    def strtok(self) -> "bytes | None":
         """The next command word; its end is overwritten by a NUL as strtok does."""
         p = self.pos
         while self.char(p) in _BLANK:
@@ -383,7 +394,7 @@ class _Parser:
         return self.package
 
 
-def parse(data: Union[bytes, str], name: str) -> "Package":
+def parse(data: "bytes | str", name: str) -> "Package":
     """Parse config `name` as libuci does; raises UciSyntaxError where libuci fails."""
     if isinstance(data, str):
         data = data.encode(*_ENCODING)
@@ -413,18 +424,18 @@ def check(package: Package) -> None:
     names = set()
     for section in package.sections:
         check_value(section.type)
-        if not _TYPE.match(section.type):
+        if not is_type(section.type):
             raise UciValueError(f"section type {section.type!r}: printable ASCII without "
                                 "spaces only")
         if section.name is not None:
-            if not _NAME.match(section.name):
+            if not is_name(section.name):
                 raise UciValueError(f"section name {section.name!r}: letters, digits and '_'"
                                     " only")
             if section.name in names:
                 raise UciValueError(f"two sections are called {section.name!r}")
             names.add(section.name)
         for key, option in section.options.items():
-            if key != option.name or not _NAME.match(key):
+            if key != option.name or not is_name(key):
                 raise UciValueError(f"option name {option.name!r}: letters, digits and '_' "
                                     "only")
             items = option.value if isinstance(option.value, list) else [option.value]
@@ -440,7 +451,8 @@ def render(package: Package) -> str:
     check(package)
     out = []
     for section in package.sections:
-        kind = quote(section.type) if _TYPE_NEEDS_QUOTES.search(section.type) else section.type
+        kind = quote(section.type) if any(c in _TYPE_NEEDS_QUOTES for c in section.type) \
+            else section.type
         head = f"\nconfig {kind}"
         if section.name is not None:
             head += " " + quote(section.name)

@@ -13,18 +13,12 @@ before anything is written or applied. A refused value is a FieldError naming th
 Pure: no I/O.
 """
 
-import ipaddress
-import re
-import unicodedata
-from typing import List, Optional, Tuple, Union
+from wgpy.runtime.compat import ipaddress
+from wgpy.uci.syntax import LETTERS, NAME_CHARS, is_name
 
 MAX_TEXT = 128  # a description or other free text
 MAX_HOSTNAME = 253
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-_IFNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,14}\Z")  # a UCI section name within IFNAMSIZ
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
 
 class FieldError(Exception):
@@ -35,10 +29,16 @@ class FieldError(Exception):
         self.field, self.message = field, message
 
 
+def _control_or_surrogate(char: str) -> bool:
+    """Unicode category Cc (C0, DEL, C1) or Cs (a lone surrogate), without unicodedata."""
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000
+
+
 def text(field: str, value: str, max_len: int = MAX_TEXT) -> str:
     """Free text: any printable characters, at most `max_len`."""
     for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs"):
+        if _control_or_surrogate(char):
             raise FieldError(field, f"must not contain control characters ({ascii(char)})")
     if len(value) > max_len:
         raise FieldError(field, f"is longer than {max_len} characters")
@@ -60,7 +60,7 @@ def address(field: str, word: str) -> str:
         raise FieldError(field, f"'{word}' is not an IP address") from None
 
 
-def network(field: str, word: str) -> Network:
+def network(field: str, word: str) -> "ipaddress.IPv4Network | ipaddress.IPv6Network":
     """A CIDR or bare address (-> /32 or /128), host bits masked as wg does."""
     try:
         return ipaddress.ip_network(_plain(field, word), strict=False)
@@ -68,7 +68,7 @@ def network(field: str, word: str) -> Network:
         raise FieldError(field, f"'{word}' is not a valid CIDR") from None
 
 
-def interface_address(field: str, word: str) -> Address:
+def interface_address(field: str, word: str) -> "ipaddress.IPv4Interface | ipaddress.IPv6Interface":
     """An interface address with optional prefix (a bare one is /32 or /128)."""
     try:
         return ipaddress.ip_interface(_plain(field, word))
@@ -80,7 +80,13 @@ def is_hostname(name: str) -> bool:
     """RFC 1123 host name (one trailing dot allowed), not a dotted number."""
     bare = name[:-1] if name.endswith(".") else name
     return (0 < len(bare) <= MAX_HOSTNAME and not bare.replace(".", "").isdigit()
-            and all(_LABEL.match(label) for label in bare.split(".")))
+            and all(_is_label(label) for label in bare.split(".")))
+
+
+def _is_label(label: str) -> bool:
+    """One DNS label: 1-63 ASCII letters, digits and '-', not starting or ending with '-'."""
+    return (0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
+            and all(c in NAME_CHARS and c != "_" or c == "-" for c in label))
 
 
 def host(field: str, value: str) -> str:
@@ -96,7 +102,7 @@ def host(field: str, value: str) -> str:
     return bare
 
 
-def integer(field: str, value: Union[int, str], limits: Tuple[int, int]) -> int:
+def integer(field: str, value: "int | str", limits: tuple[int, int]) -> int:
     """An integer within `limits` (inclusive); "51820" is accepted too."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(field, "must be a number")
@@ -112,17 +118,19 @@ def integer(field: str, value: Union[int, str], limits: Tuple[int, int]) -> int:
 
 def ifname(field: str, value: str) -> str:
     """A new interface name: a UCI section name that is also a Linux interface name."""
-    if not _IFNAME.match(value):
+    # A UCI section name within IFNAMSIZ.
+    if not (0 < len(value) <= 15 and value[0] in LETTERS and is_name(value)):
         raise FieldError(field, "must be a letter then up to 14 letters, digits or '_'")
     return value
 
 
-def words(field: str, values: List[str]) -> List[str]:
+def words(field: str, values: list[str]) -> list[str]:
     """Items of a list, each checked as text (no control characters)."""
     return [text(field, v, max_len=MAX_HOSTNAME) for v in values]
 
 
-def overlapping(new: List[Network], taken: dict) -> Optional[str]:
+def overlapping(new: "list[ipaddress.IPv4Network | ipaddress.IPv6Network]",
+                taken: dict) -> "str | None":
     """The first "NET overlaps NET of PEER" among `new` and other peers' networks, or None.
     Default routes (/0) are exempt: a VPN exit and a road warrior may both be configured."""
     for net in new:
