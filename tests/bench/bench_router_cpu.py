@@ -66,11 +66,15 @@ def root_of(arch):
 
 
 def fetch(arch):
-    """qemu-system from apt, and the guest's packages downloaded and unpacked into the cache."""
+    """qemu-system from apt, and the guest's packages downloaded and unpacked into the cache
+    (once: remove the cache directory to take newer packages)."""
     spec = ARCHES[arch]
+    root = root_of(arch)
     if shutil.which(spec["qemu"]) is None:
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", spec["qemu_pkg"]],
             env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    if (root / "boot").is_dir():
+        return
     # The meta-package names the current ABI's image.
     deps = run(["apt-cache", "depends", f"linux-image-{spec['flavour']}:{arch}"],
                capture_output=True).stdout
@@ -78,7 +82,6 @@ def fetch(arch):
     debs = CACHE / f"debs-{arch}"
     debs.mkdir(parents=True, exist_ok=True)
     run(["apt-get", "download", "-q"] + [f"{p}:{arch}" for p in USERLAND + [image]], cwd=debs)
-    root = root_of(arch)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     for deb in sorted(debs.glob("*.deb")):
@@ -174,7 +177,7 @@ def assemble(arch, tree, args, workdir):
     for ko in modules:
         add(f"modules/{ko.name}", ko, 0o100644)
     conf = (f"MODULES='{' '.join(ko.name for ko in modules)}'\nMODES='{' '.join(args.modes)}'\n"
-            f"RUNS={args.runs}\nSECONDS={args.seconds}\n")
+            f"RUNS={args.runs}\nDURATION={args.seconds}\n")
     files["bench.conf"] = (0o100644, conf.encode())
     dirs = sorted({str(pathlib.PurePosixPath(g).parent) for g in files} - {"."})
     alldirs = sorted({str(p) for d in dirs for p in [pathlib.PurePosixPath(d), *pathlib.PurePosixPath(d).parents]} - {"."})
@@ -195,12 +198,14 @@ def parse_iperf3(text):
 
 def parse_console(text):
     """{mode: [Mbit/s per run]} and the errors, from the guest's console output."""
-    results, errors = {}, re.findall(r"@@ERROR (.*)", text)
+    results, errors = {}, re.findall(r"@@ERROR (.*?)\r?$", text, re.M)
     for mode, body in re.findall(r"@@BEGIN (\S+) \d+\r?\n(.*?)@@END", text, re.S):
         try:
-            results.setdefault(mode, []).append(parse_iperf3(body.replace("\r", "")))
+            mbps = parse_iperf3(body.replace("\r", ""))
         except (ValueError, KeyError) as e:
             errors.append(f"{mode}: iperf3: {e}")
+            continue
+        results.setdefault(mode, []).append(mbps)
     return results, errors
 
 
@@ -238,7 +243,7 @@ def boot(arch, kernel, initrd, args):
 def report(results, errors, arch, cpu, kver, elapsed, args):
     print(f"\nTCP through the tunnel, {arch} {cpu} ({ARCHES[arch]['machine']}, -smp 1), "
           f"Debian kernel {kver}; median of {args.runs} x {args.seconds} s iperf3, Mbit/s:")
-    med = {m: statistics.median(v) for m, v in results.items() if v}
+    med = {m: statistics.median(v) for m, v in results.items()}
     base = med.get("kernel")
     for mode in args.modes:
         if mode not in med:
