@@ -13,10 +13,12 @@ Not a test: it never asserts. Method, printed again with every run:
   assembled here from Debian's packages for that architecture (busybox-static, iproute2,
   iperf3, wireguard-tools, wireguard-go, their libraries) plus the MicroPython build for
   that CPU, libwgcore.so cross-compiled from the wgpy tree and that tree's wgpy package.
-* In the guest (tests/bench/guest/init): two network namespaces joined by veth; a tunnel
-  whose both ends are the same implementation, kernel WireGuard, then wgpyd (MicroPython,
-  the C data path), then wireguard-go; three pings for the handshake, then RUNS iperf3 TCP
-  runs of SECONDS (first second omitted) from one namespace to the other through it.
+* In the guest (tests/bench/guest/init): two network namespaces joined by veth; three
+  tunnels side by side, each with both ends the same implementation: kernel WireGuard,
+  wgpyd (MicroPython, the C data path), wireguard-go; three pings through each for the
+  handshake; then RUNS rounds of iperf3 TCP (SECONDS, first second omitted) from one
+  namespace to the other, each round through each tunnel in turn, so that the host's
+  load drifting over the boot falls on all three alike.
 * The figure is iperf3's receiver rate; the median of the runs is printed beside the others
   and their ratios. Emulation distorts absolute speeds (and favours no one here: the three
   share the CPU, the kernel and the boot).
@@ -42,7 +44,7 @@ MPY = pathlib.Path("/var/cache/wgpy-micropython")
 # The guest's userland, as Debian packages; each binary's libraries are then picked from
 # them by its DT_NEEDED entries.
 USERLAND = ("busybox-static libc6 libffi8 iproute2 libbpf1 libelf1 libmnl0 libcap2 libbsd0 "
-            "libmd0 libatomic1 zlib1g libzstd1 libtirpc3 libselinux1 libxtables12 libpcre2-8-0 libdb5.3 "
+            "libmd0 libatomic1 libgcc-s1 zlib1g libzstd1 libtirpc3 libselinux1 libxtables12 libpcre2-8-0 libdb5.3 "
             "iperf3 libiperf0 libssl3 libsctp1 wireguard-tools wireguard-go libgssapi-krb5-2 "
             "libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1").split()
 BINARIES = ("bin/busybox", "bin/ip", "usr/bin/iperf3", "usr/bin/wg", "usr/bin/wireguard-go")
@@ -278,6 +280,10 @@ def main():
         return
     if not root_of(args.arch).is_dir():
         sys.exit(f"no {root_of(args.arch)}: make bench-router-cpu-deps BENCH_ARGS='--arch {args.arch}'")
+    launcher = args.wgpy_tree / "src/wgpy/daemon/wgpyd-micropython"
+    if "wgpyd" in args.modes and not launcher.exists():
+        print(f"no {launcher} (wgpyd on MicroPython): wgpyd left out")
+        args.modes.remove("wgpyd")
     print(__doc__[__doc__.index("* qemu"):], end="")
     with tempfile.TemporaryDirectory(prefix="wgpy-guest-") as tmp:
         kernel, initrd, kver = assemble(args.arch, args.wgpy_tree.resolve(), args,
