@@ -26,6 +26,7 @@ Not a test: it never asserts. Method, printed again with every run:
 
 import argparse
 import gzip
+import json
 import os
 import pathlib
 import re
@@ -44,9 +45,9 @@ MPY = pathlib.Path("/var/cache/wgpy-micropython")
 # The guest's userland, as Debian packages; each binary's libraries are then picked from
 # them by its DT_NEEDED entries.
 USERLAND = ("busybox-static libc6 libffi8 iproute2 libbpf1 libelf1 libmnl0 libcap2 libbsd0 "
-            "libmd0 libatomic1 libgcc-s1 zlib1g libzstd1 libtirpc3 libselinux1 libxtables12 libpcre2-8-0 libdb5.3 "
-            "iperf3 libiperf0 libssl3 libsctp1 wireguard-tools wireguard-go libgssapi-krb5-2 "
-            "libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1").split()
+            "libmd0 libatomic1 libgcc-s1 zlib1g libzstd1 libtirpc3 libselinux1 libxtables12 "
+            "libpcre2-8-0 libdb5.3 iperf3 libiperf0 libssl3 libsctp1 wireguard-tools wireguard-go "
+            "libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1").split()
 BINARIES = ("bin/busybox", "bin/ip", "usr/bin/iperf3", "usr/bin/wg", "usr/bin/wireguard-go")
 MODULES = ("wireguard", "veth", "tun")
 MODES = ("kernel", "wgpyd", "wireguard-go")
@@ -181,9 +182,9 @@ def assemble(arch, tree, args, workdir):
     conf = (f"MODULES='{' '.join(ko.name for ko in modules)}'\nMODES='{' '.join(args.modes)}'\n"
             f"RUNS={args.runs}\nDURATION={args.seconds}\n")
     files["bench.conf"] = (0o100644, conf.encode())
-    dirs = sorted({str(pathlib.PurePosixPath(g).parent) for g in files} - {"."})
-    alldirs = sorted({str(p) for d in dirs for p in [pathlib.PurePosixPath(d), *pathlib.PurePosixPath(d).parents]} - {"."})
-    entries = [(d, 0o40755, None) for d in alldirs] + [(g, m, b) for g, (m, b) in sorted(files.items())]
+    dirs = {str(d) for g in files for d in pathlib.PurePosixPath(g).parents} - {"."}
+    entries = ([(d, 0o40755, None) for d in sorted(dirs)]
+               + [(g, m, b) for g, (m, b) in sorted(files.items())])
     initrd = workdir / f"initrd-{arch}.gz"
     cpio_newc(entries, initrd)
     return root / f"boot/vmlinuz-{kver}", initrd, kver
@@ -191,7 +192,6 @@ def assemble(arch, tree, args, workdir):
 
 def parse_iperf3(text):
     """Mbit/s received, from one `iperf3 -J` client report."""
-    import json
     report = json.loads(text)
     if "error" in report:
         raise ValueError(report["error"])
@@ -213,8 +213,9 @@ def parse_console(text):
 
 def boot(arch, kernel, initrd, args):
     spec = ARCHES[arch]
-    cmd = ["nice", "-n", "19", spec["qemu"], "-M", spec["machine"], "-cpu", args.cpu or spec["cpu"],
-           "-smp", "1", "-m", str(args.mem), "-nic", "none", "-vga", "none", "-nographic", "-no-reboot",
+    cmd = ["nice", "-n", "19", spec["qemu"], "-M", spec["machine"],
+           "-cpu", args.cpu or spec["cpu"], "-smp", "1", "-m", str(args.mem),
+           "-nic", "none", "-vga", "none", "-nographic", "-no-reboot",
            "-kernel", str(kernel), "-initrd", str(initrd),
            "-append", f"console={spec['console']} rdinit=/init quiet loglevel=1 panic=-1"]
     print("$", " ".join(cmd[3:]), flush=True)
@@ -279,7 +280,8 @@ def main():
         fetch(args.arch)
         return
     if not root_of(args.arch).is_dir():
-        sys.exit(f"no {root_of(args.arch)}: make bench-router-cpu-deps BENCH_ARGS='--arch {args.arch}'")
+        sys.exit(f"no {root_of(args.arch)}: "
+                 f"make bench-router-cpu-deps BENCH_ARGS='--arch {args.arch}'")
     launcher = args.wgpy_tree / "src/wgpy/daemon/wgpyd-micropython"
     if "wgpyd" in args.modes and not launcher.exists():
         print(f"no {launcher} (wgpyd on MicroPython): wgpyd left out")
