@@ -47,7 +47,8 @@ MPY = pathlib.Path("/var/cache/wgpy-micropython")
 USERLAND = ("busybox-static libc6 libffi8 iproute2 libbpf1 libelf1 libmnl0 libcap2 libbsd0 "
             "libmd0 libatomic1 libgcc-s1 zlib1g libzstd1 libtirpc3 libselinux1 libxtables12 "
             "libpcre2-8-0 libdb5.3 iperf3 libiperf0 libssl3 libsctp1 wireguard-tools wireguard-go "
-            "libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 libkeyutils1").split()
+            "libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2 libkrb5support0 "
+            "libkeyutils1").split()
 BINARIES = ("bin/busybox", "bin/ip", "usr/bin/iperf3", "usr/bin/wg", "usr/bin/wireguard-go")
 MODULES = ("wireguard", "veth", "tun")
 MODES = ("kernel", "wgpyd", "wireguard-go")
