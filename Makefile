@@ -9,7 +9,8 @@ BUILD := build
 APT_PACKAGES := wireguard-go wireguard-tools iperf3 iputils-ping iproute2 valgrind shellcheck chromium zbar-tools nftables
 PYTEST_ARGS ?=
 
-.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench bench-login bench-router
+.PHONY: all deps apt-deps owrt-deps venv build check test clean demo bench bench-login bench-router \
+  bench-router-cpu bench-router-cpu-deps
 
 all: build
 
@@ -75,6 +76,16 @@ bench-login: build
 # beside wireguard-go, and the latency and RSS of one status call as the page makes it.
 bench-router: apt-deps owrt-deps build
 	PYTHONPATH=tests $(PYTHON) tests/bench/bench_router_rss.py $(BENCH_ARGS)
+
+# TCP through kernel WireGuard, wgpyd and wireguard-go on one emulated router CPU, in one
+# qemu-system boot (docs/router-cpu.md); BENCH_ARGS="--arch armhf" for ARM Cortex-A7.
+bench-router-cpu:
+	python3 tests/bench/bench_router_cpu.py run $(BENCH_ARGS)
+
+# qemu-system and the guest's kernel and userland, Debian's packages for the guest
+# architecture unpacked into /var/cache/wgpy-guest.
+bench-router-cpu-deps: cross-deps mpy-deps
+	python3 tests/bench/bench_router_cpu.py fetch $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(VENV) src/*.egg-info src/wgpy/_wgcore*.so src/wgpy/_wgcore.c
