@@ -13,7 +13,7 @@ of handshaking: routers keep it on flash, which must not be written per handshak
 import os
 
 from wgpy.protocol import tai64n
-from wgpy.runtime import posix
+from wgpy.runtime import system
 
 AHEAD_S = 3600
 # A wall clock before this (2024-01-01) has not been set yet.
@@ -62,13 +62,13 @@ class ClockFloor:
     def _save(self, sent: bytes) -> None:
         secs = int.from_bytes(sent[:8], "big") + AHEAD_S
         ahead = tai64n.pack(secs, 0)
-        posix.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        system.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
         tmp = f"{self.path}.tmp"
-        fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o600)
+        fd = system.open(tmp, system.O_WRONLY | system.O_CREAT | system.O_TRUNC, 0o600)
         try:
-            posix.write(fd, ahead)
-            posix.fsync(fd)
+            system.write(fd, ahead)
+            system.fsync(fd)
         finally:
-            posix.close(fd)
-        posix.replace(tmp, self.path)
+            system.close(fd)
+        system.replace(tmp, self.path)
         self.saved = ahead

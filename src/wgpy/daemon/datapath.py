@@ -6,7 +6,7 @@ from wgpy._native import (NULL, buffer, copy_into, field_bytes, int32_array, lib
                           pointed_bytes, sizeof, writable)
 from wgpy.crypto import KEY_LEN, check_length
 from wgpy.runtime import layout
-from wgpy.runtime.posix import socket
+from wgpy.runtime.system import socket
 
 _STATS = tuple(name for name, _ in layout.STRUCTS["wgc_dp_stats"])
 # A few upcalls per call keeps their buffer (zero-filled, so resident) small.

@@ -15,8 +15,8 @@ import os
 
 from wgpy.daemon.datapath import Datapath, DpPeerState
 from wgpy.protocol.constants import MAX_PEERS, REJECT_AFTER_MESSAGES
-from wgpy.runtime import posix
-from wgpy.runtime.posix import socket
+from wgpy.runtime import system
+from wgpy.runtime.system import socket
 
 # How stale the timers' view of traffic may get while packets flow: the timers act on
 # seconds (keepalive 10 s, new handshake 15 s), boringtun polls its timers every 250 ms.
@@ -186,7 +186,7 @@ class FastPath:
         if sent == 1:
             self.dp.forget_source(remote)
             self._arrivals.pop(remote, None)
-        return OSError(posix.EIO, "the datapath could not send") if sent < 0 else None
+        return OSError(system.EIO, "the datapath could not send") if sent < 0 else None
 
     # ---- what the workers report ----
 
@@ -198,9 +198,9 @@ class FastPath:
         calling flush() (the loop's: send what the Device queued) after each round that
         may have left more waiting; then read peer events. clock: monotonic seconds."""
         try:
-            posix.read(self.dp.event_fd(), 8)
+            system.read(self.dp.event_fd(), 8)
         except OSError as exc:
-            if exc.errno != posix.EAGAIN:
+            if exc.errno != system.EAGAIN:
                 raise
         while True:
             now = clock()

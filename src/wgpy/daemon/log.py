@@ -8,13 +8,13 @@ import binascii
 import logging
 import sys
 
-from wgpy.runtime import posix
+from wgpy.runtime import system
 
 _LEVELS = {"verbose": logging.DEBUG, "debug": logging.DEBUG, "error": logging.ERROR,
            "silent": logging.CRITICAL + 1}
-_SYSLOG_PRIORITY = {logging.DEBUG: posix.LOG_DEBUG, logging.INFO: posix.LOG_INFO,
-                    logging.WARNING: posix.LOG_WARNING, logging.ERROR: posix.LOG_ERR,
-                    logging.CRITICAL: posix.LOG_CRIT}
+_SYSLOG_PRIORITY = {logging.DEBUG: system.LOG_DEBUG, logging.INFO: system.LOG_INFO,
+                    logging.WARNING: system.LOG_WARNING, logging.ERROR: system.LOG_ERR,
+                    logging.CRITICAL: system.LOG_CRIT}
 
 
 class _SyslogHandler(logging.Handler):
@@ -22,7 +22,7 @@ class _SyslogHandler(logging.Handler):
 
     def emit(self, record) -> None:
         try:
-            posix.syslog(_SYSLOG_PRIORITY.get(record.levelno, posix.LOG_INFO),
+            system.syslog(_SYSLOG_PRIORITY.get(record.levelno, system.LOG_INFO),
                          self.format(record))
         except Exception:  # noqa: BLE001 - a logging failure must never take the daemon down
             pass
@@ -40,7 +40,7 @@ def setup(ifname: str, level: int, use_syslog: bool) -> logging.Logger:
     logger.propagate = False
     logger.setLevel(level)
     if use_syslog:
-        posix.openlog("wgpyd", posix.LOG_PID, posix.LOG_DAEMON)
+        system.openlog("wgpyd", system.LOG_PID, system.LOG_DAEMON)
         handler = _SyslogHandler()
         handler.setFormatter(logging.Formatter(f"({ifname}) %(message)s"))
     else:

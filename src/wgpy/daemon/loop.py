@@ -2,7 +2,7 @@
 and its connections, plus SIGTERM/SIGINT as a file descriptor (runtime/signals.py), and one
 timer taken from dev.get_timer().
 
-This is the only place with a real clock (CLOCK_MONOTONIC, posix.monotonic). After every event the Device's
+This is the only place with a real clock (CLOCK_MONOTONIC, system.monotonic). After every event the Device's
 outgoing queues are drained to the UDP sockets and the TUN. With a FastPath (the C datapath,
 the default), the C workers own the TUN and the UDP receive side; the loop watches their
 event fd instead and syncs their activity before running timers. An MtuWatch (mtu.py) makes
@@ -18,7 +18,7 @@ from wgpy.daemon.events import PeerEvents
 from wgpy.daemon.log import peer_name
 from wgpy.daemon.mtu import MtuWatch
 from wgpy.daemon.tun import TunGone
-from wgpy.runtime import posix
+from wgpy.runtime import system
 from wgpy.runtime.signals import StopSignals
 from wgpy.uapi.server import Connection
 from wgpy.uapi.text import ENOANO, UapiError, execute_set, parse_set, render_get
@@ -32,7 +32,7 @@ HOUSEKEEPING_INTERVAL_S = 1.0
 class Loop:
     """Drives `dev` from real I/O until told to stop."""
 
-    def __init__(self, dev, tun, udp, listener, log, clock=posix.monotonic, fastpath=None,
+    def __init__(self, dev, tun, udp, listener, log, clock=system.monotonic, fastpath=None,
                  clock_floor=None) -> None:
         """tun: daemon/tun.Tun, udp: daemon/udp.UdpSockets, listener: uapi/server.Listener;
         clock: monotonic seconds."""

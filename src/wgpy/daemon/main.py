@@ -11,7 +11,7 @@ import sys
 import time
 
 from wgpy import __version__
-from wgpy.runtime import posix
+from wgpy.runtime import system
 
 USAGE_WGPYD = "Usage: wgpyd [-f|--foreground] INTERFACE-NAME\n"
 EXIT_SETUP_FAILED = 1
@@ -63,7 +63,7 @@ def _start_clock_floor(dev, ifname: str, log):
         floor.start(dev, wall)
     except OSError as exc:
         log.error("cannot keep handshake timestamps across restarts (%s): %s",
-                  floor.path, posix.strerror(exc.errno) if exc.errno else exc)
+                  floor.path, system.strerror(exc.errno) if exc.errno else exc)
         return None
     return floor
 
@@ -109,36 +109,36 @@ def _serve(ifname: str, foreground: bool, ready_fd) -> int:
 
 def _report(ready_fd, message: bytes) -> None:
     if ready_fd is not None:
-        posix.write(ready_fd, message)
-        posix.close(ready_fd)
+        system.write(ready_fd, message)
+        system.close(ready_fd)
 
 
 def _detach_stdio() -> None:
-    null = posix.open(posix.devnull, posix.O_RDWR)
+    null = system.open(system.devnull, system.O_RDWR)
     for fd in (0, 1, 2):
-        posix.dup2(null, fd)
-    posix.close(null)
+        system.dup2(null, fd)
+    system.close(null)
 
 
 def _daemonize(ifname: str) -> int:
     """Fork; the parent waits for the child's setup report and returns its exit status."""
-    read_fd, write_fd = posix.pipe()
-    pid = posix.fork()
+    read_fd, write_fd = system.pipe()
+    pid = system.fork()
     if pid == 0:
-        posix.close(read_fd)
-        posix.setsid()
+        system.close(read_fd)
+        system.setsid()
         # Nothing may keep the caller's stdout/stderr open, or `$(wgpyd wg0)` would hang.
         _detach_stdio()
         status = EXIT_SETUP_FAILED
         try:
             status = _serve(ifname, foreground=False, ready_fd=write_fd)
         finally:
-            posix._exit(status)  # never return into the caller's code in the child
-    posix.close(write_fd)
+            system._exit(status)  # never return into the caller's code in the child
+    system.close(write_fd)
     report = b""
-    while chunk := posix.read(read_fd, 4096):
+    while chunk := system.read(read_fd, 4096):
         report += chunk
-    posix.close(read_fd)
+    system.close(read_fd)
     if report == _READY:
         return 0
     sys.stderr.write((report or b"wgpyd: the daemon died during setup").decode() + "\n")

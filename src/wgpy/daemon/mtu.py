@@ -11,8 +11,8 @@ past the new MTU and leave too big for the path the MTU was lowered for.
 
 import struct
 
-from wgpy.runtime import posix
-from wgpy.runtime.posix import socket
+from wgpy.runtime import system
+from wgpy.runtime.system import socket
 
 NETLINK_ROUTE = 0
 RTMGRP_LINK = 1
@@ -25,7 +25,7 @@ def read_mtu(ifname: str):
     """The link MTU of ifname (SIOCGIFMTU), None if the link is gone."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
-            ifreq = posix.ioctl(sock, SIOCGIFMTU, struct.pack(_IFREQ_MTU, ifname.encode(), 0))
+            ifreq = system.ioctl(sock, SIOCGIFMTU, struct.pack(_IFREQ_MTU, ifname.encode(), 0))
         except OSError:
             return None
     return struct.unpack(_IFREQ_MTU, ifreq)[1]
@@ -56,9 +56,9 @@ class MtuWatch:
                 if not self.sock.recv(_DRAIN_BYTES):
                     break
             except OSError as exc:
-                if exc.errno == posix.EINTR:
+                if exc.errno == system.EINTR:
                     continue
-                if exc.errno != posix.ENOBUFS:
+                if exc.errno != system.ENOBUFS:
                     break   # drained (EAGAIN)
                 # ENOBUFS: events were lost; the check below covers them
         self.check()

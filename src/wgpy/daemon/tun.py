@@ -12,13 +12,13 @@ reads fail, which `read` reports as `TunGone` so the daemon can exit.
 
 import struct
 
-from wgpy.runtime import posix
-from wgpy.runtime.posix import socket
+from wgpy.runtime import system
+from wgpy.runtime.system import socket
 
 DEFAULT_MTU = 1420
 
 # _IOW('T', 202, int): the direction bits differ on MIPS (router SoCs), PowerPC and SPARC.
-TUNSETIFF = 0x800454CA if posix.machine().startswith(("mips", "ppc", "powerpc", "sparc")) \
+TUNSETIFF = 0x800454CA if system.machine().startswith(("mips", "ppc", "powerpc", "sparc")) \
     else 0x400454CA
 SIOCSIFMTU = 0x8922
 IFF_TUN = 0x0001
@@ -46,7 +46,7 @@ def check_ifname(name: str) -> None:
 def set_mtu(name: str, mtu: int) -> None:
     """Set the link MTU (ioctl SIOCSIFMTU)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        posix.ioctl(sock, SIOCSIFMTU, struct.pack(_IFREQ_MTU, name.encode(), mtu))
+        system.ioctl(sock, SIOCSIFMTU, struct.pack(_IFREQ_MTU, name.encode(), mtu))
 
 
 class Tun:
@@ -54,22 +54,22 @@ class Tun:
 
     def __init__(self, name: str, mtu: int = DEFAULT_MTU, vnet_hdr: bool = False) -> None:
         check_ifname(name)
-        self.fd = posix.open("/dev/net/tun", posix.O_RDWR | posix.O_CLOEXEC | posix.O_NONBLOCK)
+        self.fd = system.open("/dev/net/tun", system.O_RDWR | system.O_CLOEXEC | system.O_NONBLOCK)
         try:
             flags = IFF_TUN | IFF_NO_PI
             try:
-                ifreq = posix.ioctl(self.fd, TUNSETIFF, struct.pack(
+                ifreq = system.ioctl(self.fd, TUNSETIFF, struct.pack(
                     _IFREQ, name.encode(), flags | (IFF_VNET_HDR if vnet_hdr else 0)))
             except OSError:
                 if not vnet_hdr:
                     raise
-                ifreq = posix.ioctl(self.fd, TUNSETIFF, struct.pack(_IFREQ, name.encode(), flags))
+                ifreq = system.ioctl(self.fd, TUNSETIFF, struct.pack(_IFREQ, name.encode(), flags))
                 vnet_hdr = False
             self.vnet_hdr = vnet_hdr
             self.name = struct.unpack(_IFREQ, ifreq)[0].rstrip(b"\0").decode()
             set_mtu(self.name, mtu)
         except OSError:
-            posix.close(self.fd)
+            system.close(self.fd)
             raise
 
     def fileno(self) -> int:
@@ -78,19 +78,19 @@ class Tun:
     def read(self):
         """One IP packet, or None when none is waiting; raises TunGone if the link died."""
         try:
-            data = posix.read(self.fd, _READ_BYTES)
+            data = system.read(self.fd, _READ_BYTES)
             return data[VNET_HDR_LEN:] if self.vnet_hdr else data
         except OSError as exc:
-            if exc.errno in (posix.EAGAIN, posix.EINTR):
+            if exc.errno in (system.EAGAIN, system.EINTR):
                 return None
             raise TunGone(f"reading {self.name}: {exc}") from None
 
     def write(self, packet: bytes) -> bool:
         """Hand a packet to the kernel; False if it refused (e.g. the link is down)."""
         try:
-            posix.write(self.fd, _PLAIN + packet if self.vnet_hdr else packet)
+            system.write(self.fd, _PLAIN + packet if self.vnet_hdr else packet)
         except OSError as exc:
-            if exc.errno == posix.EBADFD:
+            if exc.errno == system.EBADFD:
                 raise TunGone(f"writing {self.name}: {exc}") from None
             return False
         return True
@@ -98,5 +98,5 @@ class Tun:
     def close(self) -> None:
         """Close the fd, which removes the (non-persistent) interface."""
         if self.fd >= 0:
-            posix.close(self.fd)
+            system.close(self.fd)
             self.fd = -1

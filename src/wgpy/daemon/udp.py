@@ -18,8 +18,8 @@ and a UDP GSO batch larger than the MTU leaves without it while single datagrams
 import struct
 from collections import OrderedDict
 
-from wgpy.runtime import posix
-from wgpy.runtime.posix import socket
+from wgpy.runtime import system
+from wgpy.runtime.system import socket
 
 SO_MARK = getattr(socket, "SO_MARK", 36)
 SO_SNDBUFFORCE = 32
@@ -73,7 +73,7 @@ def _open_pair_once(port: int, fwmark: int) -> dict:
             sockets[socket.AF_INET6] = _open_socket(socket.AF_INET6, port, fwmark)
             port = sockets[socket.AF_INET6].getsockname()[1]
         except OSError as exc:
-            if exc.errno not in (posix.EAFNOSUPPORT, posix.EADDRNOTAVAIL):
+            if exc.errno not in (system.EAFNOSUPPORT, system.EADDRNOTAVAIL):
                 raise
         sockets[socket.AF_INET] = _open_socket(socket.AF_INET, port, fwmark)
     except OSError:
@@ -90,9 +90,9 @@ def open_pair(port: int, fwmark: int) -> dict:
             return _open_pair_once(port, fwmark)
         except OSError as exc:
             # A random IPv6 port may be taken in IPv4; pick another.
-            if port != 0 or exc.errno != posix.EADDRINUSE:
+            if port != 0 or exc.errno != system.EADDRINUSE:
                 raise
-    raise OSError(posix.EADDRINUSE, "no random port free in both IPv4 and IPv6")
+    raise OSError(system.EADDRINUSE, "no random port free in both IPv4 and IPv6")
 
 
 def _parse_pktinfo(ancdata):
@@ -179,14 +179,14 @@ class UdpSockets:
         family = socket.AF_INET6 if ":" in remote[0] else socket.AF_INET
         sock = self.sockets.get(family)
         if sock is None:
-            return OSError(posix.EAFNOSUPPORT, "no socket for this address family")
+            return OSError(system.EAFNOSUPPORT, "no socket for this address family")
         source = self.source_for(remote)
         if source is not None:
             try:
                 sock.sendmsg([payload], _pktinfo_cmsg(family, *source), 0, remote)
                 return None
             except OSError as exc:
-                if exc.errno not in (posix.EINVAL, posix.EADDRNOTAVAIL, posix.ENETUNREACH):
+                if exc.errno not in (system.EINVAL, system.EADDRNOTAVAIL, system.ENETUNREACH):
                     return exc
                 # Our address went away (roaming, DHCP renew): forget it, let routing choose.
                 self.forget_source(remote)

@@ -1,4 +1,4 @@
-"""The standard `socket` module as wgpy uses it, on MicroPython (runtime/posix.py picks it).
+"""The standard `socket` module as wgpy uses it, on MicroPython (runtime/system.py picks it).
 
 MicroPython's own sockets take and return raw `struct sockaddr` bytes and have no
 getsockname, getsockopt or sendall; this wraps them so that the shared code passes

@@ -10,20 +10,12 @@ import array
 import select
 import uctypes
 
+from wgpy.runtime import libc
 from wgpy.runtime import mpy_os as os
 
 DEVNULL = -3
 PIPE = -1
 
-_spawnp = os._fn("i", "posix_spawnp", "pspppp")
-_actions_init = os._fn("i", "posix_spawn_file_actions_init", "p")
-_actions_destroy = os._fn("i", "posix_spawn_file_actions_destroy", "p")
-_add_dup2 = os._fn("i", "posix_spawn_file_actions_adddup2", "pii")
-_add_open = os._fn("i", "posix_spawn_file_actions_addopen", "pisiI")
-_add_close = os._fn("i", "posix_spawn_file_actions_addclose", "pi")
-_pipe = os._fn("i", "pipe", "p")
-_waitpid = os._fn("i", "waitpid", "ipi")
-_environ = os._LIBC.var("L", "environ")
 _ACTIONS_SIZE = 256  # posix_spawn_file_actions_t: 76-80 bytes on glibc and musl; room to spare
 
 
@@ -36,12 +28,6 @@ class CalledProcessError(Exception):
 class CompletedProcess:
     def __init__(self, args, returncode: int, stdout, stderr):
         self.args, self.returncode, self.stdout, self.stderr = args, returncode, stdout, stderr
-
-
-def _new_pipe() -> tuple:
-    fds = array.array("i", (0, 0))
-    os._check(_pipe(fds))
-    return fds[0], fds[1]
 
 
 def _argv(args) -> tuple:
@@ -60,25 +46,27 @@ def run(args, input=None, capture_output=False, stdout=None, stderr=None, text=F
     if capture_output:
         stdout = stderr = PIPE
     actions = bytearray(_ACTIONS_SIZE)
-    os._check(-1 if _actions_init(actions) else 0)
+    error = libc.posix_spawn_file_actions_init(actions)    # returns the errno, sets none
+    if error:
+        raise OSError(error, os.strerror(error))
     parent, child_ends = {}, []  # child fd -> our pipe end
     try:
         for target, how in ((0, PIPE if input is not None else None), (1, stdout), (2, stderr)):
             if how == DEVNULL:
-                _add_open(actions, target, "/dev/null", os.O_RDWR, 0)
+                libc.posix_spawn_file_actions_addopen(actions, target, os.devnull, os.O_RDWR, 0)
             elif how == PIPE:
-                read_end, write_end = _new_pipe()
+                read_end, write_end = os.pipe()
                 ours, theirs = (write_end, read_end) if target == 0 else (read_end, write_end)
                 parent[target] = ours
                 child_ends.append(theirs)
-                _add_dup2(actions, theirs, target)
+                libc.posix_spawn_file_actions_adddup2(actions, theirs, target)
         for fd in list(parent.values()) + child_ends:
-            _add_close(actions, fd)
+            libc.posix_spawn_file_actions_addclose(actions, fd)
         argv, keep = _argv(args)
         pid = array.array("i", (0,))
-        error = _spawnp(pid, args[0], actions, None, argv, _environ.get())
+        error = libc.posix_spawnp(pid, args[0], actions, None, argv, libc.environ.get())
     finally:
-        _actions_destroy(actions)
+        libc.posix_spawn_file_actions_destroy(actions)
         for fd in child_ends:
             os.close(fd)
     if error:
@@ -87,7 +75,7 @@ def run(args, input=None, capture_output=False, stdout=None, stderr=None, text=F
         raise OSError(error, f"{os.strerror(error)}: {args[0]!r}")
     output = _communicate(parent, input.encode() if isinstance(input, str) else input)
     status = array.array("i", (0,))
-    os._check(_waitpid(pid[0], status, 0))
+    libc.check(libc.waitpid(pid[0], status, 0))
     out, err = output.get(1), output.get(2)
     if text:
         out, err = (None if b is None else b.decode() for b in (out, err))

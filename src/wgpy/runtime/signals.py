@@ -31,18 +31,18 @@ class SignalFd:
     def take(self):
         import struct
 
-        from wgpy.runtime import posix
+        from wgpy.runtime import mpy_os
 
         try:
-            info = posix.read(self._fd, 128)     # struct signalfd_siginfo: ssi_signo first
+            info = mpy_os.read(self._fd, 128)     # struct signalfd_siginfo: ssi_signo first
         except OSError:
             return None
         return _NAMES.get(struct.unpack_from("I", info)[0])
 
     def close(self) -> None:
-        from wgpy.runtime import posix
+        from wgpy.runtime import mpy_os
 
-        posix.close(self._fd)
+        mpy_os.close(self._fd)
 
 
 class WakeupFd:

@@ -9,8 +9,8 @@ What the requests mean is `wgpy.uapi.text`'s business; when to read or write is 
 
 import os
 
-from wgpy.runtime import posix
-from wgpy.runtime.posix import socket
+from wgpy.runtime import system
+from wgpy.runtime.system import socket
 
 SOCKET_DIR = "/var/run/wireguard"
 MAX_LINE_BYTES = 4096          # the longest real line is under 100 bytes
@@ -38,14 +38,14 @@ def socket_path(ifname: str, directory: str = SOCKET_DIR) -> str:
 
 def _bind(path: str):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = posix.umask(0o077)
+    old_umask = system.umask(0o077)
     try:
         sock.bind(path)
     except OSError:
         sock.close()
         raise
     finally:
-        posix.umask(old_umask)
+        system.umask(old_umask)
     return sock
 
 
@@ -64,12 +64,12 @@ class Listener:
     """The bound, listening UAPI socket; unlinks its file on close if it is still ours."""
 
     def __init__(self, ifname: str, directory: str = SOCKET_DIR) -> None:
-        posix.makedirs(directory, mode=0o755, exist_ok=True)
+        system.makedirs(directory, mode=0o755, exist_ok=True)
         self.path = socket_path(ifname, directory)
         try:
             self.sock = _bind(self.path)
         except OSError as exc:
-            if exc.errno != posix.EADDRINUSE:
+            if exc.errno != system.EADDRINUSE:
                 raise
             if _is_live(self.path):
                 raise SocketInUse(f"{self.path} is in use by another process") from None
@@ -77,7 +77,7 @@ class Listener:
             self.sock = _bind(self.path)
         self.sock.listen(16)
         self.sock.setblocking(False)
-        self._inode = posix.inode(self.path)
+        self._inode = system.inode(self.path)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -94,7 +94,7 @@ class Listener:
     def is_gone(self) -> bool:
         """True once our socket file was removed or replaced (the cue to shut down)."""
         try:
-            return posix.inode(self.path) != self._inode
+            return system.inode(self.path) != self._inode
         except OSError:
             return True
 
@@ -135,7 +135,7 @@ class Connection:
         try:
             data = self.sock.recv(_RECV_BYTES)
         except OSError as exc:
-            if exc.errno not in (posix.EAGAIN, posix.EINTR):
+            if exc.errno not in (system.EAGAIN, system.EINTR):
                 self.close()
             return
         if not data:
@@ -203,7 +203,7 @@ class Connection:
             try:
                 sent = self.sock.send(self._outbuf)
             except OSError as exc:
-                if exc.errno not in (posix.EAGAIN, posix.EINTR):
+                if exc.errno not in (system.EAGAIN, system.EINTR):
                     self.close()
                 return
             self._outbuf = self._outbuf[sent:]
