@@ -11,7 +11,8 @@ written; it picks the change up when it comes up. Read-only views live in views.
 """
 
 import re
-import threading
+from _thread import allocate_lock  # threading.Lock itself; MicroPython has no threading
+
 from wgpy import keys
 from wgpy.router import control, firewall, resolve
 from wgpy.uapi import client
@@ -36,7 +37,7 @@ class Context:
 
     def __init__(self, store: Store, resolver=resolve.system_resolver) -> None:
         self.store, self.resolver = store, resolver
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
 
 
 def reload_running(ctx: Context, ifname: str) -> dict:
