@@ -46,18 +46,22 @@ DENIED = {"code": -32002, "message": "Access denied"}
 CPYTHON, MICROPYTHON = "cpython", "micropython"  # plugin_runtime
 
 
-def plugin_dir(path, plugin_runtime: str = CPYTHON) -> str:
+def plugin_dir(path, plugin_runtime: str = CPYTHON, arch: str = "x86_64") -> str:
     """/usr/libexec/rpcd as the package installs it. MICROPYTHON: the package's launcher
     itself, preceded by the environment a router has by its file layout (rpcd runs plugins
-    in its own, clean, environment): the interpreter in WGPY_MICROPYTHON, this tree's wgpy
-    and the C core. CPYTHON: the same module on the venv's Python (which has wgpy)."""
+    in its own, clean, environment): the interpreter for `arch` in WGPY_MICROPYTHON (a
+    script running it under qemu-user for the router CPUs), this tree's wgpy and the C core
+    for `arch`. CPYTHON: the same module on the venv's Python (which has wgpy)."""
     path.mkdir()
     with open(PLUGIN) as f:
         launcher = f.read().split("\n", 1)[1]
     if plugin_runtime == MICROPYTHON:
         from mpy import mpyrun
-        env = mpyrun.daemon_env()  # skips without MicroPython
-        body = (f"export WGPY_MICROPYTHON='{env['MICROPYTHON']}' MICROPYPATH='{env['MICROPYPATH']}'"
+        env = mpyrun.daemon_env(arch)  # skips without MicroPython
+        interpreter = path.parent / f"micropython-{arch}"
+        interpreter.write_text(f'#!/bin/sh\nexec {env["MICROPYTHON"]} "$@"\n')
+        interpreter.chmod(0o755)
+        body = (f"export WGPY_MICROPYTHON='{interpreter}' MICROPYPATH='{env['MICROPYPATH']}'"
                 f" WGPY_LIBWGCORE='{env['WGPY_LIBWGCORE']}'\n{launcher}")
     else:
         body = f'exec {sys.executable} -m wgpy.web.rpcd "$0" "$@"\n'
