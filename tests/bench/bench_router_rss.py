@@ -13,9 +13,12 @@ again with every run:
   package's launcher, bound at /usr/libexec/rpcd as tests/web/rpcdrig.py does) run on
   ../shared/micropython's interpreter; cpython: the venv's. The router runs the real
   ubusd, rpcd and netifd (`--daemons 'ubusd rpcd netifd'`), so the status call is
-  `ubus call wgpy status` through rpcd, which runs the plugin. --plugin-arch mipsel|armhf
-  runs the plugin (only it) on the MicroPython and C core built for that CPU under
-  qemu-user, as the router's CPU emulated, against the same running wgpyd.
+  `ubus call wgpy status` through rpcd, which runs the plugin; on MicroPython the plugin
+  loads the package's .mpy files (build/mpy, from `make router-stage`), as on a router.
+  --plugin-arch mipsel|armhf runs the plugin (only it) on the MicroPython and C core built
+  for that CPU under qemu-user, the router's CPU emulated, against the same running wgpyd
+  (its RSS is then qemu's too). "The plugin alone": the same call without ubus and rpcd,
+  `echo {} | /usr/libexec/rpcd/wgpy call status` in the router.
 * The router runs one wgpy interface (proto 'wgpy' under netifd, whole-LAN, one peer: the
   wireguard-go server in another namespace) and, in the same network namespace, a
   wireguard-go interface with one peer on the same server; each gets a handshake and 20
@@ -66,6 +69,7 @@ from mpy import mpyrun  # noqa: E402
 
 STATUS_COMMAND = "ubus call wgpy status"
 FALLBACK_COMMAND = "wgpy status --json"
+PLUGIN = "/usr/libexec/rpcd/wgpy"
 WGGO_ADDRESS, WGGO_FAR = "10.79.0.1", "10.79.0.2"   # the wireguard-go tunnel's two ends
 
 
@@ -178,8 +182,12 @@ def main() -> int:
     (pathlib.Path(tmp.name) / "config").mkdir()
     lab = OwrtLab(pathlib.Path(tmp.name))
     here = pathlib.Path(tmp.name)
-    options = "--daemons 'ubusd rpcd netifd' --bind " + \
-        rpcdrig.plugin_dir(here / "libexec", args.runtime, args.plugin_arch) + ":/usr/libexec/rpcd"
+    lib = None
+    if args.runtime == rpcdrig.MICROPYTHON:
+        subprocess.run(["make", "-s", "router-stage"], cwd=REPO, check=True)
+        lib = pathlib.Path(REPO) / "build" / "mpy"
+    options = "--daemons 'ubusd rpcd netifd' --bind " + rpcdrig.plugin_dir(
+        here / "libexec", args.runtime, args.plugin_arch, lib) + ":/usr/libexec/rpcd"
     if args.runtime == rpcdrig.MICROPYTHON:
         lab.CLI = "micropython"
         options += f" --bind {micropython_wgpyd(here)}:/usr/bin/wgpyd"
@@ -194,6 +202,8 @@ def main() -> int:
         for i in range(args.polls + args.sampled):
             calls.append(one_call(lab, command, sample=i >= args.polls))
             time.sleep(1.0)
+        alone = sorted(one_call(lab, f"echo {{}} | {PLUGIN} call status", False)[0]
+                       for _ in range(5))
         watchdog = [one_call(lab, "wgpy watchdog", sample=i >= 3) for i in range(6)]
         wait_for(lambda: len(wgpy_processes(lab)) == 1, "only wgpyd left", timeout=10)
         resident = {pid: (argv, kib(pid, "VmRSS")) for pid, argv in wgpy_processes(lab).items()}
@@ -213,6 +223,8 @@ def main() -> int:
               f"({latencies[0] * 1000:.0f}-{latencies[-1] * 1000:.0f})")
         print(f"{'  RSS of the processes it starts, peak':52} "
               f"{max(r for _, r in calls) / 1024:>20.1f} MiB")
+        print(f"{'  the plugin alone (no ubus, rpcd), median (min-max)':52} "
+              f"{alone[2] * 1000:>8.0f} ms ({alone[0] * 1000:.0f}-{alone[-1] * 1000:.0f})")
         seconds = sorted(s for s, _ in watchdog[:3])
         print(f"{'watchdog run (cron, every minute): wgpy watchdog':52} {3:>20} runs")
         print(f"{'  wall time, median (min-max)':52} {seconds[1] * 1000:>8.0f} ms "

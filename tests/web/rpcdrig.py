@@ -46,12 +46,13 @@ DENIED = {"code": -32002, "message": "Access denied"}
 CPYTHON, MICROPYTHON = "cpython", "micropython"  # plugin_runtime
 
 
-def plugin_dir(path, plugin_runtime: str = CPYTHON, arch: str = "x86_64") -> str:
+def plugin_dir(path, plugin_runtime: str = CPYTHON, arch: str = "x86_64", lib=None) -> str:
     """/usr/libexec/rpcd as the package installs it. MICROPYTHON: the package's launcher
     itself, preceded by the environment a router has by its file layout (rpcd runs plugins
     in its own, clean, environment): the interpreter for `arch` in WGPY_MICROPYTHON (a
     script running it under qemu-user for the router CPUs), this tree's wgpy and the C core
-    for `arch`. CPYTHON: the same module on the venv's Python (which has wgpy)."""
+    for `arch`; `lib` in place of src/ holds wgpy (the package's .mpy files). CPYTHON: the
+    same module on the venv's Python (which has wgpy)."""
     path.mkdir()
     with open(PLUGIN) as f:
         launcher = f.read().split("\n", 1)[1]
@@ -61,7 +62,9 @@ def plugin_dir(path, plugin_runtime: str = CPYTHON, arch: str = "x86_64") -> str
         interpreter = path.parent / f"micropython-{arch}"
         interpreter.write_text(f'#!/bin/sh\nexec {env["MICROPYTHON"]} "$@"\n')
         interpreter.chmod(0o755)
-        body = (f"export WGPY_MICROPYTHON='{interpreter}' MICROPYPATH='{env['MICROPYPATH']}'"
+        path_ = env["MICROPYPATH"] if lib is None else \
+            env["MICROPYPATH"].replace(str(mpyrun.ROOT / "src"), str(lib))
+        body = (f"export WGPY_MICROPYTHON='{interpreter}' MICROPYPATH='{path_}'"
                 f" WGPY_LIBWGCORE='{env['WGPY_LIBWGCORE']}'\n{launcher}")
     else:
         body = f'exec {sys.executable} -m wgpy.web.rpcd "$0" "$@"\n'
