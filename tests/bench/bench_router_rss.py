@@ -49,6 +49,8 @@ import sys
 import tempfile
 import time
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 VENV_PYTHON = os.path.join(REPO, ".venv", "bin", "python")
@@ -182,15 +184,18 @@ def main() -> int:
     (pathlib.Path(tmp.name) / "config").mkdir()
     lab = OwrtLab(pathlib.Path(tmp.name))
     here = pathlib.Path(tmp.name)
-    lib = None
-    if args.runtime == rpcdrig.MICROPYTHON:
-        subprocess.run(["make", "-s", "router-stage"], cwd=REPO, check=True)
-        lib = pathlib.Path(REPO) / "build" / "mpy"
-    options = "--daemons 'ubusd rpcd netifd' --bind " + rpcdrig.plugin_dir(
-        here / "libexec", args.runtime, args.plugin_arch, lib) + ":/usr/libexec/rpcd"
-    if args.runtime == rpcdrig.MICROPYTHON:
-        lab.CLI = "micropython"
-        options += f" --bind {micropython_wgpyd(here)}:/usr/bin/wgpyd"
+    try:    # mpyrun says what is missing (the interpreters: `make mpy-deps`) as a skip
+        lib = None
+        if args.runtime == rpcdrig.MICROPYTHON:
+            subprocess.run(["make", "-s", "router-stage"], cwd=REPO, check=True)
+            lib = pathlib.Path(REPO) / "build" / "mpy"
+        options = "--daemons 'ubusd rpcd netifd' --bind " + rpcdrig.plugin_dir(
+            here / "libexec", args.runtime, args.plugin_arch, lib) + ":/usr/libexec/rpcd"
+        if args.runtime == rpcdrig.MICROPYTHON:
+            lab.CLI = "micropython"
+            options += f" --bind {micropython_wgpyd(here)}:/usr/bin/wgpyd"
+    except pytest.skip.Exception as exc:
+        raise SystemExit(f"--runtime {args.runtime}: {exc}") from None
     try:
         ifname = build(lab, options=options)
         wait_ready(lab, ifname)
