@@ -4,9 +4,9 @@
 # CPU). Used by the OpenWrt package (Makefile) and `make router-stage` (mk/mpy.mk), so both
 # install the same files.
 #
-# Left out: the web UI (web/, webui/: uhttpd + rpcd serve the page on routers), the cffi
-# build script (_core_build.py), and the ubus service (router/service.py, router/ubus.py:
-# it needs python3-ubus, CPython only).
+# Left out: `wgpy web`, the development server (web/server.py, jsonrpc.py, auth.py, cli.py,
+# hosts.py: on routers uhttpd serves the page and rpcd runs web/rpcd.py), the page's static
+# files (webui/, installed as they are) and the cffi build script (_core_build.py).
 set -eu
 mkdir -p "$2"
 out="$(cd "$2" && pwd)/wgpy" mpy_cross="$3"
@@ -14,8 +14,9 @@ out="$(cd "$2" && pwd)/wgpy" mpy_cross="$3"
 rm -rf "$out"
 cd "$1/wgpy"
 find . -name '*.py' \
-	! -path './web/*' ! -path './webui/*' ! -name _core_build.py \
-	! -path './router/service.py' ! -path './router/ubus.py' | sort |
+	! -path './webui/*' ! -name _core_build.py ! -path './web/server.py' \
+	! -path './web/jsonrpc.py' ! -path './web/auth.py' ! -path './web/cli.py' \
+	! -path './web/hosts.py' | sort |
 while read -r file; do
 	mkdir -p "$out/$(dirname "$file")"
 	"$mpy_cross" -s "wgpy/${file#./}" -o "$out/${file%.py}.mpy" "$file"

@@ -39,12 +39,16 @@ PARTS = [
     ("wgpy uci/ (.mpy)", lambda p: "/wgpy/uci/" in p),
     ("wgpy router/ + cli (.mpy)", lambda p: "/wgpy/router/" in p or p.endswith("/cli.mpy")),
     ("wgpy daemon/ (.mpy)", lambda p: "/wgpy/daemon/" in p),
-    ("scripts, config, ACL", lambda p: True),
+    ("wgpy web/ (.mpy, the rpcd plugin's handlers)", lambda p: "/wgpy/web/" in p),
+    ("the page (/www/wgpy, LuCI's view and menu)", lambda p: p.startswith(
+        ("www/", "/www/", "usr/share/luci/", "/usr/share/luci/"))),
+    ("scripts, hotplug, defaults, plugin launchers, ACL", lambda p: True),
 ]
 
 # What wgpy's command line imports, run under MicroPython to find the library modules.
 IMPORTS = ("import sys, wgpy.cli, wgpy.router.control, wgpy.uci.edit, wgpy.router.killswitch, "
-           "wgpy.router.firewall\n"
+           "wgpy.router.firewall, wgpy.web.rpcd, wgpy.web.methods, wgpy.web.views, "
+           "wgpy.web.actions\n"
            "for m in sys.modules.values():\n"
            "    f = getattr(m, '__file__', '')\n"
            "    f.startswith(sys.argv[1]) and print(f)\n")

@@ -5,6 +5,7 @@ else, LuCI's menu entry depends on that ACL group. On the real rpcd: test_rpcd.p
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -107,16 +108,80 @@ def test_lucis_menu_entry_needs_the_acl_group_and_names_its_view():
     assert os.path.isfile(os.path.join(FILES, "luci", "view", f"{view}.js"))
 
 
+def launcher_env(arch, tmp_path) -> dict:
+    """The environment under which the package's launcher runs this tree's plugin on
+    MicroPython for arch: WGPY_MICROPYTHON, the launcher's one setting, names a script that
+    runs the interpreter (under qemu-user for the router CPUs)."""
+    env = mpyrun.daemon_env(arch)
+    interpreter = tmp_path / "micropython"
+    interpreter.write_text(f'#!/bin/sh\nexec {env.pop("MICROPYTHON")} "$@"\n')
+    interpreter.chmod(0o755)
+    return dict(os.environ, WGPY_MICROPYTHON=str(interpreter), **env)
+
+
 @pytest.mark.parametrize("arch", mpyrun.arch_params())
-def test_list_runs_on_micropython(arch, tmp_path):
-    """The plugin and the table are portable (docs/micropython.md): rpcd's `list` under
-    MicroPython, on the router CPUs too, prints what CPython prints. (A call also needs
-    its handlers' modules ported: uci/, router/, the web helpers.)"""
-    with open(os.path.join(FILES, "rpcd", "wgpy.rpcd")) as f:
-        body = f.read()
+def test_the_launcher_runs_the_plugin_on_micropython(arch, tmp_path):
+    """The package's launcher under each object's name, on MicroPython (the router CPUs
+    under qemu-user): `list` prints what CPython prints; a call needing no config answers."""
+    env = launcher_env(arch, tmp_path)
     for obj in methods.OBJECTS:
-        script = tmp_path / obj
-        script.write_text(body)
-        result = mpyrun.run(arch, script, "list")
+        launcher = tmp_path / obj
+        shutil.copy(os.path.join(FILES, "rpcd", "wgpy.rpcd"), launcher)
+        result = subprocess.run([str(launcher), "list"], env=env, capture_output=True,
+                                text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == json.loads(run([obj, "list"])[1]), obj
+    keys = subprocess.run([str(tmp_path / "wgpy"), "call", "keypair"], input="{}", env=env,
+                          capture_output=True, text=True, timeout=120)
+    pair = json.loads(keys.stdout)
+    assert len(pair["private_key"]) == 44 and len(pair["public_key"]) == 44, keys.stderr
+
+
+# Runs the plugin on MicroPython against a config directory (rpcd's plugin reads
+# /etc/config; test_rpcd.py runs it there under the real rpcd).
+CALLS = """
+import sys
+from wgpy.uci.store import Store
+from wgpy.web import methods, rpcd
+sys.exit(rpcd.run(sys.argv[2:], sys.stdin, sys.stdout, methods.Context(store=Store(sys.argv[1]))))
+"""
+
+
+@pytest.mark.parametrize("arch", mpyrun.arch_params())
+def test_the_handlers_answer_on_micropython_as_on_cpython(arch, tmp_path):
+    """The page's reads, a write, a refused value and a missing interface, each one plugin
+    call on MicroPython, answer what CPython answers, and the write is the same file."""
+    (tmp_path / "mpy").mkdir()
+    (tmp_path / "cpy").mkdir()
+    for conf in ("mpy", "cpy"):
+        (tmp_path / conf / "network").write_text(NETWORK)
+    script = tmp_path / "calls.py"
+    script.write_text(CALLS)
+    env = mpyrun.daemon_env(arch)
+    command = env.pop("MICROPYTHON").split() + [str(script), str(tmp_path / "mpy"), "/x/wgpy"]
+    cpython = methods.Context(store=Store(str(tmp_path / "cpy")))
+    peer = {"interface": "wgwebapi0", "public_key": "YZ0hTXyPTpTD7GFoI4XdehMSvWluXN3u6EH3vmEyd1Q=",
+            "allowed_ips": ["10.99.0.7/32"], "description": "tablet"}
+    def both(method, args):
+        result = subprocess.run(command + ["call", method], input=json.dumps(args),
+                                env=dict(os.environ, **env), capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+        return (json.loads(result.stdout),
+                json.loads(run(["/x/wgpy", "call", method], json.dumps(args), cpython)[1]))
+
+    for method, args in (("status", {}), ("interfaces", {}),
+                         ("interface", {"interface": "wgwebapi0"}),
+                         ("peer_add", dict(peer, allowed_ips=["10.99.0.300/32"])),
+                         ("interface", {"interface": "nope"})):
+        mpy, cpy = both(method, args)
+        assert mpy == cpy, (method, args)
+    mpy, cpy = both("peer_add", peer)  # a new section's name is random
+    assert mpy["apply"] == cpy["apply"]
+    names = mpy["section"], cpy["section"]
+    mpy, cpy = both("interface", {"interface": "wgwebapi0"})
+    unnamed = [[{k: v for k, v in p.items() if k not in ("section", "revision")}
+                for p in view.pop("peers")] for view in (mpy, cpy)]
+    assert mpy == cpy and unnamed[0] == unnamed[1] and "tablet" in str(unnamed[0])
+    written = (tmp_path / "mpy" / "network").read_text().replace(*names)
+    assert written == (tmp_path / "cpy" / "network").read_text()

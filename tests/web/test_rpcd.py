@@ -19,12 +19,14 @@ import rpcdrig  # noqa: E402  (imports tests/router's helpers; after the skip ma
 KEY2 = "yTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 
 
-@pytest.fixture(scope="module")
-def box(tmp_path_factory):
+@pytest.fixture(scope="module", params=[rpcdrig.CPYTHON, rpcdrig.MICROPYTHON])
+def box(request, tmp_path_factory):
+    """The router, its plugin on each runtime (the package's launcher on MicroPython)."""
     tmp = tmp_path_factory.mktemp("rpcd-web")
-    router = rpcdrig.start(f"wgpyr{netns.unique_tag()}", tmp, NETWORK)
+    router = rpcdrig.start(f"wgpyr{netns.unique_tag()}", tmp, NETWORK,
+                           plugin_runtime=request.param)
     try:
-        yield router, tmp / "config"
+        yield router, tmp / "config", request.param
     finally:
         router.stop()
 
@@ -144,5 +146,6 @@ def test_status_latency_through_the_plugin(box, capsys):
     box[0].exec("sh", "-c", script)
     per_call = (time.monotonic() - start) / runs
     with capsys.disabled():
-        print(f"\n`ubus call wgpy status` through rpcd's exec plugin: {per_call * 1000:.0f} ms per call")
+        print(f"\n`ubus call wgpy status` through rpcd's exec plugin ({box[2]}): "
+              f"{per_call * 1000:.0f} ms per call")
     assert per_call < 30  # rpcd's exec timeout

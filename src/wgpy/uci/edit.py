@@ -119,7 +119,8 @@ def revision(section: syntax.Section) -> str:
     """A digest of the section's type, name and options (order included)."""
     content = repr((section.type, section.name,
                     [(o.name, o.value) for o in section.options.values()]))
-    return hashlib.sha256(content.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    # digest().hex(): MicroPython's sha256 has no hexdigest()
+    return hashlib.sha256(content.encode("utf-8", "surrogateescape")).digest().hex()[:16]
 
 
 def check_revision(package: syntax.Package, section: syntax.Section,

@@ -11,7 +11,9 @@ written; it picks the change up when it comes up. Read-only views live in views.
 """
 
 import re
-import threading
+from _thread import allocate_lock  # threading.Lock itself; MicroPython has no threading
+from collections import OrderedDict  # options in the file's order on MicroPython too
+
 from wgpy import keys
 from wgpy.router import control, firewall, resolve
 from wgpy.uapi import client
@@ -36,7 +38,7 @@ class Context:
 
     def __init__(self, store: Store, resolver=resolve.system_resolver) -> None:
         self.store, self.resolver = store, resolver
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
 
 
 def reload_running(ctx: Context, ifname: str) -> dict:
@@ -194,9 +196,9 @@ def add_device(ctx: Context, ifname: str, body: dict) -> dict:
                 raise FieldError("endpoint_port", "the interface has no fixed listen port; "
                                                   "set one under Interface first")
             server_public = keys.public_key(_server_key(package, ifname, section))
-            opts = {"description": req["description"],
-                    "public_key": keys.public_key(client_private),
-                    "preshared_key": psk, "allowed_ips": addresses}
+            opts = OrderedDict([("description", req["description"]),
+                                ("public_key", keys.public_key(client_private)),
+                                ("preshared_key", psk), ("allowed_ips", addresses)])
             peer = _new_peer(package, ifname, opts)
         applied = reload_running(ctx, ifname)
     text = wgquick.render_client(
@@ -212,17 +214,17 @@ def _imported_peer(peer: wgquick.Peer, route_all: bool, description: str) -> edi
     config's networks are routed and a full-tunnel config's /0 is only cryptokey routing."""
     allowed = FULL_TUNNEL if route_all else peer.allowed_ips
     routed = route_all or not any(n.endswith("/0") for n in allowed)
-    return {
-        "description": description,
-        "public_key": peer.public_key,
-        "preshared_key": peer.preshared_key,
-        "allowed_ips": list(allowed) or None,
-        "route_allowed_ips": "1" if routed and allowed else None,
-        "endpoint_host": peer.endpoint_host,
-        "endpoint_port": str(peer.endpoint_port) if peer.endpoint_host else None,
-        "persistent_keepalive": str(peer.persistent_keepalive)
-        if peer.persistent_keepalive else None,
-    }
+    return OrderedDict([
+        ("description", description),
+        ("public_key", peer.public_key),
+        ("preshared_key", peer.preshared_key),
+        ("allowed_ips", list(allowed) or None),
+        ("route_allowed_ips", "1" if routed and allowed else None),
+        ("endpoint_host", peer.endpoint_host),
+        ("endpoint_port", str(peer.endpoint_port) if peer.endpoint_host else None),
+        ("persistent_keepalive", str(peer.persistent_keepalive)
+         if peer.persistent_keepalive else None),
+    ])
 
 
 def _import_request(body: dict):
@@ -259,13 +261,13 @@ def import_config(ctx: Context, body: dict) -> dict:
             if package.find(ifname) is not None:
                 raise FieldError("name", f"a section called '{ifname}' already exists")
             section = edit.add_section(package, "interface", ifname)
-            edit.set_options(section, {
-                "proto": schema.PROTO, "private_key": conf.private_key,
-                "listen_port": str(conf.listen_port) if conf.listen_port else None,
-                "addresses": conf.addresses, "mtu": str(conf.mtu) if conf.mtu else None,
-                "dns": conf.dns or None, "dns_search": conf.dns_search or None,
+            edit.set_options(section, OrderedDict([
+                ("proto", schema.PROTO), ("private_key", conf.private_key),
+                ("listen_port", str(conf.listen_port) if conf.listen_port else None),
+                ("addresses", conf.addresses), ("mtu", str(conf.mtu) if conf.mtu else None),
+                ("dns", conf.dns or None), ("dns_search", conf.dns_search or None),
                 # whole LAN: nothing from the LAN leaves by the WAN while the tunnel is down
-                "killswitch": "1" if route_all else None})
+                ("killswitch", "1" if route_all else None)]))
             edit.check(package, ifname)
             for opts in peers:
                 _new_peer(package, ifname, opts)

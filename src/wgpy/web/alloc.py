@@ -7,7 +7,7 @@ peer's allowed IPs (disabled peers included: enabling one later must not clash).
 routes (/0) are ignored, since a VPN exit peer routes everything. Pure: no I/O.
 """
 
-import ipaddress
+from wgpy.runtime.compat import ipaddress
 
 SEARCH_LIMIT = 65536  # host numbers tried; a home router never has that many peers
 
@@ -28,16 +28,17 @@ def _taken(address, used: list) -> bool:
 def _candidate(iface, number: int):
     """Host number `number` of the interface's subnet, or None past its end."""
     net = iface.network
-    if number >= net.num_addresses - (1 if net.version == 4 else 0):
+    size = 1 << (net.max_prefixlen - net.prefixlen)  # num_addresses, which MicroPython lacks
+    if number >= size - (1 if net.version == 4 else 0):
         return None
-    return net.network_address + number
+    return ipaddress.ip_address(int(net.network_address) + number)
 
 
 def next_free(addresses, used) -> list:
     """["10.66.0.N/32", "fd66::N/128"] for the lowest free N (one entry per family the
     interface has), or [] if the subnets are full or the interface has no addresses."""
     subnets = _subnets(addresses)
-    used = [n for n in used if n.prefixlen] + [ipaddress.ip_network(a.ip) for a in subnets.values()]
+    used = [n for n in used if n.prefixlen] + [ipaddress.ip_network(str(a.ip)) for a in subnets.values()]
     for number in range(1, SEARCH_LIMIT):
         picks = [_candidate(iface, number) for iface in subnets.values()]
         if any(p is None for p in picks):

@@ -9,10 +9,10 @@ was found, or that the only WAN address is private (another router or the provid
 is in front, so devices reach this one only through a port forward there).
 """
 
-import ipaddress
 import json
-import subprocess
-from typing import List, Optional, Tuple
+
+from wgpy.runtime.compat import ipaddress
+from wgpy.runtime.system import subprocess
 
 from wgpy.uci import syntax
 from wgpy.uci.store import Store
@@ -23,21 +23,21 @@ NOTHING_KNOWN = ("The router knows no public name or address for itself (no DDNS
                  "the Internet reach it by.")
 
 
-def default_route_addresses() -> List[str]:
+def default_route_addresses() -> list:
     """Global addresses of the interfaces that carry a default route, IPv4 first."""
     out = []
     for version in (4, 6):
         try:
             routes = json.loads(subprocess.run(
                 ["ip", "-j", f"-{version}", "route", "show", "default"], capture_output=True,
-                text=True, timeout=5).stdout or "[]")
+                text=True).stdout or "[]")
             for dev in dict.fromkeys(r["dev"] for r in routes if r.get("dev")):
                 links = json.loads(subprocess.run(
                     ["ip", "-j", f"-{version}", "addr", "show", "dev", dev, "scope", "global"],
-                    capture_output=True, text=True, timeout=5).stdout or "[]")
+                    capture_output=True, text=True).stdout or "[]")
                 out += [a["local"] for link in links for a in link.get("addr_info", [])
                         if a.get("local")]
-        except (OSError, ValueError, subprocess.TimeoutExpired):
+        except (OSError, ValueError):
             continue
     return out
 
@@ -49,7 +49,7 @@ def _is_public(text: str) -> bool:
         return True  # a name
 
 
-def candidates(ddns: List[str], hostname: str, wan: List[str]) -> Tuple[List[str], Optional[str]]:
+def candidates(ddns: list, hostname: str, wan: list) -> "tuple[list[str], str | None]":
     """(names and addresses to offer, best first; a note for the user or None)."""
     hosts = list(dict.fromkeys(ddns + ([hostname] if "." in hostname else []) +
                                [a for a in wan if _is_public(a)] +
@@ -65,7 +65,7 @@ def candidates(ddns: List[str], hostname: str, wan: List[str]) -> Tuple[List[str
 
 
 def suggest(store: Store, package: syntax.Package, hostname: str
-            ) -> Tuple[List[str], Optional[str]]:
+            ) -> "tuple[list[str], str | None]":
     """The wizard's endpoint suggestions and note, from UCI and the live WAN."""
     ddns = [entry["lookup_host"] for entry in edit.sections_of(store, "ddns", "service")
             if entry.get("lookup_host") and entry.get("enabled", "1") == "1"]

@@ -59,3 +59,9 @@ def run(argv, stdin, stdout, ctx=None):
 
 def main(argv=None):
     return run(sys.argv if argv is None else argv, sys.stdin, sys.stdout)
+
+
+if __name__ == "__main__":
+    # The launcher (package/wgpy/files/rpcd/wgpy.rpcd): `-m wgpy.web.rpcd "$0" ARGS...`, so
+    # that argv[0] is the name rpcd ran, whatever the interpreter puts in sys.argv[0].
+    sys.exit(main(sys.argv[1:]))

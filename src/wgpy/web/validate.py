@@ -9,6 +9,7 @@ Pure: no I/O, no UCI access.
 """
 
 import base64
+from collections import OrderedDict
 
 from wgpy.keys import is_key
 from wgpy.uci import validate as rules
@@ -131,16 +132,16 @@ def peer_options(body: dict) -> Options:
     endpoint_host = host(body, "endpoint_host")
     endpoint_port = integer(body, "endpoint_port")
     keepalive = integer(body, "persistent_keepalive")
-    options: Options = {
-        "description": description(body) or None,
-        "public_key": key(body, "public_key", required=True),
-        "allowed_ips": [str(n) for n in allowed] or None,
-        "route_allowed_ips": "1" if boolean(body, "route_allowed_ips") else None,
-        "endpoint_host": endpoint_host or None,
-        "endpoint_port": str(endpoint_port) if endpoint_port and endpoint_host else None,
-        "persistent_keepalive": str(keepalive) if keepalive else None,
-        "disabled": "1" if boolean(body, "disabled") else None,
-    }
+    options: Options = OrderedDict([  # the file's order on MicroPython too
+        ("description", description(body) or None),
+        ("public_key", key(body, "public_key", required=True)),
+        ("allowed_ips", [str(n) for n in allowed] or None),
+        ("route_allowed_ips", "1" if boolean(body, "route_allowed_ips") else None),
+        ("endpoint_host", endpoint_host or None),
+        ("endpoint_port", str(endpoint_port) if endpoint_port and endpoint_host else None),
+        ("persistent_keepalive", str(keepalive) if keepalive else None),
+        ("disabled", "1" if boolean(body, "disabled") else None),
+    ])
     # The page never sees a stored preshared key, so leaving it out keeps it; "" removes it.
     if "preshared_key" in body:
         options["preshared_key"] = key(body, "preshared_key") or None
@@ -151,8 +152,8 @@ def interface_options(body: dict) -> Options:
     """Interface settings as the page sends them -> options of the `interface` section."""
     port = integer(body, "listen_port")
     mtu = integer(body, "mtu")
-    return {
-        "listen_port": str(port) if port else None,
-        "addresses": [str(a) for a in interface_addresses(body, "addresses")],
-        "mtu": str(mtu) if mtu else None,
-    }
+    return OrderedDict([
+        ("listen_port", str(port) if port else None),
+        ("addresses", [str(a) for a in interface_addresses(body, "addresses")]),
+        ("mtu", str(mtu) if mtu else None),
+    ])

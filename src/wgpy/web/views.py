@@ -7,11 +7,8 @@ peers (the typed schema leaves them out) and the configured key and port of a st
 interface.
 """
 
-import ipaddress
-import socket
-from typing import List, Optional
-
 from wgpy import keys
+from wgpy.runtime.compat import ipaddress
 from wgpy.router import control, handlers
 from wgpy.uci import edit, schema, syntax
 from wgpy.uci.store import Store, UciError
@@ -45,7 +42,7 @@ def _interface_addresses(section: syntax.Section) -> list:
     return out
 
 
-def suggest_addresses(package: syntax.Package, ifname: str) -> List[str]:
+def suggest_addresses(package: syntax.Package, ifname: str) -> list:
     """The next free /32 and /128 for a new peer of IFNAME."""
     section = edit.interface_section(package, ifname)
     if section is None:
@@ -59,10 +56,11 @@ def hostname(store: Store) -> str:
     for entry in edit.sections_of(store, "system", "system"):
         if entry.get("hostname"):
             return entry["hostname"]
-    return socket.gethostname()
+    with open("/proc/sys/kernel/hostname") as f:  # gethostname(), which MicroPython lacks
+        return f.read().strip()
 
 
-def _public_key(section: syntax.Section) -> Optional[str]:
+def _public_key(section: syntax.Section) -> "str | None":
     private = edit.option_text(section, "private_key")
     return keys.public_key(private)
 
@@ -96,7 +94,7 @@ def status(store: Store) -> dict:
     return out
 
 
-def _int(text: str) -> Optional[int]:
+def _int(text: str) -> "int | None":
     return int(text) if text.isdigit() else None
 
 
@@ -138,12 +136,22 @@ def interface_detail(package: syntax.Package, section: syntax.Section) -> dict:
     }
 
 
-def interface_names(package: syntax.Package) -> List[str]:
+def interface_names(package: syntax.Package) -> list:
     return [s.name for s in package.sections
             if s.type == "interface" and s.get("proto") == schema.PROTO and s.name]
 
 
-def _lan(store: Store, package: syntax.Package) -> Optional[ipaddress.IPv4Interface]:
+def _prefix_length(netmask: str) -> int:
+    """255.255.255.0 -> 24 (MicroPython's ipaddress reads only lengths); ValueError if not
+    a netmask."""
+    mask = int(ipaddress.IPv4Address(netmask))
+    length = bin(mask).count("1")
+    if mask != ((1 << length) - 1) << (32 - length):
+        raise ValueError(f"not a netmask: {netmask}")
+    return length
+
+
+def _lan(store: Store, package: syntax.Package) -> "ipaddress.IPv4Interface | None":
     """The LAN's address and subnet (`network.lan`: ipaddr as CIDR or with netmask)."""
     lan = edit.interface_section(package, "lan")
     if lan is None:
@@ -152,7 +160,7 @@ def _lan(store: Store, package: syntax.Package) -> Optional[ipaddress.IPv4Interf
     netmask = edit.option_text(lan, "netmask")
     try:
         if words and "/" not in words[0] and netmask:
-            return ipaddress.ip_interface(f"{words[0]}/{netmask}")
+            return ipaddress.ip_interface(f"{words[0]}/{_prefix_length(netmask)}")
         return ipaddress.ip_interface(words[0]) if words else None
     except ValueError:
         return None
