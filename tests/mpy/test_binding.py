@@ -53,8 +53,8 @@ def test_ipaddress_subset_matches_the_stdlib_v6(value, plen, other):
 
 def _same_as_stdlib(theirs, plen, probe):
     ours = subset.ip_address(str(theirs))
-    assert (ours.version, ours.packed, int(ours), str(ours)) == (
-        theirs.version, theirs.packed, int(theirs), str(theirs))
+    assert (ours.version, ours.packed, int(ours), str(ours), ours.is_global) == (
+        theirs.version, theirs.packed, int(theirs), str(theirs), theirs.is_global)
     text = f"{theirs}/{plen}"
     net, ref = subset.ip_network(text, strict=False), ipaddress.ip_network(text, strict=False)
     assert (net.version, net.prefixlen, int(net.network_address), str(net)) == (
@@ -65,6 +65,18 @@ def _same_as_stdlib(theirs, plen, probe):
     if theirs != ref.network_address:
         with pytest.raises(ValueError):
             subset.ip_network(text)
+
+
+@pytest.mark.parametrize("text", [
+    "0.1.2.3", "10.9.8.7", "100.64.0.1", "100.127.255.255", "100.128.0.0", "127.0.0.1",
+    "169.254.1.1", "172.15.255.255", "172.16.0.1", "172.31.255.255", "172.32.0.0", "192.0.0.9",
+    "192.0.0.170", "192.0.0.172", "192.0.2.1", "192.168.1.1", "198.18.0.1", "198.20.0.1",
+    "198.51.100.7", "203.0.113.9", "240.0.0.1", "255.255.255.255", "8.8.8.8", "1.1.1.1",
+    "::1", "::", "::ffff:1.2.3.4", "100::1", "2001::1", "2001:1ff::1", "2001:200::1",
+    "2001:2::1", "2001:db8::1", "2001:10::1", "fc00::1", "fd12::1", "fe80::1", "febf::1",
+    "fec0::1", "2606:4700::1111", "2a00:1450::1", "::ffff:10.1.2.3", "::ffff:100.64.0.1"])
+def test_ipaddress_subset_is_global_at_the_block_edges(text):
+    assert subset.ip_address(text).is_global == ipaddress.ip_address(text).is_global, text
 
 
 @pytest.mark.parametrize("text", ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "::g", "1.2.3.4/33", "::/129",

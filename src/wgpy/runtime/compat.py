@@ -56,6 +56,16 @@ class Record:
         return f"{type(self).__name__}({fields})"
 
 
+def unique(items) -> list:
+    """items without repeats, in first-seen order: `dict.fromkeys` keeps no order on
+    MicroPython. For the short lists shown to users (quadratic)."""
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
 def packed_ip(text: str) -> bytes:
     """The 4 or 16 bytes of an IPv4 or IPv6 address (ipaddress.ip_address(text).packed);
     ValueError if text is neither."""

@@ -1,7 +1,7 @@
 """The part of the standard `ipaddress` module wgpy uses, for MicroPython (which has
 none): addresses, networks and interfaces (address/prefix) of both versions with
-packed/version/prefixlen/max_prefixlen/network_address/ipv4_mapped/overlaps/ip/network, membership,
-equality, hashing and text forms. Parsing is
+packed/version/prefixlen/max_prefixlen/network_address/ipv4_mapped/overlaps/ip/network,
+is_global, membership, equality, hashing and text forms. Parsing is
 socket.inet_pton's. On CPython wgpy uses the standard module itself."""
 
 import socket
@@ -61,6 +61,18 @@ class _Address:
 
     def __repr__(self):
         return f"IPv{self.VERSION}Address('{self}')"
+
+    @property
+    def is_global(self) -> bool:
+        """As the stdlib (3.11) decides: outside its private blocks (an IPv4-mapped IPv6
+        address: the IPv4 address's), and for IPv4 outside the shared space (RFC 6598)."""
+        mapped = self.ipv4_mapped if self.VERSION == 6 else None
+        if mapped is not None:
+            return not mapped._in(_PRIVATE)
+        return not self._in(_PRIVATE) and not (self.VERSION == 4 and self._in(_SHARED))
+
+    def _in(self, blocks: dict) -> bool:
+        return any(self in net for net in _networks(blocks, self.VERSION))
 
 
 def _ipv6_text(value: int) -> str:
@@ -217,3 +229,23 @@ def ip_interface(value):
         except ValueError as e:
             error = e
     raise error
+
+
+# The stdlib's (3.11) private blocks of each version; IPv4's shared address space (RFC 6598)
+# is not global either, though not private.
+_PRIVATE = {
+    4: ("0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/29", "192.0.0.170/31", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32"),
+    6: ("::1/128", "::/128", "::ffff:0:0/96", "100::/64", "2001::/23", "2001:2::/48",
+        "2001:db8::/32", "2001:10::/28", "fc00::/7", "fe80::/10"),
+}
+_SHARED = {4: ("100.64.0.0/10",)}
+_parsed = {}
+
+
+def _networks(blocks: dict, version: int) -> list:
+    key = (id(blocks), version)
+    if key not in _parsed:  # parsed on first use only
+        _parsed[key] = [ip_network(n) for n in blocks[version]]
+    return _parsed[key]

@@ -11,7 +11,7 @@ is in front, so devices reach this one only through a port forward there).
 
 import json
 
-from wgpy.runtime.compat import ipaddress
+from wgpy.runtime.compat import ipaddress, unique
 from wgpy.runtime.system import subprocess
 
 from wgpy.uci import syntax
@@ -31,7 +31,7 @@ def default_route_addresses() -> list:
             routes = json.loads(subprocess.run(
                 ["ip", "-j", f"-{version}", "route", "show", "default"], capture_output=True,
                 text=True).stdout or "[]")
-            for dev in dict.fromkeys(r["dev"] for r in routes if r.get("dev")):
+            for dev in unique(r["dev"] for r in routes if r.get("dev")):
                 links = json.loads(subprocess.run(
                     ["ip", "-j", f"-{version}", "addr", "show", "dev", dev, "scope", "global"],
                     capture_output=True, text=True).stdout or "[]")
@@ -51,9 +51,8 @@ def _is_public(text: str) -> bool:
 
 def candidates(ddns: list, hostname: str, wan: list) -> "tuple[list[str], str | None]":
     """(names and addresses to offer, best first; a note for the user or None)."""
-    hosts = list(dict.fromkeys(ddns + ([hostname] if "." in hostname else []) +
-                               [a for a in wan if _is_public(a)] +
-                               [a for a in wan if not _is_public(a)]))
+    hosts = unique(ddns + ([hostname] if "." in hostname else []) +
+                   [a for a in wan if _is_public(a)] + [a for a in wan if not _is_public(a)])
     if not hosts:
         return [], NOTHING_KNOWN
     if not _is_public(hosts[0]):

@@ -8,7 +8,7 @@ interface.
 """
 
 from wgpy import keys
-from wgpy.runtime.compat import ipaddress
+from wgpy.runtime.compat import ipaddress, unique
 from wgpy.router import control, handlers
 from wgpy.uci import edit, schema, syntax
 from wgpy.uci.store import Store, UciError
@@ -180,6 +180,6 @@ def suggest(store: Store, package: syntax.Package, section: syntax.Section) -> d
         "endpoint_note": note,
         "endpoint_port": _int(edit.option_text(section, "listen_port")),
         "dns": dns,
-        "split_allowed_ips": list(dict.fromkeys(split)),
+        "split_allowed_ips": unique(split),
         "persistent_keepalive": 25,
     }
