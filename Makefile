@@ -74,7 +74,7 @@ bench-login: build
 
 # What wgpy keeps resident on a throwaway OpenWrt router (../shared/owrt) with one tunnel,
 # beside wireguard-go, and the latency and RSS of one status call as the page makes it.
-bench-router: apt-deps owrt-deps build
+bench-router: apt-deps owrt-deps mpy-deps build libwgcore
 	PYTHONPATH=tests $(PYTHON) tests/bench/bench_router_rss.py $(BENCH_ARGS)
 
 # TCP through kernel WireGuard, wgpyd and wireguard-go on one emulated router CPU, in one

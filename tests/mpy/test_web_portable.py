@@ -31,7 +31,8 @@ for ddns, hostname, wan in cases:
 def test_suggested_endpoints_as_on_cpython(arch, tmp_path):
     script, cases = tmp_path / "suggest.py", tmp_path / "cases.json"
     script.write_text(SCRIPT)
-    cases.write_text(json.dumps(CASES))  # a file: a 258-character argument stopped it ("FATAL: uncaught NLR")
+    # A file: a 258-character argument stopped MicroPython ("FATAL: uncaught NLR").
+    cases.write_text(json.dumps(CASES))
     out = mpyrun.run(arch, script, cases, heap="4M")  # the launchers' heap
     assert out.returncode == 0, out.stderr
     ours = [json.loads(line) for line in out.stdout.splitlines()]
