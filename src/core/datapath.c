@@ -443,6 +443,19 @@ out:
     return rc;
 }
 
+int wgc_dp_replay_check(struct wgc_dp *dp, uint32_t local_index, uint64_t counter)
+{
+    struct dp_keypair *kp;
+    int rc = 1;
+
+    pthread_mutex_lock(&dp->mu);
+    kp = dp_find_keypair(dp, local_index);
+    if (kp != NULL)
+        rc = wgc_replay_check(&kp->replay, counter) == 0 ? 0 : -1;
+    pthread_mutex_unlock(&dp->mu);
+    return rc;
+}
+
 int wgc_dp_peer_read(struct wgc_dp *dp, int32_t slot, struct wgc_dp_peer_state *out)
 {
     struct dp_peer *p;

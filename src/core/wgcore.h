@@ -344,6 +344,11 @@ int wgc_dp_forget_source(struct wgc_dp *dp, const struct wgc_dp_endpoint *remote
  * used by another peer or the slot is invalid (nothing changed). */
 int wgc_dp_peer_set_keypairs(struct wgc_dp *dp, int32_t slot,
                              const struct wgc_dp_keypair kp[3]);
+/* A transport packet Python opened itself (it reached C before its keypair
+ * did and came up as an upcall): its counter goes into C's replay window too,
+ * so the same packet sent again, now handled by C, is refused. 0 recorded,
+ * -1 already seen or too old, 1 no keypair with that local index in C. */
+int wgc_dp_replay_check(struct wgc_dp *dp, uint32_t local_index, uint64_t counter);
 /* Copy the peer's state out and clear its event bits. */
 int wgc_dp_peer_read(struct wgc_dp *dp, int32_t slot, struct wgc_dp_peer_state *out);
 /* Replace the allowed-IPs table. -1 on a bad entry (table unchanged). */

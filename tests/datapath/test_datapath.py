@@ -194,6 +194,21 @@ def test_replayed_and_forged_packets_are_dropped_without_moving_the_window(pair)
     assert wait_stat(b, "rx_replay", 2) == 2
 
 
+def test_a_counter_python_accepted_is_refused_by_c_later(pair):
+    """A packet C passed up before it had the keypair is opened by Python, which records
+    its counter in C's window: the same packet sent again, now C's, is a replay."""
+    a, b = pair
+    packet = ipv4_packet("10.0.0.1", "10.0.0.2")
+    assert b.dp.replay_check(222, 9) is True        # what Python reports after opening it
+    assert b.dp.replay_check(222, 9) is False
+    assert b.dp.replay_check(999, 9) is None        # no such keypair in C
+    inject(b, transport(222, 9, K1, packet))
+    assert wait_stat(b, "rx_replay", 1) == 1
+    inject(b, transport(222, 10, K1, packet))
+    assert b.tun.recv(4096) == packet
+    assert b.dp.replay_check(222, 10) is False      # and C's own counters are seen too
+
+
 def test_inner_source_must_belong_to_the_sending_peer(pair):
     a, b = pair
     a.dp.set_allowed_ips([(ipaddress.ip_network("0.0.0.0/0"), a.peer)])

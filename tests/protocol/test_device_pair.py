@@ -350,3 +350,39 @@ def test_forged_transport_on_live_index_never_raises(pair, body, counter):
     index = pair.pa.keypairs.current.local_index
     pair.b.receive_datagram(messages.pack_transport(index, counter, body), Pair.A_ADDR, pair.now)
     assert pair.b.packets_to_deliver() == []
+
+
+class _FastPathWindow:
+    """The seam's replay_check as the daemon's C window answers it: counters it has seen."""
+
+    def __init__(self):
+        self.seen = set()
+
+    def changed(self, kind, peer):
+        pass
+
+    def send_transport(self, peer, packet):
+        return False        # not used: B only receives here
+
+    def replay_check(self, local_index, counter):
+        fresh = (local_index, counter) not in self.seen
+        self.seen.add((local_index, counter))
+        return fresh
+
+
+def test_transport_the_fast_path_has_seen_is_a_replay():
+    """A packet C handled already (its counter in C's window) is refused when it also
+    reaches the Device; a fresh one counts in both windows."""
+    pair = Pair(SEED)
+    pair.handshake()
+    window = _FastPathWindow()
+    pair.b.fastpath = window
+    packet = pair.send_a_to_b(b"fresh")
+    assert pair.b.packets_to_deliver() == [packet]
+    assert len(window.seen) == 1
+    index, counter = next(iter(window.seen))
+    replays = pair.b.drops["transport_replay"]
+    window.seen = {(index, counter + 1)}                  # C opened the next one itself
+    pair.send_a_to_b(b"again")
+    assert pair.b.packets_to_deliver() == []
+    assert pair.b.drops["transport_replay"] == replays + 1

@@ -158,6 +158,12 @@ class Datapath:
         if rc != 0:
             raise ValueError("datapath refused the keypairs")
 
+    def replay_check(self, local_index: int, counter: int):
+        """Record a counter Python accepted in C's window of that keypair: True recorded,
+        False already seen (a replay), None no such keypair in C."""
+        rc = lib.wgc_dp_replay_check(self._dp, local_index, counter)
+        return None if rc == 1 else rc == 0
+
     def peer_read(self, slot: int):
         """DpPeerState for slot (its events are cleared), or None for a free slot."""
         if lib.wgc_dp_peer_read(self._dp, slot, self._state_mem) != 0:

@@ -122,6 +122,11 @@ class FastPath:
         slot = self._slots.get(peer)
         return slot is not None and self.dp.send(slot, packet)
 
+    def replay_check(self, local_index: int, counter: int) -> bool:
+        """A transport packet the Device opened (C passed it up before it had the keypair):
+        False if C's window of that keypair has its counter already."""
+        return self.dp.replay_check(local_index, counter) is not False
+
     def flush_config(self) -> None:
         """Push the allowed-IPs table and the cookie state if they changed (once per
         event, not per insert)."""

@@ -11,6 +11,9 @@ The fast-path seam: with `dev.fastpath` set (the daemon's C data path), changes 
 keypair slots, endpoints, allowed IPs and peers are reported to it through
 fastpath.changed(kind, peer), and transport packets are handed to it unsealed
 (fastpath.send_transport); it reports key confirmation back via keypair_confirmed().
+A transport packet C passed up before it had the keypair counts only if C's replay
+window takes its counter too (fastpath.replay_check): C handles the same packet sent
+again later.
 """
 
 import math
@@ -347,7 +350,8 @@ class Device:
         if plaintext is None:
             self.drops["transport_decrypt"] += 1
             return
-        if not keypair.replay.check(counter):
+        if not keypair.replay.check(counter) or self.fastpath is not None and \
+                not self.fastpath.replay_check(keypair.local_index, counter):
             self.drops["transport_replay"] += 1
             return
         peer = entry.peer

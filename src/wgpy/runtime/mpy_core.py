@@ -53,6 +53,7 @@ FUNCTIONS = {
     "wgc_dp_forget_source": ("i", "pp"),
     "wgc_dp_peer_set_keypairs": ("i", "pip"),
     "wgc_dp_peer_read": ("i", "pip"),
+    "wgc_dp_replay_check": ("i", "pIQ"),
     "wgc_dp_set_allowed_ips": ("i", "ppL"),
     "wgc_dp_lookup": ("i", "pBp"),
     "wgc_dp_send": ("i", "pipL"),
