@@ -3,10 +3,10 @@ runs it on MicroPython): `calls.py N IFNAME`.
 
 Each round times, with time.ticks_us around os.system (so every figure includes one
 /bin/sh, timed alone as `sh`): the shell alone, `micropython -c pass` (the interpreter's
-start) and the package's launcher as rpcd runs it per call, `/usr/libexec/rpcd/wgpy call
-status` with `{}` on stdin. The rounds interleave the three so that a change in the
-host's load falls on all alike. The last status answer goes to the console for the host
-to check.
+start), the status method's imports alone, and the package's launcher as rpcd runs it per
+call, `/usr/libexec/rpcd/wgpy call status` with `{}` on stdin. The rounds interleave them
+so that a change in the host's load falls on all alike. The last status answer goes to
+the console for the host to check.
 """
 
 import os
@@ -15,6 +15,8 @@ import time
 
 CALLS = (("sh", ":"),
          ("pass", "micropython -c pass"),
+         # The modules the status method loads, without running it.
+         ("import", "micropython -X heapsize=4M -c 'import wgpy.web.rpcd, wgpy.web.views'"),
          ("status", "/usr/libexec/rpcd/wgpy call status </tmp/call.json >/tmp/status.json"))
 
 
