@@ -22,6 +22,13 @@ Not a test: it never asserts. Method, printed again with every run:
 * The figure is iperf3's receiver rate; the median of the runs is printed beside the others
   and their ratios. Emulation distorts absolute speeds (and favours no one here: the three
   share the CPU, the kernel and the boot).
+* With wgpyd up (and before wireguard-go's tunnel is), the page's status call as rpcd makes
+  it per call (issue #17): the package's launcher (package/wgpy/files/rpcd/wgpy.rpcd, as
+  /usr/libexec/rpcd/wgpy) on the tree's modules compiled to .mpy (package/wgpy/build-mpy.sh),
+  `call status` with `{}` on stdin, against a /etc/config/network naming wgpyd's interface
+  (proto 'wgpy', one peer). STATUS_CALLS rounds (tests/bench/guest/calls.py) each time it,
+  `micropython -c pass`, the status method's imports alone and a bare /bin/sh, with
+  time.ticks_us around os.system; the last answer must show the interface up, no errors.
 """
 
 import argparse
@@ -140,6 +147,18 @@ def build_libwgcore(arch, tree, workdir):
     return out
 
 
+def add_status_plugin(add, tree, workdir):
+    """rpcd's exec plugin as the router package installs it: the launcher under the object's
+    name and wgpy as .mpy where MicroPython looks by default, beside micropython-lib."""
+    mpy = workdir / "mpy"
+    run(["sh", str(tree / "package/wgpy/build-mpy.sh"), str(tree / "src"), str(mpy),
+         str(MPY / "bin/mpy-cross")])
+    for p in sorted((mpy / "wgpy").rglob("*.mpy")):
+        add(f"usr/lib/micropython/wgpy/{p.relative_to(mpy / 'wgpy')}", p, 0o100644)
+    add("usr/libexec/rpcd/wgpy", tree / "package/wgpy/files/rpcd/wgpy.rpcd")
+    add("calls.py", HERE / "guest/calls.py", 0o100644)
+
+
 def assemble(arch, tree, args, workdir):
     spec = ARCHES[arch]
     root = root_of(arch)
@@ -169,6 +188,8 @@ def assemble(arch, tree, args, workdir):
         add_elf("bin/busybox" if b == "bin/busybox" else "usr/bin/" + os.path.basename(b), root / b)
     add("init", HERE / "guest/init")
     add("usr/bin/wgpyd", HERE / "guest/wgpyd")
+    if args.status_calls:
+        add_status_plugin(add, tree, workdir)
     add_elf("usr/bin/micropython", MPY / f"bin/micropython-{arch}")
     add_elf("usr/lib/libwgcore.so", build_libwgcore(arch, tree, workdir))
     for base, dest in ((MPY / "lib/micropython", "usr/lib/micropython"),
@@ -181,7 +202,7 @@ def assemble(arch, tree, args, workdir):
     for ko in modules:
         add(f"modules/{ko.name}", ko, 0o100644)
     conf = (f"MODULES='{' '.join(ko.name for ko in modules)}'\nMODES='{' '.join(args.modes)}'\n"
-            f"RUNS={args.runs}\nDURATION={args.seconds}\n")
+            f"RUNS={args.runs}\nDURATION={args.seconds}\nSTATUS_CALLS={args.status_calls}\n")
     files["bench.conf"] = (0o100644, conf.encode())
     dirs = {str(d) for g in files for d in pathlib.PurePosixPath(g).parents} - {"."}
     entries = ([(d, 0o40755, None) for d in sorted(dirs)]
@@ -212,6 +233,28 @@ def parse_console(text):
     return results, errors
 
 
+def parse_calls(text):
+    """{kind: [ms per call]}, and the problems with the last status answer, from the
+    console lines of tests/bench/guest/calls.py."""
+    times = {}
+    for kind, us in re.findall(r"^@@CALL (\S+) (\d+)\r?$", text, re.M):
+        times.setdefault(kind, []).append(int(us) / 1000)
+    problems = []
+    answers = re.findall(r"^@@STATUS (\S+) (.*?)\r?$", text, re.M)
+    for ifname, body in answers:
+        try:
+            reply = json.loads(body)
+        except ValueError:
+            problems.append(f"status: not JSON: {body[:200]}")
+            continue
+        entry = reply.get("interfaces", {}).get(ifname) if isinstance(reply, dict) else None
+        if entry is None or not entry.get("up") or reply.get("errors") or entry.get("errors"):
+            problems.append(f"status: {ifname} not up without errors: {body[:300]}")
+    if times and not answers:
+        problems.append("status: no answer")
+    return times, problems
+
+
 def boot(arch, kernel, initrd, args):
     spec = ARCHES[arch]
     cmd = ["nice", "-n", "19", spec["qemu"], "-M", spec["machine"],
@@ -232,7 +275,7 @@ def boot(arch, kernel, initrd, args):
             if log:
                 log.write(line)
                 log.flush()
-            if line.startswith("@@") and not line.startswith(("@@BEGIN", "@@END")):
+            if line.startswith("@@") and not line.startswith(("@@BEGIN", "@@END", "@@CALL")):
                 print(f"  [{time.monotonic() - start:5.0f} s] {line.strip()}", flush=True)
             elif line.startswith("@@END"):
                 print(f"  [{time.monotonic() - start:5.0f} s] {line.strip()[6:]} done", flush=True)
@@ -244,7 +287,23 @@ def boot(arch, kernel, initrd, args):
     return "".join(out), time.monotonic() - start
 
 
-def report(results, errors, arch, cpu, kver, elapsed, args):
+def report_calls(times, args):
+    print(f"\nrpcd exec plugin, wall ms per call, {args.status_calls} rounds "
+          "(time.ticks_us around os.system, each including one /bin/sh):")
+    labels = {"sh": "/bin/sh -c :", "pass": "micropython -c pass",
+              "import": "status imports only", "status": "wgpy call status"}
+    for kind, label in labels.items():
+        v = times.get(kind)
+        if not v:
+            print(f"  {label:20s}     -   (no result)")
+            continue
+        print(f"  {label:20s} median {statistics.median(v):7.1f}  min {min(v):7.1f}  "
+              f"max {max(v):7.1f}")
+    if "status" in times:
+        print("  status calls:", " ".join(f"{v:.0f}" for v in times["status"]))
+
+
+def report(results, calls, errors, arch, cpu, kver, elapsed, args):
     print(f"\nTCP through the tunnel, {arch} {cpu} ({ARCHES[arch]['machine']}, -smp 1), "
           f"Debian kernel {kver}; median of {args.runs} x {args.seconds} s iperf3, Mbit/s:")
     med = {m: statistics.median(v) for m, v in results.items()}
@@ -258,6 +317,8 @@ def report(results, errors, arch, cpu, kver, elapsed, args):
         print(f"  {mode:13s} {med[mode]:8.1f}{ratio}   runs: {runs}")
     if "wgpyd" in med and "wireguard-go" in med:
         print(f"  wgpyd / wireguard-go: {med['wgpyd'] / med['wireguard-go']:.1f}x")
+    if args.status_calls:
+        report_calls(calls, args)
     for e in errors:
         print("  error:", e)
     print(f"  one boot, {elapsed:.0f} s wall")
@@ -273,6 +334,8 @@ def main():
     ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--status-calls", type=int, default=20,
+                    help="rounds of rpcd's `wgpy call status` with wgpyd up (0: none)")
     ap.add_argument("--mem", type=int, default=256, help="guest MiB")
     ap.add_argument("--timeout", type=int, default=900, help="seconds for the whole boot")
     ap.add_argument("--log", help="copy the guest console here")
@@ -287,15 +350,20 @@ def main():
     if "wgpyd" in args.modes and not launcher.exists():
         print(f"no {launcher} (wgpyd on MicroPython): wgpyd left out")
         args.modes.remove("wgpyd")
+    if "wgpyd" not in args.modes:
+        args.status_calls = 0
     print(__doc__[__doc__.index("* qemu"):], end="")
     with tempfile.TemporaryDirectory(prefix="wgpy-guest-") as tmp:
         kernel, initrd, kver = assemble(args.arch, args.wgpy_tree.resolve(), args,
                                         pathlib.Path(tmp))
         text, elapsed = boot(args.arch, kernel, initrd, args)
     results, errors = parse_console(text)
+    calls, problems = parse_calls(text)
+    errors += problems
     if "@@DONE" not in text:
         errors.append("the guest did not finish; its console ends:\n" + text[-2000:])
-    report(results, errors, args.arch, args.cpu or ARCHES[args.arch]["cpu"], kver, elapsed, args)
+    report(results, calls, errors, args.arch, args.cpu or ARCHES[args.arch]["cpu"], kver,
+           elapsed, args)
 
 
 if __name__ == "__main__":

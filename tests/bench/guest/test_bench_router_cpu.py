@@ -39,3 +39,32 @@ def test_module_order_puts_dependencies_first(tmp_path):
     ko("veth", "")
     order = [p.stem for p in bench.module_order(tmp_path, ["veth", "wireguard", "udp-tunnel"])]
     assert order == ["veth", "libchacha", "ip6_udp_tunnel", "udp_tunnel", "wireguard"]
+
+
+def status_line(ifname, up=True, errors=()):
+    reply = {"hostname": "(none)", "errors": list(errors),
+             "interfaces": {ifname: {"up": up, "errors": [], "peers": []}}}
+    return f"@@STATUS {ifname} {json.dumps(reply)}"
+
+
+def test_calls_times_in_ms_per_kind_and_a_good_answer():
+    console = "\r\n".join([
+        "@@SOCKETS /var/run/wireguard/w2a.sock /var/run/wireguard/w2b.sock",
+        "@@CALL sh 10100", "@@CALL pass 58400", "@@CALL status 652600",
+        "[   12.3] random: crng init done",
+        "@@CALL sh 5700", "@@CALL pass 50600", "@@CALL status 529900",
+        status_line("w2a"), "@@DONE", ""])
+    times, problems = bench.parse_calls(console)
+    assert times == {"sh": [10.1, 5.7], "pass": [58.4, 50.6], "status": [652.6, 529.9]}
+    assert problems == []
+
+
+def test_calls_status_answer_must_name_the_interface_up_without_errors():
+    calls = "@@CALL status 1000\r\n"
+    assert bench.parse_calls(calls)[1] == ["status: no answer"]
+    for bad in (status_line("w2a", up=False), status_line("w2a", errors=["network: bad"]),
+                status_line("w2a").replace('"w2a": {', '"w2b": {'),
+                '@@STATUS w2a {"code": "internal"}', "@@STATUS w2a Traceback"):
+        problems = bench.parse_calls(calls + bad + "\r\n")[1]
+        assert len(problems) == 1 and problems[0].startswith("status: "), bad
+    assert bench.parse_calls("@@DONE\r\n") == ({}, [])
