@@ -1,6 +1,7 @@
 """The one datapath test double: a C datapath with a SOCK_DGRAM socketpair standing in for
-its TUN (no root needed) and real UDP sockets on loopback. Used by test_datapath.py and
-test_offload.py (tests/datapath is on sys.path as the directory of those tests)."""
+its TUN (no root needed) and real UDP sockets on loopback. Used by test_datapath.py,
+test_offload.py and conftest.py's `side` (tests/datapath is on sys.path as the directory
+of those tests)."""
 
 import socket
 import struct

@@ -4,36 +4,12 @@ protocol/cookie.py makes and its cookies pass cookie.py's mac2 check."""
 
 import os
 import select
-import socket
 import time
-
-import pytest
 
 from wgpy import crypto
 from wgpy.protocol import cookie, messages
 from wgpy.protocol.constants import UNDER_LOAD_HANDSHAKES_PER_SECOND
 from wgpy.protocol.device import Device
-
-from dpside import Side
-
-PACKET_MAX = 1500
-
-
-@pytest.fixture
-def side():
-    s = Side(PACKET_MAX)
-    s.start()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sender():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(2)
-    yield s
-    s.close()
 
 
 def _keys():

@@ -5,35 +5,13 @@ replay, flood, bad decryption) hold in C without an upcall."""
 
 import os
 import select
-import socket
 import time
-
-import pytest
 
 from wgpy import crypto
 from wgpy.protocol import cookie, messages, noise, tai64n
 from wgpy.protocol.constants import UNDER_LOAD_HANDSHAKES_PER_SECOND
 
 from dpside import Side
-
-PACKET_MAX = 1500
-
-
-@pytest.fixture
-def side():
-    s = Side(PACKET_MAX)
-    s.start()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def sender():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(2)
-    yield s
-    s.close()
 
 
 class Pair:
@@ -175,12 +153,10 @@ def test_one_key_in_two_slots_is_refused(side):
 
 def test_many_peers_are_found_after_removals(side, sender):
     """The static-key hash survives removals (linear probing's backward shift)."""
-    dp = Side(PACKET_MAX)
+    dp = Side(side.dp.packet_max)
     try:
         pairs = []
         slots = []
-        r_priv = crypto.generate_private_key()
-        r_pub = crypto.public_key(r_priv)
         for _ in range(3):
             slots.append(dp.dp.peer_add())
         for slot in [dp.peer] + slots:
