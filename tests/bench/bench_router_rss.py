@@ -102,23 +102,6 @@ def wireguard_go_tunnel(lab: OwrtLab) -> int:
     return proc.pid
 
 
-def wgpy_processes(lab: OwrtLab) -> dict:
-    """{pid: argv} of every wgpy process in the router: its command line names wgpy
-    (MicroPython's is `micropython -X heapsize=4M -m wgpy.cli`, a plugin's names its
-    /usr/libexec/rpcd path), `ubus call wgpy ...` excepted."""
-    found = {}
-    for pid in lab.router_pids():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")[:-1]
-        except OSError:
-            continue
-        if argv and os.path.basename(argv[0]) != "ubus" and \
-                any("wgpy" in os.path.basename(a) for a in argv[:7]):
-            found[pid] = argv
-    return found
-
-
 def micropython_wgpyd(directory: pathlib.Path) -> str:
     """The package's wgpyd launcher with this tree's wgpy and C core (the environment a
     router has by its file layout; netifd runs it with its own)."""
@@ -135,7 +118,7 @@ def one_call(lab: OwrtLab, command: str, sample: bool) -> tuple:
     """One run of `command` in the router; -> (seconds, peak KiB of the wgpy processes it
     started, or 0 unless `sample`: sampling competes for the CPU, so those runs are not
     timed)."""
-    before = set(wgpy_processes(lab)) if sample else set()
+    before = set(lab.wgpy_processes()) if sample else set()
     peaks = {}
     start = time.monotonic()
     proc = subprocess.Popen(["nsenter", "-t", lab.pid, "-m", "-n", "-u", "--", "env",
@@ -143,7 +126,7 @@ def one_call(lab: OwrtLab, command: str, sample: bool) -> tuple:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     while proc.poll() is None:
         if sample:
-            for pid, argv in wgpy_processes(lab).items():
+            for pid, argv in lab.wgpy_processes().items():
                 if pid not in before:   # a child forked to run `ip` is its parent until exec
                     key = tuple(argv)
                     peaks[key] = max(peaks.get(key, 0), kib(pid, "VmHWM"))
@@ -210,8 +193,8 @@ def main() -> int:
         alone = sorted(one_call(lab, f"echo {{}} | {PLUGIN} call status", False)[0]
                        for _ in range(5))
         watchdog = [one_call(lab, "wgpy watchdog", sample=i >= 3) for i in range(6)]
-        wait_for(lambda: len(wgpy_processes(lab)) == 1, "only wgpyd left", timeout=10)
-        resident = {pid: (argv, kib(pid, "VmRSS")) for pid, argv in wgpy_processes(lab).items()}
+        wait_for(lambda: len(lab.wgpy_processes()) == 1, "only wgpyd left", timeout=10)
+        resident = {pid: (argv, kib(pid, "VmRSS")) for pid, argv in lab.wgpy_processes().items()}
         latencies = sorted(s for s, _ in calls[:args.polls])
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs (shared); runtime of "
               f"wgpyd, wgpy and the plugin: {args.runtime}; the plugin's CPU: "

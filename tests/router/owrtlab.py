@@ -148,8 +148,9 @@ exec {ROOT}/package/wgpy/files/wgpy "$@"
 
     def wgpy_processes(self) -> dict:
         """{pid: argv} of every wgpy process in the router: a program whose name has
-        "wgpy" in it (wgpy, wgpyd, an rpcd plugin), or Python running one or wgpy.cli;
-        `ubus call wgpy ...` is not one."""
+        "wgpy" in it (wgpy, wgpyd, an rpcd plugin), or an interpreter running one or
+        wgpy.cli (MicroPython's `micropython -X heapsize=4M -m wgpy.cli`: the name comes
+        fifth); `ubus call wgpy ...` is not one."""
         found = {}
         for pid in self.router_pids():
             try:
@@ -158,7 +159,7 @@ exec {ROOT}/package/wgpy/files/wgpy "$@"
             except OSError:
                 continue
             if argv and os.path.basename(argv[0]) != "ubus" and \
-                    any("wgpy" in os.path.basename(a) for a in argv[:3]):
+                    any("wgpy" in os.path.basename(a) for a in argv[:7]):
                 found[pid] = argv
         return found
 
