@@ -3,7 +3,6 @@ sub-parser swallowed `wgpy web --listen ...` while the tests called wgpy.web dir
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from support.netns import free_port
 from wgpy import cli, keys
 
 BIN_DIR = os.path.dirname(sys.executable)
@@ -23,12 +23,6 @@ pytestmark = pytest.mark.skipif(not os.path.exists(WGPY) or not os.path.exists(W
 def run(*argv: str, stdin: str = "", timeout: float = 60, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(list(argv), input=stdin, capture_output=True, text=True,
                           timeout=timeout, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("command", sorted(cli.COMMANDS))

@@ -18,6 +18,7 @@ names matter most, since the UAPI socket directory is shared by every namespace.
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,13 @@ def skip_unrunnable(items, directory: str) -> None:
         for item in items:
             if "netns" in item.keywords and str(item.path).startswith(str(directory)):
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the kernel's pick), for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Lab:

@@ -18,14 +18,14 @@ does not change tracked files.
 import os
 import random
 import re
-import socket
 import subprocess
 
 import pytest
 
+from support.netns import free_port
 from support.procs import wait_for
 from webdata import PASSWORD
-from weblab import Lab
+from weblab import CHROMIUM_ARGS, Lab
 from wgpy.web import auth
 
 pytestmark = [pytest.mark.netns, pytest.mark.browser,
@@ -36,8 +36,6 @@ DOCS = os.path.join(_ROOT, "docs" if os.environ.get("WGPY_SCREENSHOTS") == "1" e
 os.makedirs(DOCS, exist_ok=True)
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 NETWORK = """
 config interface 'lan'
 \toption proto 'static'
@@ -56,12 +54,6 @@ config wireguard_{ifname} 'hostile'
 \toption public_key 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg='
 \tlist allowed_ips '10.99.0.50/32'
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ and completes a handshake: a ping through the tunnel, and the overview shows the
 
 import os
 import random
-import socket
 
 import pytest
 
 from support import owrt
+from support.netns import free_port
 from support.procs import wait_for
-from weblab import Lab
+from weblab import CHROMIUM_ARGS, Lab
 
 pytestmark = [pytest.mark.netns, pytest.mark.browser,
               pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
@@ -26,8 +26,6 @@ pytestmark = [pytest.mark.netns, pytest.mark.browser,
 import rpcdrig  # noqa: E402  (imports tests/router's helpers; after the skip markers)
 
 WGPY = os.path.join(str(owrt.REPO), ".venv", "bin", "wgpy")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 NETWORK = """
 config interface 'lan'
 \toption proto 'static'
@@ -40,12 +38,6 @@ config interface '{ifname}'
 \toption listen_port '{port}'
 \tlist addresses '10.99.0.1/24'
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,10 @@ from support import netns
 from support.procs import wait_for
 from wgpy.uapi import client as uapi
 
+# Headless Chromium for the page tests (started through Lab.chromium_wrapper).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
 ROUTER_IP, CLIENT_IP = "10.55.0.1", "10.55.0.2"
 
 
