@@ -16,7 +16,6 @@ the launcher's default), each in a pair with itself, and wireguard-go beside the
 * Handshakes per second as responder with 1,000 peers (tests/bench/handshake_flood.py).
 """
 
-import argparse
 import os
 import sys
 import time
@@ -55,13 +54,7 @@ def start_pair(lab, runtime: str, program):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="1 run each, 3 s")
-    mode.add_argument("--full", action="store_true", help="5 runs each, 10 s")
-    args = ap.parse_args()
-    runs, secs = (1, 3) if args.quick else (5, 10) if args.full else (3, 5)
-    hs_secs = 3.0 if args.quick else 10.0 if args.full else 5.0
+    _, runs, secs, hs_secs = bench.durations(__doc__)
     if os.geteuid() != 0:
         print("bench_runtime: needs root (network namespaces)", file=sys.stderr)
         return 1

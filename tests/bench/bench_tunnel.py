@@ -302,14 +302,21 @@ def table(header, rows) -> str:
     return "\n".join([line(header), sep, *map(line, rows)])
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def durations(doc: str):
+    """The --quick/--full choice of a bench's command line (its description: the first line
+    of doc): (its name, iperf3 runs, seconds per run, seconds of the handshake flood)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="1 run each, 3 s")
     mode.add_argument("--full", action="store_true", help="5 runs each, 10 s")
     args = ap.parse_args()
-    runs, secs = (1, 3) if args.quick else (5, 10) if args.full else (3, 5)
-    hs_secs = 3.0 if args.quick else 10.0 if args.full else 5.0
+    if args.quick:
+        return "quick", 1, 3, 3.0
+    return ("full", 5, 10, 10.0) if args.full else ("default", 3, 5, 5.0)
+
+
+def main() -> int:
+    mode, runs, secs, hs_secs = durations(__doc__)
     if os.geteuid() != 0:
         print("bench_tunnel: needs root (network namespaces)", file=sys.stderr)
         return 1
@@ -323,7 +330,7 @@ def main() -> int:
 
     print("== wgpy tunnel benchmark ==")
     print("\n".join(machine_info()))
-    print(f"method ({'quick' if args.quick else 'full' if args.full else 'default'}: "
+    print(f"method ({mode}: "
           f"iperf3 {runs} run(s) x {secs} s per case, handshake flood {hs_secs:.0f} s after "
           "a 1.5 s warm-up; 2 cores shared with other work, so expect noise):")
     print(__doc__.split("every run:\n", 1)[1].rstrip())
