@@ -10,8 +10,20 @@ _FAMILY = {4: socket.AF_INET, 6: socket.AF_INET6}
 _BITS = {4: 32, 6: 128}
 
 
-class _Address:
+class _Versioned:
+    """What addresses and networks of one IP version share."""
     VERSION = 0
+
+    @property
+    def version(self) -> int:
+        return self.VERSION
+
+    @property
+    def max_prefixlen(self) -> int:
+        return _BITS[self.VERSION]
+
+
+class _Address(_Versioned):
 
     def __init__(self, value):
         bits = _BITS[self.VERSION]
@@ -29,14 +41,6 @@ class _Address:
             except (OSError, ValueError, TypeError):
                 raise ValueError(f"not an IPv{self.VERSION} address: {value!r}") from None
             self._int = int.from_bytes(packed, "big")
-
-    @property
-    def version(self) -> int:
-        return self.VERSION
-
-    @property
-    def max_prefixlen(self) -> int:
-        return _BITS[self.VERSION]
 
     @property
     def packed(self) -> bytes:
@@ -106,8 +110,7 @@ class IPv6Address(_Address):
         return IPv4Address(self._int & 0xFFFFFFFF) if self._int >> 32 == 0xFFFF else None
 
 
-class _Network:
-    VERSION = 0
+class _Network(_Versioned):
     ADDRESS = _Address
 
     def __init__(self, value, strict: bool = True):
@@ -129,14 +132,6 @@ class _Network:
             raise ValueError(f"{value!r} has host bits set")
         self.prefixlen = length
         self.network_address = self.ADDRESS(host & mask)
-
-    @property
-    def version(self) -> int:
-        return self.VERSION
-
-    @property
-    def max_prefixlen(self) -> int:
-        return _BITS[self.VERSION]
 
     def __contains__(self, address):
         bits = _BITS[self.VERSION]
