@@ -3,13 +3,9 @@ with IPv4 and IPv6 outer endpoints, either side initiating; a bulk TCP transfer 
 are checked; and `wg show IF dump` from the stock tool reporting the session.
 (Topology: see conftest.py.)"""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from support.pair import TOOLS, make_pair, ping
+from support.pair import make_pair, ping, tcp_transfer
 
 pytestmark = pytest.mark.netns
 
@@ -41,13 +37,6 @@ def test_ping_both_families(lab, kind_b, family, initiator):
 def test_bulk_tcp_bytes_arrive_intact(lab, kind_b):
     a, b = make_pair(lab, kind_b, 6)
     assert ping(a, b.inner[0])
-    server = b.ns.spawn(sys.executable, os.path.join(TOOLS, "tcp.py"), "serve", b.inner[1],
-                        "5201", stdout=subprocess.PIPE)
-    assert server.stdout.readline().strip() == "listening"
-    sent = a.ns.run(sys.executable, os.path.join(TOOLS, "tcp.py"), "send", b.inner[1], "5201",
-                    str(BULK_BYTES), "7", timeout=90).stdout.split()
-    received = server.stdout.readline().split()
-    server.wait(10)
-    assert sent == received == [sent[0], str(BULK_BYTES)]
+    tcp_transfer(a, b, b.inner[1], BULK_BYTES, timeout=90)
     stats = a.peer_stats(b)
     assert stats["tx"] > BULK_BYTES and b.peer_stats(a)["rx"] > BULK_BYTES

@@ -4,13 +4,11 @@ the interop lab (support/pair.py): a real handshake, then a TCP transfer through
 tunnel whose bytes all arrive."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from support.netns import skip_reason
-from support.pair import TOOLS, Lab, make_pair, ping
+from support.pair import Lab, make_pair, ping, tcp_transfer
 
 from . import mpyrun
 
@@ -36,12 +34,5 @@ def test_handshake_and_tcp_transfer_with_wireguard_go(router_lab):
     assert os.path.basename(os.readlink(f"/proc/{a.proc.pid}/exe")).startswith("qemu-")
     assert ping(a, b.inner[0], wait_s=20)
     assert b.peer_stats(a)["handshake"] > 0
-    server = b.ns.spawn(sys.executable, os.path.join(TOOLS, "tcp.py"), "serve", b.inner[0],
-                        "5201", stdout=subprocess.PIPE)
-    assert server.stdout.readline().strip() == "listening"
-    sent = a.ns.run(sys.executable, os.path.join(TOOLS, "tcp.py"), "send", b.inner[0], "5201",
-                    str(TRANSFER_BYTES), "7", timeout=180).stdout.split()
-    received = server.stdout.readline().split()
-    server.wait(10)
-    assert sent == received == [sent[0], str(TRANSFER_BYTES)]
+    tcp_transfer(a, b, b.inner[0], TRANSFER_BYTES, timeout=180)
     assert b.peer_stats(a)["rx"] > TRANSFER_BYTES

@@ -12,6 +12,7 @@ process the lab started, by PID, and deletes the namespaces.
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -156,6 +157,19 @@ def make_pair(lab: Lab, kind_b: str, family: int = 4, **options):
     configure(a, b, family, **options.get("a", {}))
     configure(b, a, family, **options.get("b", {}))
     return a, b
+
+
+def tcp_transfer(src: Node, dst: Node, dst_addr: str, size: int, timeout: float) -> None:
+    """Send size bytes over TCP from src's namespace to dst_addr (a server in dst's, port
+    5201) through the tunnel; asserts both ends agree on what crossed, digest and length."""
+    tcp = os.path.join(TOOLS, "tcp.py")
+    server = dst.ns.spawn(sys.executable, tcp, "serve", dst_addr, "5201", stdout=subprocess.PIPE)
+    assert server.stdout.readline().strip() == "listening"
+    sent = src.ns.run(sys.executable, tcp, "send", dst_addr, "5201", str(size), "7",
+                      timeout=timeout).stdout.split()
+    received = server.stdout.readline().split()
+    server.wait(10)
+    assert sent == received == [sent[0], str(size)]
 
 
 def ping(src: Node, dst_addr: str, count: int = 1, wait_s: int = 5) -> bool:
